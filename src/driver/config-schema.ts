@@ -1,0 +1,360 @@
+// Config declarations (driver layer): one record per attribute, from which both the zod validator of the
+// decoded value and the neutral hclspec tree sent to Nomad are derived, so the two cannot drift.
+//
+// A field's HCL type expression fixes the shape zod checks first (string, bool, number, list(T), set(T),
+// map(T)); the field's own `check` then validates and normalises that shape into the typed value.
+import { z } from "zod";
+
+/** A number as cty delivers it after decoding: `number` when exact in float64, else `bigint` (integers). */
+export type CtyNumber = number | bigint;
+
+/** The TypeScript shape of a decoded value of HCL type expression `T`. */
+export type HclValue<T extends string> = T extends "string"
+  ? string
+  : T extends "bool"
+    ? boolean
+    : T extends "number"
+      ? CtyNumber
+      : T extends `list(${infer E})`
+        ? HclValue<E>[]
+        : T extends `set(${infer E})`
+          ? HclValue<E>[]
+          : T extends `map(${infer E})`
+            ? Record<string, HclValue<E>>
+            : never;
+
+/**
+ * The neutral hclspec tree (protocol.md §5): plugin/hclspec.ts turns it into the protobuf Spec. Attribute
+ * names are always explicit because Nomad gives children of Default no implied name.
+ */
+export type SpecNode =
+  | { kind: "object"; attributes: Record<string, SpecNode> }
+  | { kind: "attr"; name: string; type: string; required: boolean }
+  | { kind: "default"; primary: SpecNode; fallback: SpecNode }
+  | { kind: "literal"; value: string };
+
+/** One problem found in a config; `path` is rooted at "config", e.g. `config.copy[1]`. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+  /** The offending decoded value (absent when the problem is a missing value). */
+  value?: unknown;
+}
+
+export type ConfigResult<T> = { ok: true; config: T } | { ok: false; issues: ConfigIssue[] };
+
+export type PathSegment = string | number;
+
+/** Renders a path as config issues show it: `config.port_map.http`, `config.copy[1]`, `config["odd key"]`. */
+export function formatConfigPath(root: string, segments: readonly PathSegment[]): string {
+  let out = root;
+  for (const segment of segments) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** One line per issue, joined by "; ": `config.copy[1]: host path must be absolute (got "a:/b")`. */
+export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+  return issues
+    .map((issue) => ("value" in issue ? `${issue.path}: ${issue.message} (got ${describeValue(issue.value)})` : `${issue.path}: ${issue.message}`))
+    .join("; ");
+}
+
+function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? `${v}` : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HCL type expressions → base zod schemas
+
+type HclTypeNode = { kind: "string" | "bool" | "number" } | { kind: "list" | "set" | "map"; element: HclTypeNode };
+
+/** Parses the subset of HCL type expressions a flat config uses; throws on anything else (a programming error). */
+export function parseHclType(expr: string): HclTypeNode {
+  const text = expr.replace(/\s+/g, "");
+  let pos = 0;
+  const parse = (): HclTypeNode => {
+    const match = /^[a-z]+/.exec(text.slice(pos));
+    if (!match) throw new Error(`invalid HCL type expression ${JSON.stringify(expr)}`);
+    const word = match[0];
+    pos += word.length;
+    if (word === "string" || word === "bool" || word === "number") return { kind: word };
+    if (word === "list" || word === "set" || word === "map") {
+      if (text[pos] !== "(") throw new Error(`invalid HCL type expression ${JSON.stringify(expr)}`);
+      pos++;
+      const element = parse();
+      if (text[pos] !== ")") throw new Error(`invalid HCL type expression ${JSON.stringify(expr)}`);
+      pos++;
+      return { kind: word, element };
+    }
+    throw new Error(`unsupported HCL type ${JSON.stringify(word)} in ${JSON.stringify(expr)}`);
+  };
+  const node = parse();
+  if (pos !== text.length) throw new Error(`invalid HCL type expression ${JSON.stringify(expr)}`);
+  return node;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** cty numbers: int, float64 (±Infinity included) or the decimal string cty sends when neither is exact. */
+const ctyNumber: z.ZodType<CtyNumber> = z
+  .union([z.number(), z.bigint(), z.string().regex(DECIMAL)], { error: "must be a number" })
+  .transform((value): CtyNumber => {
+    if (typeof value !== "string") return value;
+    if (!value.includes(".")) {
+      const big = BigInt(value);
+      return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+    }
+    // Fractional decimals beyond float64 precision are rounded to the nearest float64.
+    return Number(value);
+  });
+
+function baseSchema(node: HclTypeNode): z.ZodType {
+  switch (node.kind) {
+    case "string":
+      return z.string({ error: "must be a string" });
+    case "bool":
+      return z.boolean({ error: "must be a bool" });
+    case "number":
+      return ctyNumber;
+    case "list":
+    case "set":
+      return z.array(baseSchema(node.element), { error: `must be a ${node.kind}` });
+    case "map":
+      return z.record(z.string(), baseSchema(node.element), { error: "must be a map" });
+  }
+}
+
+/** The zod schema for a decoded value of HCL type `expr` (shape only, no field rules). */
+export function hclTypeSchema<const T extends string>(expr: T): z.ZodType<HclValue<T>> {
+  return baseSchema(parseHclType(expr)) as z.ZodType<HclValue<T>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HCL literals for defaults
+
+/**
+ * Writes a value as an HCL expression for a Literal spec: strings quoted with HCL escapes (and `${`/`%{`
+ * doubled so they stay literal), bools, finite numbers, lists and string-keyed objects.
+ */
+export function hclLiteral(value: unknown): string {
+  if (typeof value === "string") return hclString(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (Array.isArray(value)) return `[${value.map(hclLiteral).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).map(([k, v]) => `${hclString(k)} = ${hclLiteral(v)}`);
+    return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
+  }
+  throw new Error(`cannot write ${String(value)} as an HCL literal`);
+}
+
+function hclString(value: string): string {
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i] as string;
+    const code = value.charCodeAt(i);
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, "0")}`;
+    else if ((ch === "$" || ch === "%") && value[i + 1] === "{") out += ch + ch;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Field declarations
+
+interface FieldDeclBase<T extends string, Out> {
+  /** Attribute name as written in the job's or agent's `config {}` block. */
+  name: string;
+  /** HCL type expression sent in the spec and used to check the decoded shape, e.g. "list(string)". */
+  type: T;
+  /** Validates and normalises a present (non-null) value of the declared type. */
+  check: z.ZodType<Out, HclValue<T>>;
+  doc: string;
+}
+
+/** A declared config attribute. `schema` validates the decoded attribute, null or absent included. */
+export interface ConfigField<Out> {
+  readonly name: string;
+  readonly type: string;
+  readonly required: boolean;
+  /** The default as the HCL literal Nomad evaluates and as the typed value it becomes. */
+  readonly default: { readonly hcl: string; readonly value: Out } | undefined;
+  readonly doc: string;
+  readonly schema: z.ZodType<Out>;
+}
+
+function presentSchema<T extends string, Out>(decl: FieldDeclBase<T, Out>): z.ZodType<Out> {
+  return hclTypeSchema(decl.type).pipe(decl.check) as unknown as z.ZodType<Out>;
+}
+
+const MISSING = "required attribute is missing";
+
+/** An attribute the job must set: `Attr{required: true}`; null or absent is an issue. */
+export function requiredField<const T extends string, Out>(decl: FieldDeclBase<T, Out>): ConfigField<Out> {
+  const present = presentSchema(decl);
+  return {
+    name: decl.name,
+    type: decl.type,
+    required: true,
+    default: undefined,
+    doc: decl.doc,
+    schema: z
+      .custom<unknown>((v) => v !== null && v !== undefined, { error: MISSING })
+      .pipe(present as z.ZodType<Out, unknown>),
+  };
+}
+
+/** An optional attribute without a spec default: `Attr{required: false}`; null or absent becomes `absent`. */
+export function optionalField<const T extends string, Out, const A>(
+  decl: FieldDeclBase<T, Out> & { absent: A },
+): ConfigField<Out | A> {
+  const present = presentSchema(decl);
+  return {
+    name: decl.name,
+    type: decl.type,
+    required: false,
+    default: undefined,
+    doc: decl.doc,
+    schema: present.nullish().transform((v): Out | A => (v === null || v === undefined ? decl.absent : v)),
+  };
+}
+
+/**
+ * An attribute with a default: `Default{Attr, Literal}`, so Nomad fills it in; null or absent (no config at
+ * all) becomes the same typed default. `default` is the raw value Nomad would send; its HCL literal and
+ * typed value are derived here, and a default the field's own check rejects fails at load time.
+ */
+export function defaultedField<const T extends string, Out>(
+  decl: FieldDeclBase<T, Out> & { default: HclValue<T> },
+): ConfigField<Out> {
+  const present = presentSchema(decl);
+  const parsed = present.safeParse(decl.default);
+  if (!parsed.success) {
+    throw new Error(`default of config attribute ${decl.name} is invalid: ${parsed.error.message}`);
+  }
+  const value = parsed.data;
+  return {
+    name: decl.name,
+    type: decl.type,
+    required: false,
+    default: { hcl: hclLiteral(decl.default), value },
+    doc: decl.doc,
+    schema: present.nullish().transform((v): Out => (v === null || v === undefined ? value : v)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Whole configs
+
+export type ConfigFields = Record<string, ConfigField<any>>;
+
+/** The typed config: one property per declaration key, holding that field's typed value. */
+export type ConfigOf<F extends ConfigFields> = { [K in keyof F]: F[K] extends ConfigField<infer Out> ? Out : never };
+
+/** A problem spanning attributes, checked on the raw decoded object so it is reported alongside the rest. */
+export interface RuleIssue {
+  path: PathSegment[];
+  message: string;
+  value?: unknown;
+}
+export type ConfigRule = (raw: Readonly<Record<string, unknown>>) => RuleIssue[];
+
+export interface ConfigDeclaration<F extends ConfigFields> {
+  readonly fields: F;
+  /** Validates the decoded object keyed by attribute name and yields the typed config. */
+  readonly zod: z.ZodType<ConfigOf<F>>;
+  /** The spec tree for Nomad: an Object of Attr / Default{Attr, Literal}. */
+  spec(): SpecNode;
+  /** Checks a decoded value; reports every issue at once, never throws. */
+  validate(value: unknown): ConfigResult<ConfigOf<F>>;
+}
+
+export interface DeclareOptions {
+  /** When no config was sent at all (decoded null): use every default, or report it as an issue. */
+  whenNull: "defaults" | "issue";
+  rules?: ConfigRule[];
+}
+
+const ROOT = "config";
+
+export function declareConfig<const F extends ConfigFields>(fields: F, options: DeclareOptions): ConfigDeclaration<F> {
+  const names = new Set<string>();
+  for (const field of Object.values(fields)) {
+    if (names.has(field.name)) throw new Error(`config attribute ${field.name} declared twice`);
+    names.add(field.name);
+  }
+
+  const shape: Record<string, z.ZodType> = {};
+  for (const field of Object.values(fields)) shape[field.name] = field.schema;
+  const zod = z
+    .strictObject(shape, { error: (issue) => (issue.code === "invalid_type" ? "must be an object" : undefined) })
+    .transform((raw) => {
+      const typed: Record<string, unknown> = {};
+      for (const [key, field] of Object.entries(fields)) typed[key] = raw[field.name];
+      return typed as ConfigOf<F>;
+    });
+
+  const spec = (): SpecNode => {
+    const attributes: Record<string, SpecNode> = {};
+    for (const field of Object.values(fields)) {
+      const attr: SpecNode = { kind: "attr", name: field.name, type: field.type, required: field.required };
+      attributes[field.name] = field.default
+        ? { kind: "default", primary: attr, fallback: { kind: "literal", value: field.default.hcl } }
+        : attr;
+    }
+    return { kind: "object", attributes };
+  };
+
+  const validate = (value: unknown): ConfigResult<ConfigOf<F>> => {
+    let input = value;
+    if (input === null || input === undefined) {
+      if (options.whenNull === "issue") return { ok: false, issues: [{ path: ROOT, message: "no config was sent" }] };
+      input = {};
+    }
+    const issues: ConfigIssue[] = [];
+    const parsed = zod.safeParse(input, { reportInput: true });
+    if (!parsed.success) issues.push(...parsed.error.issues.flatMap((issue) => toConfigIssues(issue, input)));
+    if (input !== null && typeof input === "object" && !Array.isArray(input)) {
+      for (const rule of options.rules ?? []) {
+        for (const issue of rule(input as Record<string, unknown>)) {
+          issues.push({ ...issue, path: formatConfigPath(ROOT, issue.path) });
+        }
+      }
+    }
+    if (issues.length > 0 || !parsed.success) return { ok: false, issues };
+    return { ok: true, config: parsed.data };
+  };
+
+  return { fields, zod, spec, validate };
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue, root: unknown): ConfigIssue[] {
+  const path = issue.path.map((segment) => (typeof segment === "number" ? segment : String(segment)));
+  if (issue.code === "unrecognized_keys") {
+    const container = issue.input ?? root;
+    return issue.keys.map((key) => ({
+      path: formatConfigPath(ROOT, [...path, key]),
+      message: "unknown attribute",
+      value: (container as Record<string, unknown>)[key],
+    }));
+  }
+  const out: ConfigIssue = { path: formatConfigPath(ROOT, path), message: issue.message };
+  if (issue.input !== undefined && issue.message !== MISSING) out.value = issue.input;
+  return [out];
+}

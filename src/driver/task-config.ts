@@ -1,0 +1,360 @@
+// Task config (driver layer): the job's `config {}` for driver "pot", declared once; validation and spec derive from it.
+//
+// Attribute names and shapes are those of the seed job and the existing Go driver (anchor-pot-driver.md §1.2), so
+// jobs written for it keep working. Map-shaped `port_map` is declared list(map(string)) because Nomad's jobspec
+// parser wraps object literals in a one-element list (protocol.md §5).
+import { isIPv4, isIPv6 } from "node:net";
+import { z } from "zod";
+import {
+  type ConfigIssue,
+  type ConfigOf,
+  type ConfigResult,
+  declareConfig,
+  type SpecNode,
+  defaultedField,
+  optionalField,
+  requiredField,
+  type RuleIssue,
+} from "./config-schema";
+
+/** Network types a task can ask for; `host` is pot's alias of `inherit`. alias and private-bridge need an IP
+ * or a bridge name this driver has no option for, so they are rejected. */
+export const NETWORK_MODES = ["public-bridge", "host", "inherit"] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+/** A host path and where it appears inside the jail. */
+export interface PathPair {
+  hostPath: string;
+  jailPath: string;
+}
+
+export interface ExtraHost {
+  hostname: string;
+  ip: string;
+}
+
+/** pot's settable attributes (pot-cli.md §3, §5.4) and the kind of value each takes. */
+const POT_ATTRIBUTE_KINDS = {
+  "start-at-boot": "bool",
+  "early-start-at-boot": "bool",
+  persistent: "bool",
+  "no-rc-script": "bool",
+  prunable: "bool",
+  "localhost-tunnel": "bool",
+  "no-tmpfs": "bool",
+  "no-etc-hosts": "bool",
+  enforce_statfs: "uint",
+  mount: "bool",
+  fdescfs: "bool",
+  linprocfs: "bool",
+  nullfs: "bool",
+  procfs: "bool",
+  tmpfs: "bool",
+  zfs: "bool",
+  raw_sockets: "bool",
+  sysvshm: "sysv",
+  sysvsem: "sysv",
+  sysvmsg: "sysv",
+  children: "uint",
+  mlock: "bool",
+  devfs_ruleset: "uint",
+  exec_stop: "string",
+  stop_timeout: "uint",
+} as const;
+export type PotAttributeName = keyof typeof POT_ATTRIBUTE_KINDS;
+
+/**
+ * Attributes that would take the jail's lifecycle away from Nomad: a persistent pot does not block in
+ * `pot start`, and the boot attributes make pot start the jail on its own at host boot.
+ */
+const LIFECYCLE_ATTRIBUTES = new Set<string>(["persistent", "start-at-boot", "early-start-at-boot"]);
+
+export interface PotAttribute {
+  name: PotAttributeName;
+  value: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Element checks
+
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** Absolute, and without `.`/`..` segments, so prefix checks against allowed directories are sound. */
+function pathProblem(path: string): string | undefined {
+  if (!path.startsWith("/")) return "must be an absolute path";
+  if (CONTROL_CHARS.test(path)) return "must not contain control characters";
+  if (path.split("/").some((part) => part === "." || part === "..")) return "must not contain . or .. segments";
+  return undefined;
+}
+
+/** Splits "left:right" on the first colon; undefined when there is no colon. */
+function splitFirstColon(entry: string): [string, string] | undefined {
+  const at = entry.indexOf(":");
+  return at < 0 ? undefined : [entry.slice(0, at), entry.slice(at + 1)];
+}
+
+function issue(ctx: z.core.$RefinementCtx, input: unknown, message: string, path?: (string | number)[]): void {
+  ctx.addIssue({ code: "custom", message, input, ...(path ? { path } : {}) });
+}
+
+function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
+  const form = kind === "copy" ? '"hostpath:jailpath"' : '"hostdir:jaildir"';
+  return z.string().transform((entry, ctx): PathPair => {
+    const parts = splitFirstColon(entry);
+    if (!parts) {
+      issue(ctx, entry, `must have the form ${form}`);
+      return z.NEVER;
+    }
+    const [hostPath, jailPath] = parts;
+    const problems: string[] = [];
+    const hostProblem = pathProblem(hostPath);
+    if (hostProblem) problems.push(`host path ${hostProblem}`);
+    const jailProblem = pathProblem(jailPath);
+    if (jailProblem) problems.push(`jail path ${jailProblem}`);
+    else if (kind === "mount") {
+      // pot mount-in refuses these mount points (pot-cli.md §5.9).
+      if (/\s/.test(jailPath)) problems.push("jail path must not contain spaces");
+      if (/^\/+$/.test(jailPath)) problems.push("jail path must not be /");
+    }
+    if (problems.length > 0) {
+      issue(ctx, entry, problems.join(", "));
+      return z.NEVER;
+    }
+    return { hostPath, jailPath };
+  });
+}
+
+const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+const extraHost: z.ZodType<ExtraHost, string> = z.string().transform((entry, ctx): ExtraHost => {
+  // Split on the first colon as pot set-hosts does, so "h:::1" is host h at ::1 (pot-cli.md §5.5).
+  const parts = splitFirstColon(entry);
+  if (!parts) {
+    issue(ctx, entry, 'must have the form "hostname:IP"');
+    return z.NEVER;
+  }
+  const [hostname, ip] = parts;
+  const problems: string[] = [];
+  if (hostname.length === 0 || hostname.length > 253 || !hostname.split(".").every((l) => HOST_LABEL.test(l))) {
+    problems.push("hostname is not a valid host name");
+  }
+  if (!isIPv4(ip) && !(isIPv6(ip) && !ip.includes("%"))) problems.push("IP is not a valid IPv4 or IPv6 address");
+  if (problems.length > 0) {
+    issue(ctx, entry, problems.join(", "));
+    return z.NEVER;
+  }
+  return { hostname, ip };
+});
+
+const BOOL_VALUE = /^(yes|true|on|no|false|off)$/i;
+
+function parsePotAttribute(entry: string): PotAttribute | string {
+  const parts = splitFirstColon(entry);
+  if (!parts) return 'must have the form "attribute:value"';
+  const [name, value] = parts;
+  if (!Object.hasOwn(POT_ATTRIBUTE_KINDS, name)) return `${JSON.stringify(name)} is not a pot attribute`;
+  if (LIFECYCLE_ATTRIBUTES.has(name)) return `attribute ${name} cannot be set: Nomad manages the jail's lifecycle`;
+  const kind = POT_ATTRIBUTE_KINDS[name as PotAttributeName];
+  if (CONTROL_CHARS.test(value)) return "value must not contain control characters";
+  if (kind === "bool" && !BOOL_VALUE.test(value)) return `value of ${name} must be yes/no, true/false or on/off`;
+  if (kind === "uint" && !/^\d+$/.test(value)) return `value of ${name} must be an unsigned integer`;
+  if (kind === "sysv" && !["new", "inherit", "disable"].includes(value)) {
+    return `value of ${name} must be new, inherit or disable`;
+  }
+  if (value.length === 0) return `value of ${name} must not be empty`;
+  return { name: name as PotAttributeName, value };
+}
+
+/** Each entry parsed on its own and each attribute named once, so every bad entry is reported. */
+const potAttributes = z.array(z.string()).transform((entries, ctx): PotAttribute[] => {
+  const parsed: PotAttribute[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    const result = parsePotAttribute(entry);
+    if (typeof result === "string") return issue(ctx, entry, result, [index]);
+    if (seen.has(result.name)) return issue(ctx, entry, `attribute ${result.name} given more than once`, [index]);
+    seen.add(result.name);
+    parsed.push(result);
+  });
+  return parsed;
+});
+
+const PORT = /^[1-9][0-9]{0,4}$/;
+
+/** Merges the list of maps Nomad sends into one label → jail port map; each label may appear once. */
+const portMap = z.array(z.record(z.string(), z.string())).transform((maps, ctx): Record<string, number> => {
+  const merged: Record<string, number> = {};
+  const seen = new Set<string>();
+  for (const map of maps) {
+    for (const [label, port] of Object.entries(map)) {
+      if (seen.has(label)) {
+        issue(ctx, port, "port label given more than once", [label]);
+        continue;
+      }
+      seen.add(label);
+      if (label.trim() === "" || CONTROL_CHARS.test(label)) {
+        issue(ctx, port, "port label must not be empty or contain control characters", [label]);
+        continue;
+      }
+      const number = PORT.test(port) ? Number(port) : NaN;
+      if (!(number >= 1 && number <= 65535)) {
+        issue(ctx, port, "must be a port number from 1 to 65535 (decimal)", [label]);
+        continue;
+      }
+      merged[label] = number;
+    }
+  }
+  return merged;
+});
+
+const IMAGE_SCHEMES = new Set(["http:", "https:", "file:"]);
+
+const imageUrl = z.string().transform((url, ctx): string => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    issue(ctx, url, "must be an http, https or file URL");
+    return z.NEVER;
+  }
+  if (!IMAGE_SCHEMES.has(parsed.protocol)) {
+    issue(ctx, url, `must be an http, https or file URL, not ${parsed.protocol.slice(0, -1)}`);
+  } else if (parsed.protocol !== "file:" && parsed.hostname === "") {
+    issue(ctx, url, "must name a host");
+  } else if (parsed.search !== "" || parsed.hash !== "") {
+    issue(ctx, url, "must not have a query or fragment: pot appends the image file name");
+  } else if (CONTROL_CHARS.test(url) || /\s/.test(url)) {
+    issue(ctx, url, "must not contain spaces or control characters");
+  }
+  return url;
+});
+
+/** Image name and tag become the file `<pot>_<tag>.xz` under the image URL (pot-cli.md §5.2). */
+const imageNamePart = (what: string) =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+    error: `${what} must start with a letter or digit and contain only letters, digits, '.', '_' and '-'`,
+  });
+
+const noControlChars = (what: string) =>
+  z.string().refine((s) => !CONTROL_CHARS.test(s), { error: `${what} must not contain control characters` });
+
+// ---------------------------------------------------------------------------------------------------------
+// The declaration
+
+export const taskConfigDeclaration = declareConfig(
+  {
+    image: requiredField({
+      name: "image",
+      type: "string",
+      check: imageUrl,
+      doc: "URL of the image directory: http(s)://host/path/ or file:///path/ (pot prepare -U).",
+    }),
+    pot: requiredField({
+      name: "pot",
+      type: "string",
+      check: imageNamePart("image name"),
+      doc: "Name of the image in that directory (pot prepare -p).",
+    }),
+    tag: requiredField({
+      name: "tag",
+      type: "string",
+      check: imageNamePart("tag"),
+      doc: "Version of the image (pot prepare -t).",
+    }),
+    command: optionalField({
+      name: "command",
+      type: "string",
+      check: noControlChars("command").transform((s) => (s.trim() === "" ? undefined : s)),
+      absent: undefined,
+      doc: "Command run in the jail; the image's own command when unset. Interpreted by the jail's shell.",
+    }),
+    args: optionalField({
+      name: "args",
+      type: "list(string)",
+      check: z.array(noControlChars("argument")),
+      absent: [],
+      doc: "Arguments appended to command, joined by spaces; needs command.",
+    }),
+    networkMode: defaultedField({
+      name: "network_mode",
+      type: "string",
+      check: z.string().transform((mode, ctx): NetworkMode => {
+        if ((NETWORK_MODES as readonly string[]).includes(mode)) return mode as NetworkMode;
+        const why =
+          mode === "alias" || mode === "private-bridge"
+            ? `network_mode ${mode} needs options this driver does not offer; use public-bridge, host or inherit`
+            : "must be one of public-bridge, host, inherit";
+        issue(ctx, mode, why);
+        return z.NEVER;
+      }),
+      default: "public-bridge",
+      doc: "pot network type: public-bridge (NAT, ports forwarded), host or inherit (host's stack).",
+    }),
+    portMap: optionalField({
+      name: "port_map",
+      type: "list(map(string))",
+      check: portMap,
+      absent: {},
+      doc: "Port label (from the group's network block) → port the task listens on inside the jail.",
+    }),
+    copy: optionalField({
+      name: "copy",
+      type: "list(string)",
+      check: z.array(pathPair("copy")),
+      absent: [],
+      doc: '"hostpath:jailpath" files copied into the jail before start (pot copy-in).',
+    }),
+    mount: optionalField({
+      name: "mount",
+      type: "list(string)",
+      check: z.array(pathPair("mount")),
+      absent: [],
+      doc: '"hostdir:jaildir" directories mounted read-write (pot mount-in).',
+    }),
+    mountReadOnly: optionalField({
+      name: "mount_read_only",
+      type: "list(string)",
+      check: z.array(pathPair("mount")),
+      absent: [],
+      doc: '"hostdir:jaildir" directories mounted read-only (pot mount-in -r).',
+    }),
+    extraHosts: optionalField({
+      name: "extra_hosts",
+      type: "list(string)",
+      check: z.array(extraHost),
+      absent: [],
+      doc: '"hostname:IP" entries added to the jail\'s /etc/hosts (pot set-hosts).',
+    }),
+    attributes: optionalField({
+      name: "attributes",
+      type: "list(string)",
+      check: potAttributes,
+      absent: [],
+      doc: '"attribute:value" pot attributes set before start (pot set-attribute), e.g. "devfs_ruleset:4".',
+    }),
+  },
+  { whenNull: "issue", rules: [argsNeedCommand] },
+);
+
+/** args without a command has nothing to append to (the Go driver's "command can not be empty" rule). */
+function argsNeedCommand(raw: Readonly<Record<string, unknown>>): RuleIssue[] {
+  const { args, command } = raw;
+  const hasArgs = Array.isArray(args) && args.length > 0;
+  const hasCommand = typeof command === "string" && command.trim() !== "";
+  return hasArgs && !hasCommand ? [{ path: ["args"], message: "args given without command", value: args }] : [];
+}
+
+/** The validated, normalised task config later code uses. */
+export type TaskConfig = ConfigOf<typeof taskConfigDeclaration.fields>;
+
+/** Validates a decoded task config: every problem at once, each with its path and value. Never throws. */
+export function validateTaskConfig(value: unknown): ConfigResult<TaskConfig> {
+  return taskConfigDeclaration.validate(value);
+}
+
+/** The task config's neutral hclspec tree (plugin/hclspec.ts turns it into the protobuf Spec). */
+export function taskConfigSpec(): SpecNode {
+  return taskConfigDeclaration.spec();
+}
+
+export type { ConfigIssue };
