@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The project's test command: type-check, build, every test suite; ends with one line "N passed, N failed"
+# summed over all suites (bun, Go), and exits non-zero on any failure.
+#   scripts/test.sh            everything
+#   SKIP_E2E=1 scripts/test.sh without the real-Nomad end-to-end suite
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUN=node_modules/.bin/bun
+passed=0
+failed=0
+status=0
+logdir=$(mktemp -d)
+
+# Adds a suite's counts from its last "N passed, N failed" line; a suite that fails without one counts as 1 failure.
+tally() {
+  local name=$1 rc=$2 out=$3
+  local line
+  line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+  if [ -n "$line" ]; then
+    local p f
+    p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+    f=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+  elif [ "$rc" -ne 0 ]; then
+    failed=$((failed + 1))
+  fi
+  [ "$rc" -eq 0 ] || status=1
+  echo "== $name: exit $rc${line:+, $line}"
+}
+
+echo "== typecheck"
+if node_modules/.bin/tsc --noEmit -p . >"$logdir/tsc.out" 2>&1; then
+  passed=$((passed + 1)); echo "typecheck ok"
+else
+  cat "$logdir/tsc.out"; failed=$((failed + 1)); status=1
+fi
+
+echo "== layer imports"
+if bash scripts/check-layers.sh >"$logdir/layers.out" 2>&1; then
+  passed=$((passed + 1)); echo "layer rule ok"
+else
+  cat "$logdir/layers.out"; failed=$((failed + 1)); status=1
+fi
+
+echo "== build"
+if ! bash scripts/build.sh >"$logdir/build.out" 2>&1; then
+  cat "$logdir/build.out"; echo "build failed"; failed=$((failed + 1)); status=1
+else
+  cat "$logdir/build.out"
+fi
+
+echo "== bun test"
+"$BUN" test 2>&1 | tee "$logdir/bun.out"
+rc=${PIPESTATUS[0]}
+bp=$(grep -E '^ *[0-9]+ pass$' "$logdir/bun.out" | tail -n 1 | tr -dc '0-9')
+bf=$(grep -E '^ *[0-9]+ fail$' "$logdir/bun.out" | tail -n 1 | tr -dc '0-9')
+printf '%s passed, %s failed\n' "${bp:-0}" "${bf:-0}" >"$logdir/bun.count"
+tally "bun test" "$rc" "$logdir/bun.count"
+
+for suite in test/gocty/check.sh test/conformance/run.sh test/e2e/run.sh; do
+  [ -f "$suite" ] || continue
+  if [ "$suite" = test/e2e/run.sh ] && [ -n "${SKIP_E2E:-}" ]; then echo "== $suite skipped (SKIP_E2E)"; continue; fi
+  echo "== $suite"
+  bash "$suite" 2>&1 | tee "$logdir/suite.out"
+  tally "$suite" "${PIPESTATUS[0]}" "$logdir/suite.out"
+done
+
+rm -rf "$logdir"
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,47 @@
+// Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it.
+import { PotDriver } from "./driver/driver";
+import { log } from "./log/logger";
+import { addBasePluginService } from "./plugin/base-service";
+import { addDriverService } from "./plugin/driver-service";
+import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
+import { serve } from "./plugin/serve";
+import { potVersion } from "./pot/version-probe";
+import { VERSION } from "./version";
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  if (command === "version" || command === "--version") {
+    process.stdout.write(`pot-task-driver ${VERSION}\n`);
+    return 0;
+  }
+  if (command !== undefined) {
+    process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${NOT_A_PLUGIN_MESSAGE}`);
+    return 2;
+  }
+  if (!hasMagicCookie(process.env)) {
+    process.stderr.write(NOT_A_PLUGIN_MESSAGE);
+    return 1;
+  }
+  // stdout belongs to the handshake line: keep stray console output on stderr.
+  console.log = console.error;
+  console.info = console.error;
+  const driver = new PotDriver({ potVersion });
+  await serve({
+    env: process.env,
+    register: (server) => {
+      addBasePluginService(server, driver);
+      addDriverService(server, driver);
+    },
+  });
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    log.error({ error: err }, "plugin failed");
+    process.exit(1);
+  },
+);

@@ -1,0 +1,148 @@
+// Integration harness: launches the compiled plugin exactly as Nomad's go-plugin client does and connects
+// generated gRPC clients to the socket it announces.
+import * as grpc from "@grpc/grpc-js";
+import { type Subprocess } from "bun";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { HealthClient } from "../../src/plugin/gen/grpc/health/v1/health";
+import { GRPCBrokerClient } from "../../src/plugin/gen/plugin/grpc_broker";
+import { GRPCControllerClient } from "../../src/plugin/gen/plugin/grpc_controller";
+import { GRPCStdioClient } from "../../src/plugin/gen/plugin/grpc_stdio";
+import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base";
+import { DriverClient } from "../../src/plugin/gen/plugins/drivers/proto/driver";
+import { TIMEOUT_MULTIPLIER } from "../setup";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+export const PLUGIN_BINARY = process.env.POT_DRIVER_BIN ?? join(REPO_ROOT, "dist/pot-task-driver-linux-x64");
+export const MAGIC_COOKIE = "e4327c2e01eabfd75a8a67adb114fb34a757d57eee7728d857a8cec6e91a7255";
+
+/** Builds the linux binary once per test run when it is missing or older than the sources. */
+export async function ensureBinary(): Promise<string> {
+  if (!process.env.POT_DRIVER_BIN && !existsSync(PLUGIN_BINARY)) {
+    const build = Bun.spawnSync(["bash", join(REPO_ROOT, "scripts/build.sh"), "linux-x64"], { stdout: "pipe", stderr: "pipe" });
+    if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  }
+  return PLUGIN_BINARY;
+}
+
+/** The environment go-plugin gives a plugin (plus the caller's extras). */
+export function pluginEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/root",
+    TMPDIR: process.env.TMPDIR ?? "/tmp",
+    NOMAD_PLUGIN_MAGIC_COOKIE: MAGIC_COOKIE,
+    PLUGIN_PROTOCOL_VERSIONS: "2",
+    PLUGIN_MIN_PORT: "10000",
+    PLUGIN_MAX_PORT: "25000",
+    ...extra,
+  };
+}
+
+export interface LaunchedPlugin {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  handshake: string;
+  network: string;
+  address: string;
+  /** grpc-js target for the announced address. */
+  target: string;
+  base: InstanceType<typeof BasePluginClient>;
+  driver: InstanceType<typeof DriverClient>;
+  health: InstanceType<typeof HealthClient>;
+  controller: InstanceType<typeof GRPCControllerClient>;
+  stdio: InstanceType<typeof GRPCStdioClient>;
+  broker: InstanceType<typeof GRPCBrokerClient>;
+  stderrLines: () => string[];
+  stdoutRest: () => string;
+  close: () => void;
+}
+
+/** Reads the first stdout line within a deadline, keeping everything after it for later assertions. */
+export async function launchPlugin(extraEnv: Record<string, string> = {}, args: string[] = []): Promise<LaunchedPlugin> {
+  const binary = await ensureBinary();
+  const proc = Bun.spawn([binary, ...args], { env: pluginEnv(extraEnv), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const stderrChunks: string[] = [];
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr) stderrChunks.push(decoder.decode(chunk, { stream: true }));
+  })();
+  let stdoutText = "";
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  const deadline = Date.now() + 10_000 * TIMEOUT_MULTIPLIER;
+  while (!stdoutText.includes("\n")) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new Error(`no handshake line; stderr: ${stderrChunks.join("")}`);
+    const result = await Promise.race([
+      reader.read(),
+      new Promise<"timeout">((r) => setTimeout(() => r("timeout"), remaining)),
+    ]);
+    if (result === "timeout") continue;
+    if (result.done) throw new Error(`plugin exited before handshake; stderr: ${stderrChunks.join("")}`);
+    stdoutText += decoder.decode(result.value, { stream: true });
+  }
+  const newline = stdoutText.indexOf("\n");
+  const handshake = stdoutText.slice(0, newline);
+  let rest = stdoutText.slice(newline + 1);
+  void (async () => {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      rest += decoder.decode(r.value, { stream: true });
+    }
+  })();
+  const parts = handshake.split("|");
+  const network = parts[2] ?? "";
+  const address = parts[3] ?? "";
+  const target = network === "unix" ? `unix:${address}` : address;
+  const creds = grpc.credentials.createInsecure();
+  const options = { "grpc.max_receive_message_length": 64 * 1024 * 1024 };
+  const clients = {
+    base: new BasePluginClient(target, creds, options),
+    driver: new DriverClient(target, creds, options),
+    health: new HealthClient(target, creds, options),
+    controller: new GRPCControllerClient(target, creds, options),
+    stdio: new GRPCStdioClient(target, creds, options),
+    broker: new GRPCBrokerClient(target, creds, options),
+  };
+  return {
+    proc,
+    handshake,
+    network,
+    address,
+    target,
+    ...clients,
+    stderrLines: () => stderrChunks.join("").split("\n").filter((l) => l.length > 0),
+    stdoutRest: () => rest,
+    close: () => {
+      for (const c of Object.values(clients)) c.close();
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    },
+  };
+}
+
+/** Promisified unary call on a generated client method. */
+export function unary<Req, Res>(
+  fn: (req: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown,
+  client: object,
+  request: Req,
+  timeoutMs = 10_000,
+): Promise<Res> {
+  return new Promise((resolvePromise, reject) => {
+    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs * TIMEOUT_MULTIPLIER }, (err, res) => {
+      if (err) reject(err);
+      else resolvePromise(res);
+    });
+  });
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs * TIMEOUT_MULTIPLIER;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
