@@ -1,0 +1,243 @@
+// Driver service through Nomad v1.6.3's driver client: capabilities, fingerprint, and honest Unimplemented errors.
+package conformance
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/nomad/plugins/drivers"
+	"github.com/hashicorp/nomad/plugins/drivers/proto"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// firstFingerprintLimit bounds how long the first FingerprintResponse may take (Nomad waits up to 50 s
+// for all drivers at start, but a driver should answer at once).
+const firstFingerprintLimit = 5 * time.Second
+
+func TestDriverCapabilities(t *testing.T) {
+	d := dispenseDriver(t, pluginConfig(t, nil))
+	caps, err := d.driver.Capabilities()
+	if err != nil {
+		t.Fatalf("Capabilities: %v", err)
+	}
+	if !caps.SendSignals {
+		t.Errorf("send_signals = false, want true")
+	}
+	if !caps.Exec {
+		t.Errorf("exec = false, want true")
+	}
+	if caps.FSIsolation != drivers.FSIsolationImage {
+		t.Errorf("fs_isolation = %q, want %q", caps.FSIsolation, drivers.FSIsolationImage)
+	}
+	host := false
+	for _, m := range caps.NetIsolationModes {
+		host = host || m == drivers.NetIsolationModeHost
+	}
+	if !host {
+		t.Errorf("network_isolation_modes %v lack %q (the default job network mode)", caps.NetIsolationModes, drivers.NetIsolationModeHost)
+	}
+	if caps.MustInitiateNetwork {
+		t.Errorf("must_create_network = true: Nomad would call CreateNetwork/DestroyNetwork for every alloc")
+	}
+	t.Logf("capabilities: %+v", caps)
+}
+
+// TestDriverFingerprint: the first message arrives promptly with a description, and the stream stays open.
+func TestDriverFingerprint(t *testing.T) {
+	d := dispenseDriver(t, pluginConfig(t, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := d.driver.Fingerprint(ctx)
+	if err != nil {
+		t.Fatalf("Fingerprint: %v", err)
+	}
+	select {
+	case fp, ok := <-ch:
+		if !ok {
+			t.Fatalf("fingerprint stream ended before the first message")
+		}
+		if fp.Err != nil {
+			t.Fatalf("fingerprint error: %v", fp.Err)
+		}
+		if fp.HealthDescription == "" {
+			t.Errorf("health %q with an empty description", fp.Health)
+		}
+		t.Logf("health %q: %s; attributes %v", fp.Health, fp.HealthDescription, fp.Attributes)
+	case <-time.After(firstFingerprintLimit):
+		t.Fatalf("no fingerprint within %v", firstFingerprintLimit)
+	}
+	// Over an observation window the stream may carry more messages but must neither end nor fail.
+	window := time.After(2 * time.Second)
+	for {
+		select {
+		case fp, ok := <-ch:
+			if !ok {
+				t.Fatalf("fingerprint stream ended; Nomad would re-dispense in a tight loop")
+			}
+			if fp.Err != nil {
+				t.Fatalf("fingerprint stream failed: %v", fp.Err)
+			}
+		case <-window:
+			return
+		}
+	}
+}
+
+// lifecycleImplemented reports whether StartTask does more than answer Unimplemented.
+func lifecycleImplemented(d drivers.DriverPlugin, tc *drivers.TaskConfig) (bool, error) {
+	_, _, err := d.StartTask(tc)
+	if status.Code(err) == codes.Unimplemented {
+		return false, err
+	}
+	return true, err
+}
+
+// TestDriverRPCsUnimplemented: until the lifecycle lands, every task RPC fails with gRPC Unimplemented and
+// an explanatory message — never a fake success.
+func TestDriverRPCsUnimplemented(t *testing.T) {
+	d := dispenseDriver(t, pluginConfig(t, nil))
+	f := newTaskFixture(t, d.driver, filepath.Join("testdata", "seed.nomad.hcl"))
+	implemented, startErr := lifecycleImplemented(d.driver, f.config)
+	if implemented {
+		t.Skipf("StartTask answered %v (not Unimplemented): the lifecycle tests cover the task RPCs", startErr)
+	}
+	id := f.config.ID
+	handle := &drivers.TaskHandle{Version: 1, Config: f.config, State: drivers.TaskStateRunning, DriverState: []byte("{}")}
+
+	unary := map[string]func() error{
+		"StartTask":   func() error { return startErr },
+		"RecoverTask": func() error { return d.driver.RecoverTask(handle) },
+		"StopTask":    func() error { return d.driver.StopTask(id, 5*time.Second, "SIGINT") },
+		"DestroyTask": func() error { return d.driver.DestroyTask(id, true) },
+		"InspectTask": func() error { _, err := d.driver.InspectTask(id); return err },
+		"SignalTask":  func() error { return d.driver.SignalTask(id, "SIGHUP") },
+		"ExecTask": func() error {
+			_, err := d.driver.ExecTask(id, []string{"/bin/sh", "-c", "true"}, time.Second)
+			return err
+		},
+		"WaitTask": func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			ch, err := d.driver.WaitTask(ctx, id)
+			if err != nil {
+				return err
+			}
+			res := <-ch
+			if res == nil {
+				return nil
+			}
+			return res.Err
+		},
+		"ExecTaskStreaming": func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return d.driver.(drivers.ExecTaskStreamingRawDriver).ExecTaskStreamingRaw(ctx, id, []string{"/bin/sh"}, false, nopExecStream{ctx})
+		},
+		"CreateNetwork": func() error {
+			_, _, err := d.driver.(drivers.DriverNetworkManager).CreateNetwork(f.alloc.ID, &drivers.NetworkCreateRequest{Hostname: "h"})
+			return err
+		},
+		"DestroyNetwork": func() error {
+			return d.driver.(drivers.DriverNetworkManager).DestroyNetwork(f.alloc.ID, &drivers.NetworkIsolationSpec{Mode: drivers.NetIsolationModeGroup, Path: "/var/run/netns/x"})
+		},
+	}
+	for name, call := range unary {
+		t.Run(name, func(t *testing.T) { assertUnimplemented(t, name, call()) })
+	}
+
+	// TaskStats is a server stream: Nomad's client only logs its status, so read it on a raw connection.
+	conn := rawConn(t, pluginConfig(t, nil))
+	t.Run("TaskStats", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stream, err := proto.NewDriverClient(conn).TaskStats(ctx, &proto.TaskStatsRequest{TaskId: id, CollectionInterval: durationpb.New(time.Second)})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		if err == io.EOF {
+			err = nil
+		}
+		assertUnimplemented(t, "TaskStats", err)
+	})
+}
+
+// TestDriverTaskEventsStream: TaskEvents is opened once per plugin instance and must stay open (or, until
+// implemented, fail with Unimplemented); ending it makes Nomad re-call it in a loop.
+func TestDriverTaskEventsStream(t *testing.T) {
+	d := dispenseDriver(t, pluginConfig(t, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := d.driver.TaskEvents(ctx)
+	if err != nil {
+		if status.Code(err) == codes.Unimplemented {
+			return
+		}
+		t.Fatalf("TaskEvents: %v", err)
+	}
+	window := time.After(2 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatalf("TaskEvents stream ended")
+			}
+			if ev.Err != nil {
+				if status.Code(ev.Err) == codes.Unimplemented {
+					return
+				}
+				t.Fatalf("TaskEvents stream failed: %v", ev.Err)
+			}
+			t.Errorf("event for no task: %+v", ev)
+		case <-window:
+			return
+		}
+	}
+}
+
+// TestDriverInitShutdown: the RPCs newer Nomad clients call (≥ 2.0.4) answer OK or Unimplemented, both of
+// which Nomad accepts, and Shutdown does not end the process (Nomad kills it itself afterwards).
+func TestDriverInitShutdown(t *testing.T) {
+	conn := rawConn(t, pluginConfig(t, nil))
+	for _, rpc := range []string{"Init", "Shutdown"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := conn.Invoke(ctx, "/hashicorp.nomad.plugins.drivers.proto.Driver/"+rpc, &emptypb.Empty{}, &emptypb.Empty{})
+		cancel()
+		if c := status.Code(err); c != codes.OK && c != codes.Unimplemented {
+			t.Errorf("Driver/%s: %v (want OK or Unimplemented)", rpc, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := proto.NewDriverClient(conn).Capabilities(ctx, &proto.CapabilitiesRequest{}); err != nil {
+		t.Errorf("plugin stopped serving after Driver/Shutdown: %v", err)
+	}
+}
+
+func assertUnimplemented(t *testing.T, rpc string, err error) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s succeeded before the lifecycle exists (fake success)", rpc)
+	}
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unimplemented {
+		t.Fatalf("%s: %v (want gRPC Unimplemented)", rpc, err)
+	}
+	if st.Message() == "" {
+		t.Errorf("%s: Unimplemented without a message", rpc)
+	}
+}
+
+// nopExecStream is a client side that sends nothing and discards output.
+type nopExecStream struct{ ctx context.Context }
+
+func (s nopExecStream) Send(*drivers.ExecTaskStreamingResponseMsg) error { return nil }
+func (s nopExecStream) Recv() (*drivers.ExecTaskStreamingRequestMsg, error) {
+	<-s.ctx.Done()
+	return nil, io.EOF
+}
