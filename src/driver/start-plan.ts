@@ -1,0 +1,152 @@
+// The start plan (driver layer, pure): validated task config + Nomad's task facts → every pot operation of a
+// StartTask, decided before anything is created. A plan either comes out whole or as a list of issues.
+import type { CopyInOptions, HostEntry, MountInOptions, PortExport, PrepareOptions, RssLimits } from "../pot/argv";
+import { parseTaskId, potNameForTask } from "../pot/naming";
+import type { ConfigIssue } from "./config-schema";
+import type { PluginConfig } from "./plugin-config";
+import type { PotAttribute, TaskConfig } from "./task-config";
+import type { TaskSpec } from "./task-spec";
+
+export interface StartPlan {
+  potName: string;
+  prepare: PrepareOptions;
+  copies: CopyInOptions[];
+  mounts: MountInOptions[];
+  env: Record<string, string>;
+  hosts: HostEntry[];
+  attributes: PotAttribute[];
+  rss: RssLimits | null;
+  /** label → port inside the jail, for Nomad's NetworkOverride; empty in host mode. */
+  portMap: Record<string, number>;
+  /** Whether the jail gets an IP of its own (then its IP is advertised to Nomad). */
+  ownAddress: boolean;
+}
+
+export interface PlanContext {
+  /** Logical CPUs of the host, for turning Nomad's cpu share into a cpu count. */
+  hostCpus: number;
+}
+
+export type PlanResult = { ok: true; plan: StartPlan } | { ok: false; issues: ConfigIssue[] };
+
+/** In-jail paths of Nomad's task directories (what NOMAD_TASK_DIR & co. say under image isolation). */
+export const JAIL_TASK_DIR = "/local";
+export const JAIL_SECRETS_DIR = "/secrets";
+export const JAIL_ALLOC_DIR = "/alloc";
+
+export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginConfig, context: PlanContext): PlanResult {
+  const issues: ConfigIssue[] = [];
+  const idParts = parseTaskId(task.taskId);
+  if (!idParts) {
+    return { ok: false, issues: [{ path: "task.id", message: "is not <alloc_id>/<task_name>/<invocation>", value: task.taskId }] };
+  }
+  const naming = potNameForTask(idParts);
+  const bridged = config.networkMode === "public-bridge";
+
+  const ports: PortExport[] = [];
+  const portMap: Record<string, number> = {};
+  if (bridged) {
+    for (const [label, jailPort] of Object.entries(config.portMap)) {
+      const hostPort = hostPortFor(label, task);
+      if (hostPort === undefined) {
+        issues.push({
+          path: `config.port_map.${label}`,
+          message: `no port labelled ${JSON.stringify(label)} in the group's network block`,
+          value: String(jailPort),
+        });
+        continue;
+      }
+      ports.push({ potPort: jailPort, hostPort });
+      portMap[label] = jailPort;
+    }
+    // Group ports with `to` that port_map does not name are exported as the job asked.
+    for (const port of task.resources.ports) {
+      if (port.to > 0 && !(port.label in portMap)) {
+        ports.push({ potPort: port.to, hostPort: port.hostPort });
+        portMap[port.label] = port.to;
+      }
+    }
+  }
+  if (issues.length > 0) return { ok: false, issues };
+
+  const taskDir = `${task.allocDir}/${task.taskName}`;
+  const mounts: MountInOptions[] = [
+    { dir: `${taskDir}/local`, mountPoint: JAIL_TASK_DIR },
+    { dir: `${taskDir}/secrets`, mountPoint: JAIL_SECRETS_DIR },
+    { dir: `${task.allocDir}/alloc`, mountPoint: JAIL_ALLOC_DIR },
+    ...config.mount.map((m) => ({ dir: m.hostPath, mountPoint: m.jailPath })),
+    ...config.mountReadOnly.map((m) => ({ dir: m.hostPath, mountPoint: m.jailPath, readOnly: true })),
+    ...task.mounts.map((m) => ({ dir: m.hostPath, mountPoint: m.taskPath, readOnly: m.readOnly })),
+  ];
+
+  const prepare: PrepareOptions = {
+    imageUrl: config.image,
+    imageName: config.pot,
+    tag: config.tag,
+    allocId: naming.prepareAllocId,
+    name: naming.prepareName,
+    networkType: config.networkMode === "public-bridge" ? "public-bridge" : "inherit",
+    ports,
+  };
+  const command = commandLine(config.command, config.args);
+  if (command !== undefined) prepare.command = command;
+  if (bridged) prepare.ips = ["auto"];
+
+  return {
+    ok: true,
+    plan: {
+      potName: naming.potName,
+      prepare,
+      copies: config.copy.map((c) => ({ source: c.hostPath, destination: c.jailPath, createDirs: true })),
+      mounts,
+      env: { ...task.env },
+      hosts: config.extraHosts.map((h) => ({ hostname: h.hostname, ip: h.ip })),
+      attributes: [...config.attributes],
+      rss: rssLimits(task, context),
+      portMap,
+      ownAddress: bridged,
+    },
+  };
+}
+
+/** The host port Nomad allocated for a label: the group port, else the task env's NOMAD_HOST_PORT_<label>. */
+function hostPortFor(label: string, task: TaskSpec): number | undefined {
+  const allocated = task.resources.ports.find((p) => p.label === label);
+  if (allocated) return allocated.hostPort;
+  const fromEnv = task.env[`NOMAD_HOST_PORT_${label}`];
+  const port = fromEnv === undefined ? Number.NaN : Number(fromEnv);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+}
+
+/**
+ * The jail's command line. `command` is a shell command line run by the jail's sh (`exec <command>`), exactly
+ * as pot runs it, so the seed's `nginx -g 'daemon off;'` keeps its quoting. Each of `args` is appended as one
+ * literal word (single-quoted), so arguments never re-split or expand.
+ */
+export function commandLine(command: string | undefined, args: readonly string[]): string | undefined {
+  if (command === undefined) return undefined;
+  return [command, ...args.map(shellWord)].join(" ");
+}
+
+/** Quotes one word for a POSIX shell: 'it'\''s' style. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Memory: rctl's memoryuse deny limit at the task's hard limit (memory_max when oversubscription gives one).
+ * CPU: the reserved cores' count, else the task's cpu share of the host rounded up to whole CPUs (pot limits
+ * CPUs with cpuset, not shares). Nothing when Nomad sent no resources.
+ */
+export function rssLimits(task: TaskSpec, context: PlanContext): RssLimits | null {
+  const limits: RssLimits = {};
+  const memory = Math.max(task.resources.memoryMb, task.resources.memoryMaxMb);
+  if (memory > 0) limits.memoryMb = memory;
+  const cores = task.resources.cpusetCpus.split(",").filter((c) => c.trim() !== "").length;
+  if (cores > 0) {
+    limits.cpus = cores;
+  } else if (task.resources.percentTicks > 0 && context.hostCpus > 0) {
+    limits.cpus = Math.min(context.hostCpus, Math.max(1, Math.ceil(task.resources.percentTicks * context.hostCpus)));
+  }
+  return limits.memoryMb === undefined && limits.cpus === undefined ? null : limits;
+}

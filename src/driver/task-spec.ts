@@ -1,0 +1,47 @@
+// What Nomad says about one task (driver layer), in driver vocabulary: the subset of Nomad's TaskConfig the
+// driver reads. plugin/convert.ts fills it from the protobuf message.
+export interface PortAllocation {
+  label: string;
+  /** Port on the host. */
+  hostPort: number;
+  /** Port inside the task's network (`to` in the job's port block); 0 when unset. */
+  to: number;
+}
+
+export interface VolumeMount {
+  hostPath: string;
+  taskPath: string;
+  readOnly: boolean;
+}
+
+export interface TaskResources {
+  memoryMb: number;
+  memoryMaxMb: number;
+  cpuShares: number;
+  /** Reserved cores, "0,2,3"; empty when none. */
+  cpusetCpus: string;
+  /** cpu_shares as a fraction of the node's usable compute (Nomad's PercentTicks). */
+  percentTicks: number;
+  ports: PortAllocation[];
+}
+
+export interface TaskSpec {
+  /** Nomad's task id "<alloc_id>/<task_name>/<invocation>". */
+  taskId: string;
+  taskName: string;
+  allocId: string;
+  jobName: string;
+  groupName: string;
+  namespace: string;
+  /** The task's environment as Nomad computed it (in-jail paths: the driver declares image isolation). */
+  env: Record<string, string>;
+  /** Host path of the allocation dir; the task dir is <allocDir>/<taskName>, the shared dir <allocDir>/alloc. */
+  allocDir: string;
+  stdoutPath: string;
+  stderrPath: string;
+  user: string;
+  resources: TaskResources;
+  mounts: VolumeMount[];
+  /** The task's `config {}` block, cty msgpack; empty after an agent restart. */
+  driverConfig: Uint8Array;
+}
