@@ -79,6 +79,12 @@ func newTaskFixture(t testing.TB, d drivers.DriverPlugin, jobFile string) *taskF
 	if err := ad.Build(); err != nil {
 		t.Fatalf("alloc dir: %v", err)
 	}
+	// Destroy unmounts the secrets tmpfs the task dir gets on Linux before the temp dir is removed.
+	t.Cleanup(func() {
+		if err := ad.Destroy(); err != nil {
+			t.Errorf("destroying alloc dir: %v", err)
+		}
+	})
 	td := ad.NewTaskDir(task.Name)
 	if err := td.Build(false, nil); err != nil {
 		t.Fatalf("task dir: %v", err)

@@ -1,0 +1,3 @@
+module pot-task-driver/test/conformance/report
+
+go 1.23
