@@ -66,7 +66,7 @@ export function isSafePotName(name: string): boolean {
 /**
  * Maps one name part into the safe set. A part that is already safe, short enough and does not end like a
  * hash suffix is returned unchanged. Any other part becomes its rewritten form (`.` and every other unsafe code
- * point → `_`, a leading `-` → `_`), cut to leave room, followed by `-` and 8 hex digits of the SHA-256 of the
+ * point → `_`, a leading `-` → `_`, nothing at all → `_`), cut to leave room, followed by `-` and 8 hex digits of the SHA-256 of the
  * original, so two different inputs never share an output unless their hashes collide.
  */
 export function sanitizeNamePart(part: string, maxLength: number): string {
@@ -76,7 +76,7 @@ export function sanitizeNamePart(part: string, maxLength: number): string {
   if (untouched) return part;
   let rewritten = Array.from(part, (ch) => (SAFE_CHAR.test(ch) ? ch : "_")).join("");
   if (rewritten.startsWith("-")) rewritten = `_${rewritten.slice(1)}`;
-  const head = rewritten.slice(0, maxLength - HASH_LENGTH - 1);
+  const head = rewritten.slice(0, maxLength - HASH_LENGTH - 1) || "_";
   return `${head}-${shortHash(part)}`;
 }
 
