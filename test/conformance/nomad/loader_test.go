@@ -58,4 +58,3 @@ func TestLoaderWithoutConfigBlock(t *testing.T) {
 		t.Fatalf("NewPluginLoader without a config block: %v", err)
 	}
 }
-
