@@ -107,7 +107,15 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /** cty numbers: int, float64 (±Infinity included) or the decimal string cty sends when neither is exact. */
 const ctyNumber: z.ZodType<CtyNumber> = z
-  .union([z.number(), z.bigint(), z.string().regex(DECIMAL)], { error: "must be a number" })
+  .union(
+    [
+      // z.number() refuses ±Infinity, which cty sends as float64.
+      z.custom<number>((v) => typeof v === "number" && !Number.isNaN(v)),
+      z.bigint(),
+      z.string().regex(DECIMAL),
+    ],
+    { error: "must be a number" },
+  )
   .transform((value): CtyNumber => {
     if (typeof value !== "string") return value;
     if (!value.includes(".")) {

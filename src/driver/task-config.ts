@@ -207,24 +207,31 @@ const portMap = z.array(z.record(z.string(), z.string())).transform((maps, ctx):
   return merged;
 });
 
-const IMAGE_SCHEMES = new Set(["http:", "https:", "file:"]);
-
+/**
+ * The URL is checked as written, not only as WHATWG URL parsing repairs it (which reads "http:///x/" as host x):
+ * pot hands it to fetch(1) verbatim.
+ */
 const imageUrl = z.string().transform((url, ctx): string => {
-  let parsed: URL;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  let problem: string | undefined;
+  let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
-    issue(ctx, url, "must be an http, https or file URL");
-    return z.NEVER;
+    parsed = undefined;
   }
-  if (!IMAGE_SCHEMES.has(parsed.protocol)) {
-    issue(ctx, url, `must be an http, https or file URL, not ${parsed.protocol.slice(0, -1)}`);
-  } else if (parsed.protocol !== "file:" && parsed.hostname === "") {
-    issue(ctx, url, "must name a host");
-  } else if (parsed.search !== "" || parsed.hash !== "") {
-    issue(ctx, url, "must not have a query or fragment: pot appends the image file name");
-  } else if (CONTROL_CHARS.test(url) || /\s/.test(url)) {
-    issue(ctx, url, "must not contain spaces or control characters");
+  if (scheme === undefined || parsed === undefined) problem = "must be an http, https or file URL";
+  else if (scheme !== "http" && scheme !== "https" && scheme !== "file") {
+    problem = `must be an http, https or file URL, not ${scheme}`;
+  } else if (scheme !== "file" && (!/^[A-Za-z]+:\/\/[^/?#\\]/.test(url) || parsed.hostname === "")) {
+    problem = "must name a host";
+  } else if (scheme === "file" && !/^file:\/\/\//i.test(url)) problem = "must be file:///absolute/path";
+  else if (parsed.search !== "" || parsed.hash !== "" || /[?#]/.test(url)) {
+    problem = "must not have a query or fragment: pot appends the image file name";
+  } else if (CONTROL_CHARS.test(url) || /\s/.test(url)) problem = "must not contain spaces or control characters";
+  if (problem) {
+    issue(ctx, url, problem);
+    return z.NEVER;
   }
   return url;
 });

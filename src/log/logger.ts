@@ -47,6 +47,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: () => `,"@timestamp":"${hclogTimestamp()}"`,
       formatters: {
         level: (label) => ({ "@level": HCLOG_LEVELS[label] ?? "info" }),
+        log: (fields) => withoutHclogKeys(fields),
+      },
+      hooks: {
+        // pino writes a non-string message as it is (42, null, 5n); go-plugin needs "@message" to be a string.
+        logMethod(args, method) {
+          const list = [...args] as unknown[];
+          const at = typeof list[0] === "object" && list[0] !== null ? 1 : 0;
+          if (at < list.length && list[at] !== undefined && typeof list[at] !== "string") {
+            list[at] = messageText(list[at]);
+          }
+          return method.apply(this, list as Parameters<typeof method>);
+        },
       },
       serializers: {
         // Errors become their message plus the cause chain, as strings (hclog stringifies errors too).
@@ -56,6 +68,34 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     destination,
   );
+}
+
+const HCLOG_KEYS = new Set(["@message", "@level", "@timestamp"]);
+
+/**
+ * Renames fields that would collide with hclog's own keys ("@level" → "_level"): JSON decoding keeps the last
+ * duplicate key, so a caller's "@level": 3 would otherwise reach go-plugin's string assertion. pino does not
+ * run formatters on child bindings, so `child()` keys must simply never be hclog's (they are snake_case).
+ */
+function withoutHclogKeys(fields: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(fields).some((key) => HCLOG_KEYS.has(key))) return fields;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[HCLOG_KEYS.has(key) ? `_${key.slice(1)}` : key] = value;
+  }
+  return out;
+}
+
+function messageText(value: unknown): string {
+  if (value instanceof Error) return describeError(value);
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? `${v}` : v));
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
 }
 
 /** Renders an error and its causes as one line: "outer: inner: innermost". */

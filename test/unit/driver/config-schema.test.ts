@@ -1,0 +1,220 @@
+// Tests for src/driver/config-schema.ts: HCL type parsing, base shapes, literals, paths and declareConfig.
+import { describe, expect, test } from "bun:test";
+import { z } from "zod";
+import {
+  declareConfig,
+  defaultedField,
+  formatConfigIssues,
+  formatConfigPath,
+  hclLiteral,
+  hclTypeSchema,
+  optionalField,
+  parseHclType,
+  requiredField,
+} from "../../../src/driver/config-schema";
+
+describe("parseHclType", () => {
+  test("accepts the type expressions configs use", () => {
+    expect(parseHclType("string")).toEqual({ kind: "string" });
+    expect(parseHclType("list(map(string))")).toEqual({
+      kind: "list",
+      element: { kind: "map", element: { kind: "string" } },
+    });
+    expect(parseHclType(" set( number ) ")).toEqual({ kind: "set", element: { kind: "number" } });
+  });
+
+  for (const bad of ["", "list", "list(string", "list(string))", "String", "object({a=string})", "any", "map()"]) {
+    test(`rejects ${JSON.stringify(bad)}`, () => {
+      expect(() => parseHclType(bad)).toThrow();
+    });
+  }
+});
+
+describe("hclTypeSchema", () => {
+  test("checks the decoded shape", () => {
+    expect(hclTypeSchema("list(map(string))").safeParse([{ a: "b" }]).success).toBe(true);
+    expect(hclTypeSchema("list(map(string))").safeParse([{ a: 1 }]).success).toBe(false);
+    expect(hclTypeSchema("list(string)").safeParse("x").success).toBe(false);
+    expect(hclTypeSchema("bool").safeParse("true").success).toBe(false);
+  });
+
+  test("numbers accept every form cty sends and normalise them", () => {
+    const number = hclTypeSchema("number");
+    expect(number.parse(5)).toBe(5);
+    expect(number.parse(1.5)).toBe(1.5);
+    expect(number.parse(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+    expect(number.parse(4611686018427387905n)).toBe(4611686018427387905n);
+    expect(number.parse("0.1")).toBe(0.1);
+    expect(number.parse("-2.675")).toBe(-2.675);
+    expect(number.parse("18446744073709551617")).toBe(18446744073709551617n);
+    expect(number.parse("8080")).toBe(8080);
+    expect(number.safeParse("1e5").success).toBe(false);
+    expect(number.safeParse("abc").success).toBe(false);
+    expect(number.safeParse(true).success).toBe(false);
+  });
+});
+
+describe("hclLiteral", () => {
+  const cases: [unknown, string][] = [
+    ["public-bridge", '"public-bridge"'],
+    ['say "hi"\\', '"say \\"hi\\"\\\\"'],
+    ["a\nb\tc\u0001", '"a\\nb\\tc\\u0001"'],
+    ["${HOME} and %{if}", '"$${HOME} and %%{if}"'],
+    ["$ and % alone", '"$ and % alone"'],
+    [true, "true"],
+    [false, "false"],
+    [30, "30"],
+    [[], "[]"],
+    [["a", "b"], '["a", "b"]'],
+    [{}, "{}"],
+    [{ enabled: true, "odd key": "x" }, '{ "enabled" = true, "odd key" = "x" }'],
+  ];
+  for (const [value, literal] of cases) {
+    test(`${JSON.stringify(value)} → ${literal}`, () => {
+      expect(hclLiteral(value)).toBe(literal);
+    });
+  }
+
+  test("refuses what HCL literals cannot carry", () => {
+    expect(() => hclLiteral(null)).toThrow();
+    expect(() => hclLiteral(Number.NaN)).toThrow();
+    expect(() => hclLiteral(1n)).toThrow();
+  });
+});
+
+describe("formatConfigPath / formatConfigIssues", () => {
+  test("paths read like the config", () => {
+    expect(formatConfigPath("config", ["copy", 1])).toBe("config.copy[1]");
+    expect(formatConfigPath("config", ["port_map", "http"])).toBe("config.port_map.http");
+    expect(formatConfigPath("config", ["port_map", "my label"])).toBe('config.port_map["my label"]');
+    expect(formatConfigPath("config", ["port_map", "9x"])).toBe('config.port_map["9x"]');
+    expect(formatConfigPath("config", [])).toBe("config");
+  });
+
+  test("issues render one per problem with the offending value", () => {
+    expect(
+      formatConfigIssues([
+        { path: "config.copy[1]", message: "host path must be an absolute path", value: "a:/b" },
+        { path: "config.pot", message: "required attribute is missing" },
+        { path: "config.n", message: "too big", value: 5n },
+      ]),
+    ).toBe(
+      'config.copy[1]: host path must be an absolute path (got "a:/b"); config.pot: required attribute is missing; ' +
+        'config.n: too big (got "5")',
+    );
+  });
+});
+
+describe("declareConfig", () => {
+  const declaration = declareConfig(
+    {
+      name: requiredField({ name: "name", type: "string", check: z.string().min(1, "must not be empty"), doc: "" }),
+      tags: optionalField({ name: "tags", type: "list(string)", check: z.array(z.string()), absent: [], doc: "" }),
+      retries: defaultedField({
+        name: "retry_count",
+        type: "number",
+        check: z.number().int("must be an integer"),
+        default: 3,
+        doc: "",
+      }),
+    },
+    {
+      whenNull: "issue",
+      rules: [(raw) => (raw.name === "forbidden" ? [{ path: ["name"], message: "is forbidden", value: raw.name }] : [])],
+    },
+  );
+
+  test("derives an Object of Attr and Default{Attr, Literal}, names always explicit", () => {
+    expect(declaration.spec()).toEqual({
+      kind: "object",
+      attributes: {
+        name: { kind: "attr", name: "name", type: "string", required: true },
+        tags: { kind: "attr", name: "tags", type: "list(string)", required: false },
+        retry_count: {
+          kind: "default",
+          primary: { kind: "attr", name: "retry_count", type: "number", required: false },
+          fallback: { kind: "literal", value: "3" },
+        },
+      },
+    });
+  });
+
+  test("fields carry the default as literal and typed value", () => {
+    expect(declaration.fields.retries.default).toEqual({ hcl: "3", value: 3 });
+    expect(declaration.fields.name.required).toBe(true);
+    expect(declaration.fields.tags.default).toBeUndefined();
+  });
+
+  test("maps attribute names to typed keys and applies absent values and defaults", () => {
+    expect(declaration.validate({ name: "x", tags: null, retry_count: null })).toEqual({
+      ok: true,
+      config: { name: "x", tags: [], retries: 3 },
+    });
+    expect(declaration.validate({ name: "x", tags: ["a"], retry_count: "7" })).toEqual({
+      ok: true,
+      config: { name: "x", tags: ["a"], retries: 7 },
+    });
+  });
+
+  test("absent keys count as null", () => {
+    expect(declaration.validate({ name: "x" })).toEqual({ ok: true, config: { name: "x", tags: [], retries: 3 } });
+  });
+
+  test("reports every problem at once, rules included", () => {
+    const result = declaration.validate({ name: "forbidden", tags: [1, "b", 2], retry_count: 1.5, extra: true });
+    expect(result).toEqual({
+      ok: false,
+      issues: [
+        { path: "config.tags[0]", message: "must be a string", value: 1 },
+        { path: "config.tags[2]", message: "must be a string", value: 2 },
+        { path: "config.retry_count", message: "must be an integer", value: 1.5 },
+        { path: "config.extra", message: "unknown attribute", value: true },
+        { path: "config.name", message: "is forbidden", value: "forbidden" },
+      ],
+    });
+  });
+
+  test("a missing required attribute carries no value", () => {
+    expect(declaration.validate({ name: null })).toEqual({
+      ok: false,
+      issues: [{ path: "config.name", message: "required attribute is missing" }],
+    });
+  });
+
+  test("null config and non-objects", () => {
+    expect(declaration.validate(null)).toEqual({ ok: false, issues: [{ path: "config", message: "no config was sent" }] });
+    expect(declaration.validate(["x"])).toEqual({
+      ok: false,
+      issues: [{ path: "config", message: "must be an object", value: ["x"] }],
+    });
+    expect(declaration.validate("x")).toEqual({
+      ok: false,
+      issues: [{ path: "config", message: "must be an object", value: "x" }],
+    });
+  });
+
+  test("whenNull: defaults applies every default", () => {
+    const withDefaults = declareConfig(
+      { on: defaultedField({ name: "on", type: "bool", check: z.boolean(), default: true, doc: "" }) },
+      { whenNull: "defaults" },
+    );
+    expect(withDefaults.validate(null)).toEqual({ ok: true, config: { on: true } });
+    expect(withDefaults.validate(undefined)).toEqual({ ok: true, config: { on: true } });
+  });
+
+  test("declaration mistakes fail at load time", () => {
+    expect(() =>
+      declareConfig(
+        {
+          a: optionalField({ name: "x", type: "string", check: z.string(), absent: undefined, doc: "" }),
+          b: optionalField({ name: "x", type: "string", check: z.string(), absent: undefined, doc: "" }),
+        },
+        { whenNull: "issue" },
+      ),
+    ).toThrow("declared twice");
+    expect(() =>
+      defaultedField({ name: "n", type: "string", check: z.string().min(2), default: "a", doc: "" }),
+    ).toThrow("default of config attribute n is invalid");
+    expect(() => requiredField({ name: "n", type: "strin" as "string", check: z.string(), doc: "" })).toThrow();
+  });
+});
