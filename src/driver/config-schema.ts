@@ -56,7 +56,7 @@ export function formatConfigPath(root: string, segments: readonly PathSegment[])
   return out;
 }
 
-/** One line per issue, joined by "; ": `config.copy[1]: host path must be absolute (got "a:/b")`. */
+/** All issues on one line, each as `path: message (got value)`, joined by "; ". */
 export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
   return issues
     .map((issue) => ("value" in issue ? `${issue.path}: ${issue.message} (got ${describeValue(issue.value)})` : `${issue.path}: ${issue.message}`))

@@ -6,7 +6,7 @@
 // is exact (0.1, integers beyond int64); an unknown value is ext type 0, a refined unknown ext type 0x0c;
 // a value encoded against DynamicPseudoType is wrapped as [bin(type JSON), value].
 import { decode, DecodeError, ExtData, ExtensionCodec } from "@msgpack/msgpack";
-import { formatConfigPath as formatCtyPath, type PathSegment } from "../driver/config-schema";
+import { formatConfigPath, type PathSegment } from "../driver/config-schema";
 
 /** A decoded cty value. Objects and maps are plain objects, lists/sets/tuples arrays; numbers see below. */
 export type CtyValue = null | boolean | number | bigint | string | CtyValue[] | CtyObject;
@@ -15,9 +15,10 @@ export interface CtyObject {
 }
 
 /**
- * Why decoding failed: `malformed` = not valid msgpack (or trailing bytes), `unknown` = an unknown value
- * (Nomad resolves every variable first, so one reaching us is a bug upstream), `unexpected` = valid msgpack
- * that go-cty never produces (bin outside a dynamic wrapper, other ext types, non-str map keys, nesting too deep).
+ * Why decoding failed: `malformed` = not msgpack as cty writes it (truncated, trailing bytes, reserved type
+ * byte, a map key that is not a str, oversized length header); `unknown` = an unknown value (Nomad resolves
+ * every variable first, so one reaching us is a bug upstream); `unexpected` = valid msgpack go-cty never
+ * produces (bin outside a dynamic wrapper, other ext types, nesting deeper than any config).
  */
 export type CtyDecodeErrorKind = "malformed" | "unknown" | "unexpected";
 
@@ -119,7 +120,7 @@ export function decodeCtyMsgpack(bytes: Uint8Array, options: CtyDecodeOptions = 
 
 function toCtyValue(raw: unknown, path: PathSegment[], root: string): CtyValue {
   if (path.length > MAX_DEPTH) {
-    throw new CtyDecodeError("unexpected", formatCtyPath(root, path), `value nested deeper than ${MAX_DEPTH} levels`);
+    throw new CtyDecodeError("unexpected", formatConfigPath(root, path), `value nested deeper than ${MAX_DEPTH} levels`);
   }
   if (raw === null || typeof raw === "boolean" || typeof raw === "string") return raw;
   if (typeof raw === "number") return raw;
@@ -127,25 +128,25 @@ function toCtyValue(raw: unknown, path: PathSegment[], root: string): CtyValue {
     return raw >= BigInt(Number.MIN_SAFE_INTEGER) && raw <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(raw) : raw;
   }
   if (raw instanceof UnknownMarker) {
-    const what = raw.refined ? "refined unknown value (ext type 0x0c)" : "unknown value (ext type 0)";
+    const what = raw.refined ? "a refined unknown value (ext type 0x0c)" : "an unknown value (ext type 0)";
     throw new CtyDecodeError(
       "unknown",
-      formatCtyPath(root, path),
-      `${formatCtyPath(root, path)} is an ${what}; Nomad must resolve every value before sending a config`,
+      formatConfigPath(root, path),
+      `${formatConfigPath(root, path)} is ${what}; Nomad must resolve every value before sending a config`,
     );
   }
   if (raw instanceof ExtData) {
     throw new CtyDecodeError(
       "unexpected",
-      formatCtyPath(root, path),
-      `${formatCtyPath(root, path)} is a msgpack extension of type ${raw.type}, which go-cty never sends`,
+      formatConfigPath(root, path),
+      `${formatConfigPath(root, path)} is a msgpack extension of type ${raw.type}, which go-cty never sends`,
     );
   }
   if (raw instanceof Uint8Array) {
     throw new CtyDecodeError(
       "unexpected",
-      formatCtyPath(root, path),
-      `${formatCtyPath(root, path)} is binary data outside a dynamic-type wrapper`,
+      formatConfigPath(root, path),
+      `${formatConfigPath(root, path)} is binary data outside a dynamic-type wrapper`,
     );
   }
   if (Array.isArray(raw)) {
@@ -171,7 +172,7 @@ function toCtyValue(raw: unknown, path: PathSegment[], root: string): CtyValue {
     }
     return out;
   }
-  throw new CtyDecodeError("unexpected", formatCtyPath(root, path), `unsupported value of type ${typeof raw}`);
+  throw new CtyDecodeError("unexpected", formatConfigPath(root, path), `unsupported value of type ${typeof raw}`);
 }
 
 /** The first element of a dynamic wrapper must be cty type JSON: a type name string or a [kind, …] array. */
@@ -182,16 +183,16 @@ function checkTypeJson(bin: Uint8Array, path: PathSegment[], root: string): void
   } catch (cause) {
     throw new CtyDecodeError(
       "unexpected",
-      formatCtyPath(root, path),
-      `${formatCtyPath(root, path)} has a dynamic-type wrapper whose type is not JSON`,
+      formatConfigPath(root, path),
+      `${formatConfigPath(root, path)} has a dynamic-type wrapper whose type is not JSON`,
       { cause },
     );
   }
   if (typeof parsed !== "string" && !(Array.isArray(parsed) && typeof parsed[0] === "string")) {
     throw new CtyDecodeError(
       "unexpected",
-      formatCtyPath(root, path),
-      `${formatCtyPath(root, path)} has a dynamic-type wrapper whose type is not a cty type`,
+      formatConfigPath(root, path),
+      `${formatConfigPath(root, path)} has a dynamic-type wrapper whose type is not a cty type`,
     );
   }
 }
