@@ -1,5 +1,7 @@
 module pot-task-driver/test/gocty
 
+// go-cty, hcl/v2 and vmihailenco/msgpack/v4 at the versions github.com/hashicorp/nomad v1.6.3 pins.
+
 go 1.21
 
 require (
