@@ -1,0 +1,71 @@
+// How a supervised argv ended, as the driver sees it, and the parser of the supervisor's exit.json (layer 4, pure).
+import { fromShellStatus, signalName } from "./exit-status.ts";
+import { SCRIPT_VERSION } from "./script.ts";
+
+/**
+ * The end of a supervised argv.
+ * - "exited": argv ran and ended; `exitCode` follows Nomad's convention (128+N when killed by signal N, with
+ *   `signal` = N; otherwise `signal` = 0). `endedAt` has one-second precision (the supervisor's clock).
+ * - "failed": argv never ran because the supervisor could not open its stdout or stderr destination.
+ * - "unknown": nobody can know how argv ended (the supervisor died or vanished without writing a record, or the
+ *   record is unreadable). Never to be reported as exit code 0.
+ */
+export type ExitRecord =
+  | { kind: "exited"; exitCode: number; signal: number; signalName?: string; endedAt: Date }
+  | { kind: "failed"; reason: string; endedAt: Date }
+  | { kind: "unknown"; reason: string; detectedAt: Date };
+
+/** The stdout/stderr destinations, for naming them in a "failed" record. */
+export interface StreamPaths {
+  stdoutPath: string;
+  stderrPath: string;
+}
+
+/**
+ * Parses exit.json as written by SUPERVISOR_SCRIPT. A record that does not parse, or has a newer version than
+ * this driver knows, yields "unknown" with the reason, never a guessed exit.
+ */
+export function parseExitRecord(text: string, paths: StreamPaths, now: Date = new Date()): ExitRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return unknown(`exit record is not JSON: ${err instanceof Error ? err.message : String(err)}`, now);
+  }
+  if (typeof value !== "object" || value === null) return unknown("exit record is not an object", now);
+  const record = value as Record<string, unknown>;
+  if (record.version !== SCRIPT_VERSION) {
+    return unknown(`exit record has unsupported version ${JSON.stringify(record.version)}`, now);
+  }
+  const endedAtS = record.ended_at;
+  if (!isNonNegativeInteger(endedAtS)) return unknown("exit record has no valid ended_at", now);
+  const endedAt = new Date(endedAtS * 1000);
+
+  if (record.error === "open-stdout" || record.error === "open-stderr") {
+    const path = record.error === "open-stdout" ? paths.stdoutPath : paths.stderrPath;
+    const stream = record.error === "open-stdout" ? "stdout" : "stderr";
+    return { kind: "failed", reason: `supervisor failed to open ${stream} destination ${path}`, endedAt };
+  }
+  if (record.error !== undefined) return unknown(`exit record has unknown error ${JSON.stringify(record.error)}`, now);
+
+  const status = record.status;
+  if (!isNonNegativeInteger(status) || status > 255) return unknown("exit record has no valid status", now);
+  const decoded = fromShellStatus(status);
+  const name = decoded.signal === 0 ? undefined : signalName(decoded.signal);
+  return {
+    kind: "exited",
+    exitCode: decoded.exitCode,
+    signal: decoded.signal,
+    ...(name === undefined ? {} : { signalName: name }),
+    endedAt,
+  };
+}
+
+/** An "unknown" record detected now. */
+export function unknown(reason: string, detectedAt: Date = new Date()): ExitRecord {
+  return { kind: "unknown", reason, detectedAt };
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}

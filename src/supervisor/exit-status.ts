@@ -1,0 +1,78 @@
+// Decoding how a process ended into Nomad's convention (layer 4, pure): an exit code, or a signal reported as
+// exit code 128+N with the signal number recorded beside it (Nomad's executor reports signalled tasks this way).
+import os from "node:os";
+
+/** How a process ended. `signal` is 0 when it exited by itself. */
+export interface ExitStatus {
+  exitCode: number;
+  signal: number;
+}
+
+const SIGNAL_BASE = 128;
+
+/**
+ * Highest signal number a shell status can mean on each platform. FreeBSD numbers its classic signals up to
+ * SIGLIBRT = 33 and its realtime signals from 65; Linux uses 1…64. Realtime signals above these never come from
+ * a `kill` an operator would send, and treating their statuses as codes keeps 255 and friends plain codes.
+ */
+export const MAX_SHELL_SIGNAL: Readonly<Record<string, number>> = { freebsd: 33, linux: 64 };
+
+/** The value of MAX_SHELL_SIGNAL for the running host (FreeBSD's when the host is neither). */
+export const HOST_MAX_SHELL_SIGNAL = MAX_SHELL_SIGNAL[process.platform] ?? 33;
+
+/**
+ * Decodes a POSIX shell's `$?` after a foreground command: 0…128 is the exit code; 128+N with 1 ≤ N ≤ maxSignal
+ * is death by signal N. sh cannot tell a program that called exit(128+N) from one killed by signal N; both
+ * decode as the signal, which changes nothing in the exit code Nomad sees. Values outside 0…255 are
+ * impossible from sh and are kept as plain codes.
+ */
+export function fromShellStatus(status: number, maxSignal: number = HOST_MAX_SHELL_SIGNAL): ExitStatus {
+  const signal = status - SIGNAL_BASE;
+  if (Number.isInteger(status) && signal >= 1 && signal <= maxSignal) {
+    return { exitCode: status, signal };
+  }
+  return { exitCode: status, signal: 0 };
+}
+
+/**
+ * Decodes a raw wait(2) status word as the kernel fills it on Linux and FreeBSD: low 7 bits = terminating
+ * signal (0 = exited, 0x7f = stopped), bits 8…15 = exit code, bit 7 = core dumped. Returns undefined for a
+ * stopped or continued process, which has not ended.
+ */
+export function fromWaitStatus(raw: number): ExitStatus | undefined {
+  const low = raw & 0x7f;
+  if (low === 0) return { exitCode: (raw >> 8) & 0xff, signal: 0 };
+  if (low === 0x7f || raw === 0xffff) return undefined;
+  return { exitCode: SIGNAL_BASE + low, signal: low };
+}
+
+/**
+ * Decodes a Bun/Node child's end (`exitCode`, `signalCode` as a name or number): exactly one is non-null once
+ * it has ended. A signal name unknown to this host keeps signal 0 and exit code 128, never 0.
+ */
+export function fromChildExit(exitCode: number | null, signalCode: string | number | null): ExitStatus {
+  if (signalCode !== null) {
+    const signal = typeof signalCode === "number" ? signalCode : (signalNumber(signalCode) ?? 0);
+    return { exitCode: SIGNAL_BASE + signal, signal };
+  }
+  return { exitCode: exitCode ?? SIGNAL_BASE, signal: 0 };
+}
+
+const SIGNALS: Readonly<Record<string, number>> = os.constants.signals;
+
+/** The host's number for a signal name ("SIGTERM" or "TERM"); undefined when the host has no such signal. */
+export function signalNumber(name: string): number | undefined {
+  const upper = name.toUpperCase();
+  return SIGNALS[upper.startsWith("SIG") ? upper : `SIG${upper}`];
+}
+
+/** The host's canonical name for a signal number ("SIGTERM"); undefined when it has none. */
+export function signalName(signal: number): string | undefined {
+  for (const [name, value] of Object.entries(SIGNALS)) {
+    if (value === signal && !ALIASES.has(name)) return name;
+  }
+  return undefined;
+}
+
+/** Second names some hosts give a number that already has a canonical one. */
+const ALIASES = new Set(["SIGIOT", "SIGPOLL", "SIGCLD", "SIGLOST"]);

@@ -1,0 +1,122 @@
+// Parsing `ps -A` process tables and summing them per session, for the stats sampler (layer 4, pure).
+//
+// Output shapes differ between the two ps(1) implementations only in the CPU time column:
+//   FreeBSD:       "  812   811   811  2340   0:01.27"     time = minutes:seconds.hundredths (bin/ps/print.c)
+//   Linux procps:  "  812   811   811  2340 00:00:01"      time = [DD-]HH:MM:SS, whole seconds only
+// rss is KiB on both.
+
+/** argv (after ps itself) of the one table run per stats interval. */
+export const PS_TABLE_ARGS: readonly string[] = ["-A", "-o", "pid=", "-o", "ppid=", "-o", "sid=", "-o", "rss=", "-o", "time="];
+
+export interface PsRow {
+  pid: number;
+  ppid: number;
+  sid: number;
+  rssKiB: number;
+  /** Accumulated CPU time (user + system), summed over all cores. */
+  cpuSeconds: number;
+}
+
+export interface PsTable {
+  rows: PsRow[];
+  /** Lines that were not five well-formed columns (kept for diagnostics, never guessed at). */
+  rejected: string[];
+}
+
+/** Parses the output of `ps` with PS_TABLE_ARGS. */
+export function parsePsTable(text: string): PsTable {
+  const rows: PsRow[] = [];
+  const rejected: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const fields = line.trim().split(/\s+/);
+    if (fields.length !== 5) {
+      rejected.push(line);
+      continue;
+    }
+    const [pid, ppid, sid, rss] = fields.slice(0, 4).map(parseCount);
+    const cpuSeconds = parseCpuTime(fields[4] as string);
+    if (pid === undefined || ppid === undefined || sid === undefined || rss === undefined || cpuSeconds === undefined) {
+      rejected.push(line);
+      continue;
+    }
+    rows.push({ pid, ppid, sid, rssKiB: rss, cpuSeconds });
+  }
+  return { rows, rejected };
+}
+
+/**
+ * Parses a ps CPU time in seconds: "[D-]H:M:S", "M:S" with an optional fraction after "." or ",", as printed
+ * by procps and FreeBSD ps. Undefined when it is neither.
+ */
+export function parseCpuTime(text: string): number | undefined {
+  const match = /^(?:(\d+)-)?(\d+(?::\d+){0,2})(?:[.,](\d+))?$/.exec(text);
+  if (match === null) return undefined;
+  const [, days, clock, fraction] = match;
+  const parts = (clock as string).split(":").map(Number);
+  if (parts.slice(1).some((part) => part >= 60)) return undefined;
+  if (days !== undefined && parts.length !== 3) return undefined;
+  let seconds = 0;
+  for (const part of parts) seconds = seconds * 60 + part;
+  if (days !== undefined) seconds += Number(days) * 86_400;
+  if (fraction !== undefined) seconds += Number(`0.${fraction}`);
+  return seconds;
+}
+
+/** What one session uses, summed over its processes. */
+export interface SessionUsage {
+  sessionId: number;
+  /** Sorted. Empty when the session has no process left. */
+  pids: number[];
+  rssKiB: number;
+  cpuSeconds: number;
+}
+
+/**
+ * One table, indexed for per-session sums. A session's processes are those whose session id is the session
+ * id, plus their descendants through ppid (so a child that called setsid() is still counted while its parent
+ * lives). Not counted: a process that left the session and whose parent chain no longer reaches it (a daemon
+ * that double-forked and was re-parented to init). A process that exited takes its CPU time with it, so a
+ * session's cpuSeconds can go down between two tables.
+ */
+export class PsIndex {
+  readonly #bySession = new Map<number, PsRow[]>();
+  readonly #children = new Map<number, PsRow[]>();
+
+  constructor(rows: readonly PsRow[]) {
+    for (const row of rows) {
+      push(this.#bySession, row.sid, row);
+      if (row.ppid !== row.pid) push(this.#children, row.ppid, row);
+    }
+  }
+
+  usage(sessionId: number): SessionUsage {
+    const seen = new Map<number, PsRow>();
+    const queue = [...(this.#bySession.get(sessionId) ?? [])];
+    while (queue.length > 0) {
+      const row = queue.pop() as PsRow;
+      if (seen.has(row.pid)) continue;
+      seen.set(row.pid, row);
+      queue.push(...(this.#children.get(row.pid) ?? []));
+    }
+    let rssKiB = 0;
+    let cpuSeconds = 0;
+    for (const row of seen.values()) {
+      rssKiB += row.rssKiB;
+      cpuSeconds += row.cpuSeconds;
+    }
+    return { sessionId, pids: [...seen.keys()].sort((a, b) => a - b), rssKiB, cpuSeconds };
+  }
+}
+
+function push(map: Map<number, PsRow[]>, key: number, row: PsRow): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [row]);
+  else list.push(row);
+}
+
+function parseCount(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
+}

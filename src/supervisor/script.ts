@@ -1,0 +1,114 @@
+// The per-task supervisor program (a POSIX sh script shipped inside the binary) and its argv (layer 4).
+//
+// Why sh: one supervisor lives for every running task, so it must cost what /bin/sh costs (about 1–2 MB RSS),
+// not what a Bun process costs (about 40 MB). Why detached: tasks must outlive the plugin being SIGKILLed, and
+// go-plugin only notices a dead plugin once every holder of its stdout/stderr has closed them (protocol.md §11
+// items 0 and 8), so the supervisor gets its own session and its own stdio.
+
+/** Format version of the script and of the records it writes (supervisor.pid, exit.json). */
+export const SCRIPT_VERSION = 1;
+
+/** The shell every supervisor runs under; present at this path on FreeBSD and Debian alike. */
+export const SUPERVISOR_SHELL = "/bin/sh";
+
+/**
+ * The supervisor. Invoked as `/bin/sh <script> <launch-token> <bundle-dir> <stdout-path> <stderr-path> <argv…>`;
+ * argv arrives as positional parameters and runs as `"$@"`, so no string is ever parsed by a shell.
+ *
+ * Contract (tests in test/integration/supervisor/ pin each point):
+ * - stdin is /dev/null, and the script's own stdout/stderr go to <bundle-dir>/supervisor.log, never to the task;
+ * - "<pid> <launch-token>" is written atomically to supervisor.pid before anything that can block;
+ * - the stdout/stderr paths are opened for appending by the supervisor itself, so a logmon FIFO without a
+ *   reader blocks the supervisor and never the plugin; failing to open one records `"error":"open-stdout"` or
+ *   `"error":"open-stderr"` instead of running argv;
+ * - argv runs in a subshell that execs it: caught signals are back to their defaults there, and a builtin or
+ *   function name cannot hijack the supervisor (`exec` only runs programs);
+ * - HUP INT QUIT TERM PIPE USR1 USR2 are caught and ignored by the supervisor: a signal sent to the whole
+ *   group reaches argv, and the supervisor survives to record how argv ended;
+ * - once argv has ended, exit.json `{"version":1,"status":<$?>,"ended_at":<epoch s>}` is written atomically
+ *   (temp file + rename) and the supervisor exits 0; it exits 73 if supervisor.pid cannot be written and 74 if
+ *   exit.json cannot be written.
+ */
+export const SUPERVISOR_SCRIPT = `# pot-task-driver task supervisor, format ${SCRIPT_VERSION} (src/supervisor/script.ts).
+# usage: /bin/sh supervise.sh <launch-token> <bundle-dir> <stdout-path> <stderr-path> <argv...>
+token=$1 dir=$2 out=$3 err=$4
+shift 4
+exec </dev/null >>"$dir/supervisor.log" 2>&1
+trap : HUP INT QUIT TERM PIPE USR1 USR2
+
+note() {
+	printf '%s supervisor[%s]: %s\\n' "$(/bin/date -u +%Y-%m-%dT%H:%M:%SZ)" "$$" "$*"
+}
+
+# record <json members>: writes exit.json atomically; exits 74 when it cannot.
+record() {
+	if printf '{"version":${SCRIPT_VERSION},%s,"ended_at":%s}\\n' "$1" "$(/bin/date +%s)" >"$dir/.exit.json.tmp" &&
+		/bin/mv -f "$dir/.exit.json.tmp" "$dir/exit.json"; then
+		return 0
+	fi
+	note "failed to write exit.json"
+	exit 74
+}
+
+if ! { printf '%s %s\\n' "$$" "$token" >"$dir/.supervisor.pid.tmp" &&
+	/bin/mv -f "$dir/.supervisor.pid.tmp" "$dir/supervisor.pid"; }; then
+	note "failed to write supervisor.pid"
+	exit 73
+fi
+note "started; opening stdout and stderr"
+
+# A caught signal can interrupt a blocking FIFO open (EINTR), hence the retries; "command" keeps a failed
+# redirection on exec from ending the shell.
+tries=0
+until command exec 3>>"$out"; do
+	tries=$((tries + 1))
+	if [ "$tries" -ge 3 ]; then
+		note "failed to open stdout"
+		record '"error":"open-stdout"'
+		exit 0
+	fi
+done
+tries=0
+until command exec 4>>"$err"; do
+	tries=$((tries + 1))
+	if [ "$tries" -ge 3 ]; then
+		exec 3>&-
+		note "failed to open stderr"
+		record '"error":"open-stderr"'
+		exit 0
+	fi
+done
+
+note "running command"
+( exec "$@" ) >&3 2>&4 3>&- 4>&-
+status=$?
+exec 3>&- 4>&-
+note "command ended with status $status"
+record "\\"status\\":$status"
+exit 0
+`;
+
+/** File name of the script inside a bundle. */
+export const SCRIPT_FILE = "supervise.sh";
+
+export interface SupervisorInvocation {
+  scriptPath: string;
+  launchToken: string;
+  bundleDir: string;
+  stdoutPath: string;
+  stderrPath: string;
+  argv: readonly string[];
+}
+
+/** The argv that starts a supervisor; `ps -o args=` shows it verbatim, which the identity check relies on. */
+export function supervisorArgv(invocation: SupervisorInvocation): string[] {
+  return [
+    SUPERVISOR_SHELL,
+    invocation.scriptPath,
+    invocation.launchToken,
+    invocation.bundleDir,
+    invocation.stdoutPath,
+    invocation.stderrPath,
+    ...invocation.argv,
+  ];
+}

@@ -1,0 +1,27 @@
+// Every named timeout and poll interval of the supervisor layer, with its default (layer 4).
+
+export interface SupervisorTimeouts {
+  /** launch: how long the supervisor may take to write supervisor.pid before it is killed and launch fails. */
+  readyMs: number;
+  /** launch: how often supervisor.pid is looked for besides directory change events. */
+  readyPollMs: number;
+  /** attach: how often exit.json and the supervisor's liveness are checked besides directory change events. */
+  attachPollMs: number;
+  /** attach: how often the identity probe (one `ps`) re-runs, to notice a zombie or a reused pid. */
+  identityRecheckMs: number;
+  /** Deadline of one `ps` run (identity probe or stats sample); the run is killed after it. */
+  psMs: number;
+}
+
+export const DEFAULT_SUPERVISOR_TIMEOUTS: Readonly<SupervisorTimeouts> = Object.freeze({
+  readyMs: 5_000,
+  readyPollMs: 20,
+  attachPollMs: 1_000,
+  identityRecheckMs: 5_000,
+  psMs: 5_000,
+});
+
+/** The defaults with some of them overridden. */
+export function supervisorTimeouts(overrides: Partial<SupervisorTimeouts> = {}): SupervisorTimeouts {
+  return { ...DEFAULT_SUPERVISOR_TIMEOUTS, ...overrides };
+}
