@@ -1,11 +1,15 @@
 // Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it.
+import { availableParallelism, cpus } from "node:os";
 import { PotDriver } from "./driver/driver";
 import { log } from "./log/logger";
 import { addBasePluginService } from "./plugin/base-service";
 import { addDriverService } from "./plugin/driver-service";
 import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
 import { serve } from "./plugin/serve";
-import { potVersion } from "./pot/version-probe";
+import { PotCli } from "./pot/pot-cli";
+import { SpawnRunner } from "./pot/runner";
+import { sharedSampler } from "./supervisor/sampler";
+import { supervisionFromSupervisor, usageSamplerFrom } from "./supervision-adapter";
 import { VERSION } from "./version";
 
 async function main(argv: string[]): Promise<number> {
@@ -25,7 +29,14 @@ async function main(argv: string[]): Promise<number> {
   // stdout belongs to the handshake line: keep stray console output on stderr.
   console.log = console.error;
   console.info = console.error;
-  const driver = new PotDriver({ potVersion });
+  const runner = new SpawnRunner();
+  const driver = new PotDriver({
+    pot: (potPath) => new PotCli(potPath, runner, { logger: log }),
+    supervision: supervisionFromSupervisor(),
+    sampler: usageSamplerFrom(sharedSampler),
+    hostCpus: availableParallelism(),
+    mhzPerCore: cpus()[0]?.speed || 1000,
+  });
   await serve({
     env: process.env,
     register: (server) => {

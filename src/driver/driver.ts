@@ -1,33 +1,85 @@
-// PotDriver (driver layer): the driver core behind the Driver and BasePlugin services; one short method per
-// RPC. Domain types only: no protobuf, no process spawning (that lives in pot/ and supervisor/).
+// PotDriver (driver layer): the driver core behind the Driver and BasePlugin services; one method per RPC.
+// Domain types only: no protobuf and no process handling of its own (pot/ runs pot, supervision runs tasks).
 import { access, constants } from "node:fs/promises";
+import { log } from "../log/logger";
+import type { PotCli } from "../pot/pot-cli";
+import { isPotError } from "../pot/errors";
+import { parseTaskId, potNameForTask } from "../pot/naming";
+import type { ExitRecord } from "../supervisor/exit-record";
+import { signalNumber } from "../supervisor/exit-status";
 import { VERSION } from "../version";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities";
 import { formatConfigIssues, type SpecNode } from "./config-schema";
+import { decodeDriverState, DRIVER_STATE_VERSION, type DriverState, encodeDriverState } from "./driver-state";
 import { DriverError } from "./errors";
+import { TaskEventBus } from "./events";
 import { computeFingerprint, type Fingerprint } from "./fingerprint";
 import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePluginConfig } from "./plugin-config";
+import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals";
+import { startTask } from "./start-task";
+import { resolveOutcome } from "./outcome";
+import type { ProcessUsage, Supervision, UsageSampler } from "./supervision";
 import { taskConfigSpec } from "./task-config";
+import { TaskHandle } from "./task-handle";
+import type { TaskOutcome } from "./task-outcome";
+import type { TaskSpec } from "./task-spec";
+import { TaskStore } from "./task-store";
 
 /** The job-facing driver name (`driver = "pot"`), independent of the binary's file name. */
 export const DRIVER_NAME = "pot";
+
+/** How long StopTask waits for `pot stop` to take the jail down (pot's own stop_timeout is 10 s). */
+const STOP_GRACE_MS = 30_000;
 
 /** What Nomad tells a plugin about the agent in SetConfig (absent during the loader's validation pass). */
 export interface AgentInfo {
   clientMinPort: number;
   clientMaxPort: number;
   fromAgent: boolean;
+  /** Average core speed from the agent's topology; 0 when it sent none. */
+  mhzPerCore: number;
 }
 
 export interface PotDriverDeps {
-  /** Runs `pot version -q` with the configured pot; injected so the core never spawns. */
-  potVersion: (potPath: string) => Promise<string>;
+  /** MHz of one host core, for Nomad's CPU "ticks" when the agent sends no topology. */
+  mhzPerCore: number;
+  /** A pot command layer for the configured pot executable. */
+  pot: (potPath: string) => PotCli;
+  supervision: Supervision;
+  sampler: UsageSampler;
+  /** Logical CPUs of the host. */
+  hostCpus: number;
+}
+
+export interface StartedTask {
+  handleVersion: number;
+  driverState: Uint8Array;
+  network?: { portMap: Record<string, number>; address: string };
+}
+
+export interface TaskStatus {
+  taskId: string;
+  taskName: string;
+  state: "running" | "exited";
+  startedAt: Date;
+  completedAt?: Date;
+  outcome?: TaskOutcome;
+}
+
+export interface ExecOutput {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  exitCode: number;
+  signal: number;
 }
 
 export class PotDriver {
   readonly name = DRIVER_NAME;
   readonly version = VERSION;
+  readonly events = new TaskEventBus();
   private config: PluginConfig = defaultPluginConfig();
+  private readonly tasks = new TaskStore();
+  private coreMhz = 0;
 
   constructor(private readonly deps: PotDriverDeps) {}
 
@@ -43,12 +95,18 @@ export class PotDriver {
    * Validates and adopts the agent's plugin config. Called by the loader's validation process (twice, without
    * agent info) and by the serving process; side-effect free apart from remembering the config.
    */
-  setConfig(decoded: unknown, _agent: AgentInfo): void {
+  setConfig(decoded: unknown, agent: AgentInfo): void {
     const result = validatePluginConfig(decoded);
     if (!result.ok) {
       throw new DriverError("invalid-config", `invalid plugin config: ${formatConfigIssues(result.issues)}`);
     }
     this.config = result.config;
+    if (agent.mhzPerCore > 0) this.coreMhz = agent.mhzPerCore;
+  }
+
+  /** MHz of one core: from the agent's topology when it sent one, else from the host. */
+  mhzPerCore(): number {
+    return this.coreMhz > 0 ? this.coreMhz : this.deps.mhzPerCore;
   }
 
   pluginConfig(): PluginConfig {
@@ -70,9 +128,262 @@ export class PotDriver {
       potPath,
       driverVersion: this.version,
       potPresent: () => isExecutable(potPath),
-      potVersion: () => this.deps.potVersion(potPath),
+      potVersion: async () => (await this.pot().version()).text,
     });
   }
+
+  private pot(): PotCli {
+    return this.deps.pot(this.config.potPath);
+  }
+
+  /**
+   * Starts a task: validates, prepares the pot, configures it and launches its supervisor. On any failure after
+   * the pot exists, the pot is destroyed before the error is returned. A task id already known is an error.
+   */
+  async startTask(task: TaskSpec, driverConfig: unknown): Promise<StartedTask> {
+    if (this.tasks.get(task.taskId)) {
+      throw new DriverError("already-exists", `task with ID ${JSON.stringify(task.taskId)} already started`);
+    }
+    const started = await startTask({
+      task,
+      driverConfig,
+      plugin: this.config,
+      pot: this.pot(),
+      supervision: this.deps.supervision,
+      events: this.events,
+      hostCpus: this.deps.hostCpus,
+    });
+    const handle = new TaskHandle({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env });
+    this.tasks.set(handle);
+    this.track(handle, started.exited);
+    return {
+      handleVersion: DRIVER_STATE_VERSION,
+      driverState: encodeDriverState(started.state),
+      ...(started.state.network ? { network: started.state.network } : {}),
+    };
+  }
+
+  /** Settles the handle once the supervisor reports the end of `pot start`, with the task's real exit. */
+  private track(handle: TaskHandle, exited: Promise<ExitRecord>): void {
+    const taskLog = log.child({ task_id: handle.taskId, pot: handle.state.potName });
+    void exited
+      .then((record) => resolveOutcome(this.pot(), handle.state.potName, record))
+      .catch((err: unknown): TaskOutcome => ({ kind: "unknown", reason: `failed to learn the exit: ${describe(err)}` }))
+      .then((outcome) => {
+        handle.settle(outcome);
+        if (outcome.kind === "exited") {
+          taskLog.info({ exit_code: outcome.exitCode, signal: outcome.signal }, "task exited");
+        } else {
+          taskLog.error({ reason: outcome.reason }, "task exit unknown");
+        }
+      });
+  }
+
+  /**
+   * Re-attaches to a task started by an earlier plugin process, keyed on the handle's task id. Idempotent.
+   * Running: tracked again. Exited while the driver was away: its recorded exit is reported by WaitTask. Pot
+   * or bundle gone: an error, so Nomad destroys and restarts the task.
+   */
+  async recoverTask(task: TaskSpec, handleVersion: number, driverState: Uint8Array): Promise<void> {
+    if (task.taskId !== "" && this.tasks.get(task.taskId)) return;
+    const decoded = decodeDriverState(driverState, handleVersion);
+    if (!decoded.ok) throw new DriverError("invalid-argument", `failed to recover task: ${decoded.reason}`);
+    const state = decoded.state;
+    if (this.tasks.get(state.taskId)) return;
+    if (!(await this.deps.supervision.bundleExists(state.bundleDir))) {
+      throw new DriverError("not-found", `failed to recover task ${state.taskId}: its bundle ${state.bundleDir} is gone`);
+    }
+    const supervised = await this.deps.supervision.attach(state.bundleDir, state.supervisorPid);
+    const potExists = await this.pot().exists(state.potName);
+    if (!potExists) {
+      throw new DriverError("not-found", `failed to recover task ${state.taskId}: pot ${state.potName} no longer exists`);
+    }
+    const idParts = parseTaskId(state.taskId);
+    const handle = new TaskHandle({
+      taskName: task.taskName || idParts?.taskName || "",
+      allocId: task.allocId || idParts?.allocId || "",
+      state,
+      env: task.env,
+    });
+    this.tasks.set(handle);
+    this.track(handle, supervised.exited);
+    log.info({ task_id: state.taskId, pot: state.potName }, "task recovered");
+  }
+
+  /** Resolves with the task's exit once it has exited (immediately if it already has). */
+  async waitTask(taskId: string): Promise<TaskOutcome> {
+    return this.handle(taskId).wait();
+  }
+
+  /**
+   * Sends the kill signal (SIGTERM when Nomad names none) to the task's main process, waits up to `timeoutMs`
+   * for it to exit, then stops the jail with `pot stop`. Returns once the task has exited. Idempotent.
+   */
+  async stopTask(taskId: string, timeoutMs: number, signal: string): Promise<void> {
+    const handle = this.handle(taskId);
+    if (handle.runState === "exited") return;
+    const signalName = normalizeSignal(signal === "" ? DEFAULT_KILL_SIGNAL : signal);
+    if (!signalName) throw new DriverError("invalid-argument", `unknown signal ${JSON.stringify(signal)}`);
+    const taskLog = log.child({ task_id: taskId, pot: handle.state.potName });
+    try {
+      await this.pot().signal(handle.state.potName, signalName);
+    } catch (err) {
+      // The main process may be gone already (exiting on its own); pot stop below still applies.
+      taskLog.warn({ error: err, signal: signalName }, "failed to signal task before stop");
+    }
+    if (await settlesWithin(handle, timeoutMs)) return;
+    taskLog.info({ timeout_ms: timeoutMs }, "task ignored its kill signal; stopping the pot");
+    try {
+      await this.pot().stop(handle.state.potName);
+    } catch (err) {
+      throw new DriverError("failed", `failed to stop pot ${handle.state.potName}`, { cause: err });
+    }
+    if (await settlesWithin(handle, STOP_GRACE_MS)) return;
+    // pot stop returned but pot start did not end: take the supervisor's whole session down.
+    this.deps.supervision.killGroup(handle.state.supervisorPid);
+    if (!(await settlesWithin(handle, STOP_GRACE_MS))) {
+      throw new DriverError("timed-out", `task ${taskId} did not exit after pot stop and SIGKILL`);
+    }
+  }
+
+  /**
+   * Releases the task: with `force`, a running task is stopped first; then the pot is destroyed and the bundle
+   * removed. Without `force` a running task is refused. An unknown task id is cleaned up by its derived pot
+   * name (a failed recovery leaves Nomad holding ids this process never saw). Idempotent.
+   */
+  async destroyTask(taskId: string, force: boolean): Promise<void> {
+    const handle = this.tasks.get(taskId);
+    if (handle && handle.runState === "running" && !force) {
+      throw new DriverError("failed-precondition", "cannot destroy running task");
+    }
+    const potName = handle?.state.potName ?? derivedPotName(taskId);
+    const bundleDir = handle?.state.bundleDir ?? this.deps.supervision.bundleDirFor(this.config.stateDir, taskId);
+    if (handle && handle.runState === "running") {
+      await this.stopTask(taskId, 0, DEFAULT_KILL_SIGNAL).catch((err: unknown) => {
+        log.warn({ task_id: taskId, error: err }, "failed to stop task during destroy; destroying anyway");
+      });
+    }
+    if (potName) {
+      try {
+        await this.pot().destroy(potName, { force: true });
+      } catch (err) {
+        throw new DriverError("failed", `failed to destroy pot ${potName}`, { cause: err });
+      }
+    }
+    await this.deps.supervision.remove(bundleDir);
+    this.tasks.delete(taskId);
+  }
+
+  inspectTask(taskId: string): TaskStatus {
+    const handle = this.handle(taskId);
+    const status: TaskStatus = {
+      taskId: handle.taskId,
+      taskName: handle.taskName,
+      state: handle.runState,
+      startedAt: handle.startedAt,
+    };
+    if (handle.completedAt) status.completedAt = handle.completedAt;
+    if (handle.outcome) status.outcome = handle.outcome;
+    return status;
+  }
+
+  /** Sends a signal (a name as Nomad sends it, e.g. "SIGHUP") to the task's main process. */
+  async signalTask(taskId: string, signal: string): Promise<void> {
+    const handle = this.handle(taskId);
+    const signalName = normalizeSignal(signal);
+    if (!signalName) throw new DriverError("invalid-argument", `unknown signal ${JSON.stringify(signal)}`);
+    if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
+    try {
+      await this.pot().signal(handle.state.potName, signalName);
+    } catch (err) {
+      throw new DriverError("failed", `failed to send ${signalName} to task ${taskId}`, { cause: err });
+    }
+  }
+
+  /**
+   * Runs a command inside the task's jail with the task's environment; `timeoutMs` 0 means no limit. The
+   * command's own exit status is returned whatever it is; pot refusing to run it is an error.
+   */
+  async execTask(taskId: string, command: readonly string[], timeoutMs: number): Promise<ExecOutput> {
+    const handle = this.handle(taskId);
+    if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
+    if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
+    let result;
+    try {
+      result = await this.pot().exec(handle.state.potName, command, { env: execEnv(handle.env) }, timeoutMs > 0 ? { timeoutMs } : {});
+    } catch (err) {
+      if (isPotError(err, "timed-out")) {
+        throw new DriverError("timed-out", `command timed out after ${timeoutMs} ms`, { cause: err });
+      }
+      throw new DriverError("failed", `failed to exec in task ${taskId}`, { cause: err });
+    }
+    const signal = result.signal ? (signalNumber(result.signal) ?? 0) : 0;
+    return {
+      stdout: new TextEncoder().encode(result.stdout),
+      stderr: new TextEncoder().encode(result.stderr),
+      exitCode: result.exitCode ?? 128 + signal,
+      signal,
+    };
+  }
+
+  /** The argv and environment for an interactive exec (the plugin layer streams it). */
+  execSession(taskId: string, command: readonly string[], tty: boolean): { potName: string; argv: string[] } {
+    const handle = this.handle(taskId);
+    if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
+    if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
+    const argv = this.pot().execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+    return { potName: handle.state.potName, argv: [this.config.potPath, ...argv] };
+  }
+
+  /**
+   * Streams the task's resource usage every `intervalMs` until `signal` aborts or the task exits. All tasks
+   * share one sampling run per interval.
+   */
+  taskStats(taskId: string, intervalMs: number, onSample: (usage: ProcessUsage | undefined, at: Date) => void): () => void {
+    const handle = this.handle(taskId);
+    return this.deps.sampler.subscribe(handle.state.supervisorPid, intervalMs, onSample);
+  }
+
+  /** Whether the task is known and still running (stats streams end when it is not). */
+  isRunning(taskId: string): boolean {
+    return this.tasks.get(taskId)?.runState === "running";
+  }
+
+  private handle(taskId: string): TaskHandle {
+    const handle = this.tasks.get(taskId);
+    if (!handle) throw new DriverError("not-found", `task not found for given id ${JSON.stringify(taskId)}`);
+    return handle;
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Waits for the handle to settle, up to `ms`; true when it did. */
+async function settlesWithin(handle: TaskHandle, ms: number): Promise<boolean> {
+  if (handle.runState === "exited") return true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  const settled = await Promise.race([handle.wait().then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return settled;
+}
+
+function derivedPotName(taskId: string): string | undefined {
+  const parts = parseTaskId(taskId);
+  return parts ? potNameForTask(parts).potName : undefined;
+}
+
+/** The task environment minus what cannot be passed to `pot exec -e` (names the jail's sh cannot export). */
+function execEnv(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !/[\n\r]/.test(v)) out[k] = v;
+  }
+  return out;
 }
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -83,3 +394,5 @@ async function isExecutable(path: string): Promise<boolean> {
     return false;
   }
 }
+
+export type { DriverState };

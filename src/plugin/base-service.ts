@@ -3,7 +3,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver";
 import { DriverError } from "../driver/errors";
-import { BasePluginService, type BasePluginServer, PluginType } from "./gen/plugins/base/proto/base";
+import { BasePluginService, type BasePluginServer, type ClientTopology, PluginType } from "./gen/plugins/base/proto/base";
 import { toHclSpec } from "./hclspec";
 import { decodeCtyMsgpack } from "./msgpack";
 import { toServiceError } from "./status";
@@ -36,6 +36,7 @@ export function basePluginServer(driver: PotDriver): BasePluginServer {
           clientMinPort: nomadDriver?.ClientMinPort ?? 0,
           clientMaxPort: nomadDriver?.ClientMaxPort ?? 0,
           fromAgent: call.request.nomadConfig !== undefined,
+          mhzPerCore: averageCoreMhz(nomadDriver?.Topology),
         });
         callback(null, {});
       } catch (err) {
@@ -43,6 +44,14 @@ export function basePluginServer(driver: PotDriver): BasePluginServer {
       }
     },
   };
+}
+
+/** Average usable core speed in MHz as Nomad computes compute (base, else max, else guessed speed). */
+export function averageCoreMhz(topology: ClientTopology | undefined): number {
+  const cores = (topology?.cores ?? []).filter((c) => !c.disable);
+  if (cores.length === 0) return 0;
+  const speeds = cores.map((c) => Number(c.baseSpeed > 0n ? c.baseSpeed : c.maxSpeed > 0n ? c.maxSpeed : c.guessSpeed));
+  return speeds.reduce((a, b) => a + b, 0) / cores.length;
 }
 
 export function addBasePluginService(server: grpc.Server, driver: PotDriver): void {

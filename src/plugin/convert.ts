@@ -2,6 +2,16 @@
 import type { DriverCapabilities } from "../driver/capabilities";
 import type { AttributeValue, Fingerprint } from "../driver/fingerprint";
 import {
+  CPUUsage_Fields,
+  type DriverTaskEvent,
+  type ExitResult,
+  type InspectTaskResponse,
+  MemoryUsage_Fields,
+  type NetworkOverride,
+  type TaskConfig,
+  TaskState,
+  type TaskStatsResponse,
+  type WaitTaskResponse,
   DriverCapabilities_FSIsolation,
   DriverCapabilities_MountConfigs,
   type DriverCapabilities as ProtoCapabilities,
@@ -10,6 +20,13 @@ import {
   NetworkIsolationSpec_NetworkIsolationMode,
 } from "./gen/plugins/drivers/proto/driver";
 import type { Attribute } from "./gen/plugins/shared/structs/proto/attribute";
+import type { TaskStatus as DriverTaskStatus } from "../driver/driver";
+import type { TaskEvent } from "../driver/events";
+import type { ProcessUsage } from "../driver/supervision";
+import type { TaskOutcome } from "../driver/task-outcome";
+import type { TaskSpec } from "../driver/task-spec";
+import type { Duration } from "./gen/google/protobuf/duration";
+import type { Timestamp } from "./gen/google/protobuf/timestamp";
 
 const FS_ISOLATION: Record<DriverCapabilities["fsIsolation"], DriverCapabilities_FSIsolation> = {
   none: DriverCapabilities_FSIsolation.NONE,
@@ -66,4 +83,137 @@ export function fingerprintToProto(fp: Fingerprint): FingerprintResponse {
     if (value !== undefined) attributes[key] = attributeToProto(value);
   }
   return { attributes, health: HEALTH[fp.health], healthDescription: fp.description, err: "" };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tasks
+
+/** Nomad's TaskConfig → the driver's TaskSpec (only what the driver reads). */
+export function taskSpecFromProto(config: TaskConfig): TaskSpec {
+  const resources = config.resources;
+  const allocated = resources?.allocatedResources;
+  const linux = resources?.linuxResources;
+  return {
+    taskId: config.id,
+    taskName: config.name,
+    allocId: config.allocId,
+    jobName: config.jobName,
+    groupName: config.taskGroupName,
+    namespace: config.namespace,
+    env: { ...config.env },
+    allocDir: config.allocDir,
+    stdoutPath: config.stdoutPath,
+    stderrPath: config.stderrPath,
+    user: config.user,
+    resources: {
+      memoryMb: Number(allocated?.memory?.memoryMb ?? 0n),
+      memoryMaxMb: Number(allocated?.memory?.memoryMaxMb ?? 0n),
+      cpuShares: Number(allocated?.cpu?.cpuShares ?? 0n),
+      cpusetCpus: linux?.cpusetCpus ?? "",
+      percentTicks: linux?.PercentTicks ?? 0,
+      ports: (resources?.ports ?? []).map((p) => ({ label: p.label, hostPort: p.value, to: p.to })),
+    },
+    mounts: config.mounts.map((m) => ({ hostPath: m.hostPath, taskPath: m.taskPath, readOnly: m.readonly })),
+    driverConfig: config.msgpackDriverConfig,
+  };
+}
+
+/** Go's zero time.Time, which Nomad uses for "not completed" (protocol.md §3.6). */
+const GO_ZERO_TIME: Timestamp = { seconds: -62135596800n, nanos: 0 };
+
+export function timestampFromDate(date: Date | undefined): Timestamp {
+  if (!date) return GO_ZERO_TIME;
+  const ms = date.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return { seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
+}
+
+export function durationToMs(duration: Duration | undefined): number {
+  if (!duration) return 0;
+  return Number(duration.seconds) * 1000 + Math.floor(duration.nanos / 1_000_000);
+}
+
+export function exitResultToProto(outcome: TaskOutcome | undefined): ExitResult {
+  if (!outcome || outcome.kind === "unknown") return { exitCode: 0, signal: 0, oomKilled: false };
+  return { exitCode: outcome.exitCode, signal: outcome.signal, oomKilled: outcome.oomKilled };
+}
+
+export function waitResponseFromOutcome(outcome: TaskOutcome): WaitTaskResponse {
+  if (outcome.kind === "unknown") {
+    // Nomad records a non-empty err as a failed exit with that message; the exit code is meaningless then.
+    return { result: { exitCode: 0, signal: 0, oomKilled: false }, err: `exit status unknown: ${outcome.reason}` };
+  }
+  return { result: exitResultToProto(outcome), err: "" };
+}
+
+const TASK_STATE: Record<DriverTaskStatus["state"], TaskState> = { running: TaskState.RUNNING, exited: TaskState.EXITED };
+
+export function inspectResponseFromStatus(status: DriverTaskStatus): InspectTaskResponse {
+  return {
+    task: {
+      id: status.taskId,
+      name: status.taskName,
+      state: TASK_STATE[status.state],
+      startedAt: timestampFromDate(status.startedAt),
+      completedAt: timestampFromDate(status.completedAt),
+      result: exitResultToProto(status.outcome),
+    },
+    driver: { attributes: {} },
+    networkOverride: undefined,
+  };
+}
+
+export function networkOverrideToProto(network: { portMap: Record<string, number>; address: string } | undefined): NetworkOverride | undefined {
+  if (!network) return undefined;
+  return { portMap: { ...network.portMap }, addr: network.address, autoAdvertise: true };
+}
+
+export function eventToProto(event: TaskEvent): DriverTaskEvent {
+  return {
+    taskId: event.taskId,
+    allocId: event.allocId,
+    taskName: event.taskName,
+    timestamp: timestampFromDate(event.timestamp),
+    message: event.message,
+    annotations: { ...event.annotations },
+  };
+}
+
+/**
+ * One stats sample as Nomad wants it: timestamp and agg_resource_usage always set (a nil usage crashes the
+ * agent). `mhzPerCore` turns CPU percent into Nomad's "ticks" (MHz consumed).
+ */
+export function taskStatsToProto(taskId: string, usage: ProcessUsage | undefined, at: Date, mhzPerCore: number): TaskStatsResponse {
+  const measuredCpu = usage ? [CPUUsage_Fields.PERCENT, CPUUsage_Fields.TOTAL_TICKS] : [];
+  const measuredMemory = usage ? [MemoryUsage_Fields.RSS] : [];
+  const percent = usage?.cpuPercent ?? 0;
+  const rss = BigInt(Math.max(0, Math.round(usage?.rssBytes ?? 0)));
+  return {
+    stats: {
+      id: taskId,
+      timestamp: timestampFromDate(at),
+      aggResourceUsage: {
+        cpu: {
+          systemMode: 0,
+          userMode: 0,
+          totalTicks: (percent / 100) * mhzPerCore,
+          throttledPeriods: 0n,
+          throttledTime: 0n,
+          percent,
+          measuredFields: measuredCpu,
+        },
+        memory: {
+          rss,
+          cache: 0n,
+          maxUsage: 0n,
+          kernelUsage: 0n,
+          kernelMaxUsage: 0n,
+          usage: 0n,
+          swap: 0n,
+          measuredFields: measuredMemory,
+        },
+      },
+      resourceUsageByPid: {},
+    },
+  };
 }

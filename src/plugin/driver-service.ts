@@ -3,10 +3,33 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver";
 import { log } from "../log/logger";
-import { DriverService, type DriverServer } from "./gen/plugins/drivers/proto/driver";
-import { capabilitiesToProto, fingerprintToProto } from "./convert";
+import { DriverError } from "../driver/errors";
+import {
+  DriverService,
+  type DriverServer,
+  StartTaskResponse_Result,
+  TaskConfig,
+  TaskState,
+} from "./gen/plugins/drivers/proto/driver";
+import {
+  capabilitiesToProto,
+  durationToMs,
+  eventToProto,
+  fingerprintToProto,
+  inspectResponseFromStatus,
+  networkOverrideToProto,
+  taskSpecFromProto,
+  taskStatsToProto,
+  waitResponseFromOutcome,
+} from "./convert";
+import { serveExecStream } from "./exec-stream";
 import { toHclSpec } from "./hclspec";
-import { unimplemented } from "./status";
+import { decodeCtyMsgpack } from "./msgpack";
+import { toServiceError, unimplemented } from "./status";
+
+function emptyTaskConfig(): TaskConfig {
+  return TaskConfig.fromPartial({});
+}
 
 export function driverServer(driver: PotDriver): DriverServer {
   return {
@@ -45,39 +68,125 @@ export function driverServer(driver: PotDriver): DriverServer {
       // Nomad calls this right before killing the plugin; tasks keep running, nothing to flush.
       callback(null, {});
     },
-    recoverTask(_call, callback) {
-      callback(unimplemented("RecoverTask"));
+    recoverTask(call, callback) {
+      const handle = call.request.handle;
+      const spec = taskSpecFromProto(handle?.config ?? emptyTaskConfig());
+      if (call.request.taskId !== "" && spec.taskId === "") spec.taskId = call.request.taskId;
+      driver
+        .recoverTask(spec, handle?.version ?? 0, handle?.driverState ?? new Uint8Array())
+        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "RecoverTask" })));
     },
-    startTask(_call, callback) {
-      callback(unimplemented("StartTask"));
+    startTask(call, callback) {
+      const config = call.request.task;
+      if (!config) {
+        callback(toServiceError(new DriverError("invalid-argument", "StartTask without a task"), { rpc: "StartTask", withRecoverable: true }));
+        return;
+      }
+      const decoded = decodeCtyMsgpack(config.msgpackDriverConfig);
+      if (!decoded.ok) {
+        const err = new DriverError("invalid-config", `failed to decode driver config: ${decoded.error.message}`);
+        callback(toServiceError(err, { rpc: "StartTask", withRecoverable: true }));
+        return;
+      }
+      driver.startTask(taskSpecFromProto(config), decoded.value).then(
+        (started) =>
+          callback(null, {
+            result: StartTaskResponse_Result.SUCCESS,
+            driverErrorMsg: "",
+            handle: {
+              version: started.handleVersion,
+              config,
+              state: TaskState.RUNNING,
+              driverState: Buffer.from(started.driverState),
+            },
+            networkOverride: networkOverrideToProto(started.network),
+          }),
+        (err: unknown) => callback(toServiceError(err, { rpc: "StartTask", withRecoverable: true })),
+      );
     },
-    waitTask(_call, callback) {
-      callback(unimplemented("WaitTask"));
+    waitTask(call, callback) {
+      // No deadline of our own: Nomad cancels the call when it stops caring.
+      driver.waitTask(call.request.taskId).then(
+        (outcome) => {
+          if (!call.cancelled) callback(null, waitResponseFromOutcome(outcome));
+        },
+        (err: unknown) => callback(toServiceError(err, { rpc: "WaitTask" })),
+      );
     },
-    stopTask(_call, callback) {
-      callback(unimplemented("StopTask"));
+    stopTask(call, callback) {
+      const { taskId, signal } = call.request;
+      driver
+        .stopTask(taskId, durationToMs(call.request.timeout), signal)
+        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "StopTask" })));
     },
-    destroyTask(_call, callback) {
-      callback(unimplemented("DestroyTask"));
+    destroyTask(call, callback) {
+      driver
+        .destroyTask(call.request.taskId, call.request.force)
+        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "DestroyTask" })));
     },
-    inspectTask(_call, callback) {
-      callback(unimplemented("InspectTask"));
+    inspectTask(call, callback) {
+      try {
+        callback(null, inspectResponseFromStatus(driver.inspectTask(call.request.taskId)));
+      } catch (err) {
+        callback(toServiceError(err, { rpc: "InspectTask" }));
+      }
     },
     taskStats(call) {
-      call.emit("error", unimplemented("TaskStats"));
+      const { taskId } = call.request;
+      const intervalMs = Math.max(100, durationToMs(call.request.collectionInterval) || 1000);
+      let unsubscribe: (() => void) | undefined;
+      const finish = (): void => {
+        unsubscribe?.();
+        unsubscribe = undefined;
+      };
+      call.on("cancelled", finish);
+      call.on("close", finish);
+      try {
+        unsubscribe = driver.taskStats(taskId, intervalMs, (usage, at) => {
+          if (!driver.isRunning(taskId)) {
+            // The task is gone: end the stream normally; Nomad stops asking once the task is dead.
+            finish();
+            call.end();
+            return;
+          }
+          call.write(taskStatsToProto(taskId, usage, at, driver.mhzPerCore()));
+        });
+      } catch (err) {
+        call.emit("error", toServiceError(err, { rpc: "TaskStats" }));
+      }
     },
     taskEvents(call) {
-      // Held open: events start flowing once the lifecycle lands; ending it would make Nomad re-call in a loop.
-      call.on("cancelled", () => call.end());
+      const unsubscribe = driver.events.subscribe((event) => {
+        call.write(eventToProto(event));
+      });
+      const finish = (): void => {
+        unsubscribe();
+      };
+      call.on("cancelled", () => {
+        finish();
+        call.end();
+      });
+      call.on("close", finish);
     },
-    signalTask(_call, callback) {
-      callback(unimplemented("SignalTask"));
+    signalTask(call, callback) {
+      driver
+        .signalTask(call.request.taskId, call.request.signal)
+        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "SignalTask" })));
     },
-    execTask(_call, callback) {
-      callback(unimplemented("ExecTask"));
+    execTask(call, callback) {
+      const { taskId, command } = call.request;
+      driver.execTask(taskId, command, durationToMs(call.request.timeout)).then(
+        (out) =>
+          callback(null, {
+            stdout: Buffer.from(out.stdout),
+            stderr: Buffer.from(out.stderr),
+            result: { exitCode: out.exitCode, signal: out.signal, oomKilled: false },
+          }),
+        (err: unknown) => callback(toServiceError(err, { rpc: "ExecTask" })),
+      );
     },
     execTaskStreaming(call) {
-      call.emit("error", unimplemented("ExecTaskStreaming"));
+      serveExecStream(driver, call);
     },
     // must_create_network is false: Nomad never calls these for this driver.
     createNetwork(_call, callback) {

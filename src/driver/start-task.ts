@@ -1,0 +1,146 @@
+// StartTask's sequence (driver layer): validate → plan → pot prepare → configure → launch the supervisor.
+// Nothing is created before validation and planning pass; once the pot exists, every failure destroys it
+// (and removes a launched bundle) before the error is returned, so a failed start leaves nothing behind.
+import { log } from "../log/logger";
+import { isPotError, type PotError } from "../pot/errors";
+import type { PotCli } from "../pot/pot-cli";
+import type { ExitRecord } from "../supervisor/exit-record";
+import { formatConfigIssues } from "./config-schema";
+import type { DriverState } from "./driver-state";
+import { DriverError } from "./errors";
+import type { TaskEventBus } from "./events";
+import type { PluginConfig } from "./plugin-config";
+import { planStart, type StartPlan } from "./start-plan";
+import type { Supervision } from "./supervision";
+import { validateTaskConfig } from "./task-config";
+import type { TaskSpec } from "./task-spec";
+
+/** `pot prepare` fetches and receives the image; large images on slow links need minutes. */
+const PREPARE_TIMEOUT_MS = 15 * 60_000;
+
+export interface StartContext {
+  task: TaskSpec;
+  driverConfig: unknown;
+  plugin: PluginConfig;
+  pot: PotCli;
+  supervision: Supervision;
+  events: TaskEventBus;
+  hostCpus: number;
+}
+
+export interface StartOutcome {
+  state: DriverState;
+  exited: Promise<ExitRecord>;
+}
+
+export async function startTask(ctx: StartContext): Promise<StartOutcome> {
+  const { task, pot } = ctx;
+  const validated = validateTaskConfig(ctx.driverConfig);
+  if (!validated.ok) {
+    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(validated.issues)}`);
+  }
+  const planned = planStart(validated.config, task, ctx.plugin, { hostCpus: ctx.hostCpus });
+  if (!planned.ok) {
+    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(planned.issues)}`);
+  }
+  const plan = planned.plan;
+  const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
+  const event = (message: string, annotations: Record<string, string> = {}): void => {
+    ctx.events.emit({ taskId: task.taskId, allocId: task.allocId, taskName: task.taskName, timestamp: new Date(), message, annotations });
+  };
+
+  let created = false;
+  let bundleDir: string | undefined;
+  try {
+    event(`Preparing pot ${plan.potName} from image ${plan.prepare.imageName}:${plan.prepare.tag}`, {
+      image: `${plan.prepare.imageUrl}${plan.prepare.imageName}_${plan.prepare.tag}.xz`,
+    });
+    taskLog.info("preparing pot");
+    // From here on the pot may exist (prepare can fail after cloning); a name clash means it is not ours.
+    created = true;
+    const prepared = await pot.prepare(plan.prepare, { timeoutMs: PREPARE_TIMEOUT_MS }).catch((err: unknown) => {
+      if (isPotError(err, "already-exists")) created = false;
+      throw err;
+    });
+    if (prepared.potName !== plan.potName) {
+      throw new DriverError("internal", `pot prepare created ${prepared.potName}, expected ${plan.potName}`);
+    }
+    for (const warning of prepared.warnings) {
+      event(`pot: ${warning}`);
+      taskLog.warn({ warning }, "pot prepare reported a problem it ignored");
+    }
+    await configure(pot, plan);
+    const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
+    event(`Starting pot ${plan.potName}`);
+    const supervised = await ctx.supervision.launch({
+      stateDir: ctx.plugin.stateDir,
+      taskId: task.taskId,
+      argv: [ctx.plugin.potPath, ...pot.startArgv(plan.potName)],
+      stdoutPath: task.stdoutPath,
+      stderrPath: task.stderrPath,
+    });
+    bundleDir = supervised.bundleDir;
+    const state: DriverState = {
+      taskId: task.taskId,
+      potName: plan.potName,
+      bundleDir: supervised.bundleDir,
+      supervisorPid: supervised.pid,
+      startedAt: new Date().toISOString(),
+    };
+    if (network) state.network = network;
+    taskLog.info({ pid: supervised.pid }, "task started");
+    return { state, exited: supervised.exited };
+  } catch (err) {
+    if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog);
+    const failure = toStartError(err);
+    event(`Failed to start: ${failure.message}`);
+    throw failure;
+  }
+}
+
+/** copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
+async function configure(pot: PotCli, plan: StartPlan): Promise<void> {
+  for (const copy of plan.copies) await pot.copyIn(plan.potName, copy);
+  for (const mount of plan.mounts) await pot.mountIn(plan.potName, mount);
+  if (Object.keys(plan.env).length > 0) await pot.setEnv(plan.potName, plan.env);
+  if (plan.hosts.length > 0) await pot.setHosts(plan.potName, plan.hosts);
+  for (const attribute of plan.attributes) await pot.setAttr(plan.potName, attribute.name, attribute.value);
+  if (plan.rss) await pot.setRss(plan.potName, plan.rss);
+}
+
+/** The jail's own address (fixed when pot prepare cloned it) and the ports services reach inside it. */
+async function jailNetwork(pot: PotCli, plan: StartPlan): Promise<DriverState["network"]> {
+  const info = await pot.info(plan.potName);
+  if (!info.ip) return undefined;
+  return { portMap: plan.portMap, address: info.ip };
+}
+
+async function cleanUp(ctx: StartContext, potName: string, bundleDir: string | undefined, taskLog: typeof log): Promise<void> {
+  try {
+    await ctx.pot.destroy(potName, { force: true });
+  } catch (err) {
+    taskLog.error({ error: err }, "failed to destroy pot after a failed start");
+  }
+  if (bundleDir) {
+    await ctx.supervision.remove(bundleDir).catch((err: unknown) => {
+      taskLog.error({ error: err }, "failed to remove bundle after a failed start");
+    });
+  }
+}
+
+/**
+ * A start error as Nomad should see it: pot's own message included; recoverable (the restart policy applies)
+ * when a retry can help — pot failed, timed out or was locked — and not when the input itself is wrong.
+ */
+function toStartError(err: unknown): DriverError {
+  if (err instanceof DriverError) return err;
+  if (isPotError(err)) {
+    const potErr = err as PotError;
+    const recoverable = potErr.kind !== "bad-argument" && potErr.kind !== "already-exists";
+    return new DriverError("failed", `failed to start task: ${potErr.message}`, { cause: err, recoverable });
+  }
+  return new DriverError("failed", `failed to start task: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+    recoverable: true,
+  });
+}

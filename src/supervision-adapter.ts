@@ -1,0 +1,35 @@
+// Binds the driver's Supervision and UsageSampler interfaces to the supervisor layer (composition root helper,
+// imported only by main.ts).
+import { existsSync } from "node:fs";
+import type { ProcessUsage, Supervision, UsageSampler } from "./driver/supervision";
+import { bundleDirFor } from "./supervisor/bundle";
+import { attach, killGroupOf, launch, remove } from "./supervisor/client";
+import type { StatsSampler } from "./supervisor/sampler";
+
+export function supervisionFromSupervisor(): Supervision {
+  return {
+    launch: (request) => launch(request),
+    attach: (bundleDir, pid) => attach(bundleDir, pid),
+    bundleExists: async (bundleDir) => existsSync(bundleDir),
+    bundleDirFor: (stateDir, taskId) => bundleDirFor(stateDir, taskId),
+    killGroup: (pid) => {
+      killGroupOf(pid);
+    },
+    remove: (bundleDir) => remove(bundleDir),
+  };
+}
+
+export function usageSamplerFrom(sampler: StatsSampler): UsageSampler {
+  return {
+    subscribe(pid, intervalMs, listener) {
+      const subscription = sampler.subscribe(pid, intervalMs, (sample) => {
+        const usage: ProcessUsage | undefined =
+          sample.processCount === 0
+            ? undefined
+            : { rssBytes: sample.rssBytes, cpuSeconds: sample.cpuSeconds, cpuPercent: sample.cpuPercent ?? 0 };
+        listener(usage, sample.sampledAt);
+      });
+      return () => subscription.unsubscribe();
+    },
+  };
+}
