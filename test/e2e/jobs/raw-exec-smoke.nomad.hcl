@@ -21,7 +21,7 @@ job "raw-exec-smoke" {
 
       config {
         command = "/bin/sh"
-        args    = ["-c", "echo raw-exec-smoke up; while :; do sleep 1; done"]
+        args    = ["-c", "trap 'echo raw-exec-smoke got HUP' HUP; echo raw-exec-smoke up; while :; do sleep 1; done"]
       }
 
       resources {
