@@ -4,6 +4,7 @@ package conformance
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -86,6 +87,46 @@ func TestDriverFingerprint(t *testing.T) {
 		case <-window:
 			return
 		}
+	}
+}
+
+// TestDriverFingerprintHealthy: with a pot that answers `pot version -q` like pot 0.16.0 (the simulator when
+// POT_SIM is set, else a script that only knows that subcommand) the driver is detected and healthy.
+func TestDriverFingerprintHealthy(t *testing.T) {
+	pot := os.Getenv("POT_SIM")
+	if pot == "" {
+		pot = filepath.Join(t.TempDir(), "pot")
+		script := "#!/bin/sh\nif [ \"$1 $2\" = \"version -q\" ]; then echo 0.16.0; exit 0; fi\n" +
+			"echo \"pot stub: only 'version -q' is known, got: $*\" >&2\nexit 1\n"
+		if err := os.WriteFile(pot, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		t.Setenv("POT_SIM_ROOT", t.TempDir())
+	}
+	d := dispenseDriver(t, pluginConfig(t, map[string]interface{}{"pot_path": pot}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := d.driver.Fingerprint(ctx)
+	if err != nil {
+		t.Fatalf("Fingerprint: %v", err)
+	}
+	select {
+	case fp, ok := <-ch:
+		if !ok || fp.Err != nil {
+			t.Fatalf("fingerprint stream failed: %v", fp)
+		}
+		if fp.Health != drivers.HealthStateHealthy {
+			t.Fatalf("health %q (%s), want healthy with a working pot", fp.Health, fp.HealthDescription)
+		}
+		if fp.HealthDescription != drivers.DriverHealthy {
+			t.Errorf("description %q, want %q as Go drivers report", fp.HealthDescription, drivers.DriverHealthy)
+		}
+		if a, ok := fp.Attributes["driver.pot.version"]; !ok || a.GoString() == "" {
+			t.Errorf("no driver.pot.version attribute: %v", fp.Attributes)
+		}
+	case <-time.After(firstFingerprintLimit):
+		t.Fatalf("no fingerprint within %v", firstFingerprintLimit)
 	}
 }
 
