@@ -282,3 +282,25 @@ func assertCleanExit(t *testing.T, cmd *exec.Cmd) {
 		t.Errorf("plugin exit code %d, want 0", st.ExitCode())
 	}
 }
+
+// TestStderrIsHclogJSON: go-plugin re-logs each stderr line; lines it cannot parse as hclog JSON (bad
+// @timestamp, non-string @level…) arrive as raw text at DEBUG, which shows up as a JSON object in the log.
+func TestStderrIsHclogJSON(t *testing.T) {
+	p := launch(t)
+	p.client.Kill()
+	relayed := 0
+	prefix := "goplugin." + filepath.Base(p.cmd.Path) + ":"
+	for _, line := range strings.Split(p.log.String(), "\n") {
+		i := strings.Index(line, prefix)
+		if i < 0 {
+			continue
+		}
+		relayed++
+		if strings.Contains(line[i:], `"@level"`) || strings.Contains(line[i:], `"@message"`) {
+			t.Errorf("plugin stderr line not parsed as hclog JSON: %s", line[i:])
+		}
+	}
+	if relayed == 0 {
+		t.Errorf("no plugin log line reached the client (expected at least the serving line at info)")
+	}
+}
