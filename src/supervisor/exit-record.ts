@@ -32,7 +32,9 @@ export function parseExitRecord(text: string, paths: StreamPaths, now: Date = ne
   } catch (err) {
     return unknown(`exit record is not JSON: ${err instanceof Error ? err.message : String(err)}`, now);
   }
-  if (typeof value !== "object" || value === null) return unknown("exit record is not an object", now);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return unknown("exit record is not an object", now);
+  }
   const record = value as Record<string, unknown>;
   if (record.version !== SCRIPT_VERSION) {
     return unknown(`exit record has unsupported version ${JSON.stringify(record.version)}`, now);
