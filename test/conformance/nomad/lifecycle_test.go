@@ -4,6 +4,7 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/nomad/nomad/structs"
 	"github.com/hashicorp/nomad/plugins/drivers"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -272,13 +274,11 @@ func TestLifecycleSurvivesPluginKill(t *testing.T) {
 	}
 }
 
-// TestLifecycleBadConfigFails: a start error names the offending field and creates nothing.
+// TestLifecycleBadConfigFails: copy/mount sources outside allowed_host_paths fail StartTask before pot is
+// run, with an unrecoverable error that names the field. Needs no simulator: the stub pot fails if called.
 func TestLifecycleBadConfigFails(t *testing.T) {
-	env := requireLifecycle(t)
-	cfg := pluginConfig(t, nil)
-	d := dispenseDriver(t, cfg)
-	f := newTaskFixture(t, d.driver, seedJobFor(t, env))
-	// The host paths are not allowed by this plugin config.
+	d := dispenseDriver(t, pluginConfig(t, nil))
+	f := newTaskFixture(t, d.driver, filepath.Join("testdata", "seed.nomad.hcl"))
 	_, _, err := d.driver.StartTask(f.config)
 	if status.Code(err) == codes.Unimplemented {
 		t.Skipf("StartTask is not implemented yet: %v", err)
@@ -287,8 +287,17 @@ func TestLifecycleBadConfigFails(t *testing.T) {
 		_ = d.driver.DestroyTask(f.config.ID, true)
 		t.Fatalf("StartTask accepted copy/mount sources outside allowed_host_paths")
 	}
-	if !strings.Contains(err.Error(), "copy") && !strings.Contains(err.Error(), "mount") {
-		t.Errorf("start error does not name the field: %v", err)
+	if strings.Contains(err.Error(), "pot stub") {
+		t.Errorf("pot was run before the config was validated: %v", err)
+	}
+	for _, field := range []string{"copy", "mount", "mount_read_only"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("start error does not name %q (every problem is reported at once): %v", field, err)
+		}
+	}
+	var rec *structs.RecoverableError
+	if errors.As(err, &rec) && rec.IsRecoverable() {
+		t.Errorf("a config error is marked recoverable; the restart policy would retry it: %v", err)
 	}
 }
 

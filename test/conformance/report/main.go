@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -93,18 +94,17 @@ func printIndented(lines []string) {
 	}
 }
 
-// skipReason extracts the t.Skip message from a skipped test's output.
+// hclogLine matches the harness's relayed log lines ("... [DEBUG] nomad: ..."), which are never skip reasons.
+var hclogLine = regexp.MustCompile(`\[(TRACE|DEBUG|INFO|WARN|ERROR)\] `)
+
+// skipReason extracts the t.Skip message from a skipped test's output: its last non-log line.
 func skipReason(lines []string) string {
-	var reasons []string
-	for _, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "" || strings.HasPrefix(t, "=== ") || strings.HasPrefix(t, "--- SKIP") {
+	for i := len(lines) - 1; i >= 0; i-- {
+		t := strings.TrimSpace(lines[i])
+		if t == "" || strings.HasPrefix(t, "=== ") || strings.HasPrefix(t, "--- SKIP") || hclogLine.MatchString(t) {
 			continue
 		}
-		reasons = append(reasons, t)
+		return t
 	}
-	if len(reasons) == 0 {
-		return "(no reason given)"
-	}
-	return reasons[len(reasons)-1]
+	return "(no reason given)"
 }
