@@ -332,7 +332,7 @@ export class PotDriver {
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
     const argv = this.pot().execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
-    return { potName: handle.state.potName, argv: [this.config.potPath, ...argv] };
+    return { potName: handle.state.potName, argv };
   }
 
   /**

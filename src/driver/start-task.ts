@@ -75,7 +75,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     const supervised = await ctx.supervision.launch({
       stateDir: ctx.plugin.stateDir,
       taskId: task.taskId,
-      argv: [ctx.plugin.potPath, ...pot.startArgv(plan.potName)],
+      argv: pot.startArgv(plan.potName),
       stdoutPath: task.stdoutPath,
       stderrPath: task.stderrPath,
     });
