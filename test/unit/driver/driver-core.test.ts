@@ -1,0 +1,284 @@
+// The driver core with a scripted pot (a fake CommandRunner) and a fake supervision: start ordering and
+// cleanup, stop/destroy/recover decisions, and explicit unknown exits. No processes are spawned.
+import { describe, expect, test } from "bun:test";
+import { PotDriver } from "../../../src/driver/driver";
+import { DriverError } from "../../../src/driver/errors";
+import type { LaunchRequest, SupervisedTask, Supervision, UsageSampler } from "../../../src/driver/supervision";
+import type { TaskSpec } from "../../../src/driver/task-spec";
+import { PotCli } from "../../../src/pot/pot-cli";
+import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner";
+import type { ExitRecord } from "../../../src/supervisor/exit-record";
+
+type Responder = (argv: readonly string[]) => Partial<CommandResult> | undefined;
+
+class ScriptedRunner implements CommandRunner {
+  readonly calls: string[][] = [];
+  constructor(private readonly respond: Responder) {}
+  async run(argv: readonly string[], _options?: RunOptions): Promise<CommandResult> {
+    this.calls.push([...argv]);
+    const r = this.respond(argv) ?? {};
+    return { argv, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 1, timedOut: false, aborted: false, ...r };
+  }
+  verbs(): string[] {
+    return this.calls.map((c) => c[1] ?? "");
+  }
+}
+
+class FakeSupervision implements Supervision {
+  launched: LaunchRequest[] = [];
+  removed: string[] = [];
+  killed: number[] = [];
+  bundles = new Set<string>();
+  finish: ((record: ExitRecord) => void) | undefined;
+  attachRecord: ExitRecord | undefined;
+  async launch(request: LaunchRequest): Promise<SupervisedTask> {
+    this.launched.push(request);
+    const bundleDir = this.bundleDirFor(request.stateDir, request.taskId);
+    this.bundles.add(bundleDir);
+    const exited = new Promise<ExitRecord>((resolve) => {
+      this.finish = resolve;
+    });
+    return { pid: 4242, bundleDir, exited };
+  }
+  async attach(bundleDir: string, pid: number): Promise<SupervisedTask> {
+    const exited = this.attachRecord
+      ? Promise.resolve(this.attachRecord)
+      : new Promise<ExitRecord>((resolve) => {
+          this.finish = resolve;
+        });
+    return { pid, bundleDir, exited };
+  }
+  async bundleExists(bundleDir: string): Promise<boolean> {
+    return this.bundles.has(bundleDir);
+  }
+  bundleDirFor(stateDir: string, taskId: string): string {
+    return `${stateDir}/tasks/${taskId.replaceAll("/", "_")}`;
+  }
+  killGroup(pid: number): void {
+    this.killed.push(pid);
+  }
+  async remove(bundleDir: string): Promise<void> {
+    this.removed.push(bundleDir);
+    this.bundles.delete(bundleDir);
+  }
+}
+
+const noSampler: UsageSampler = { subscribe: () => () => {} };
+
+const TASK_ID = "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11/web/a1b2c3d4";
+const POT = "web_a1b2c3d4_5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11";
+
+function task(): TaskSpec {
+  return {
+    taskId: TASK_ID,
+    taskName: "web",
+    allocId: "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11",
+    jobName: "j",
+    groupName: "g",
+    namespace: "default",
+    env: { FOO: "bar" },
+    allocDir: "/nomad/alloc/5b0c",
+    stdoutPath: "/nomad/alloc/5b0c/alloc/logs/.web.stdout.fifo",
+    stderrPath: "/nomad/alloc/5b0c/alloc/logs/.web.stderr.fifo",
+    user: "",
+    resources: { memoryMb: 64, memoryMaxMb: 0, cpuShares: 100, cpusetCpus: "", percentTicks: 0, ports: [] },
+    mounts: [],
+    driverConfig: new Uint8Array(),
+  };
+}
+
+const CONFIG = {
+  image: "http://127.0.0.1:8080/",
+  pot: "img",
+  tag: "1.0",
+  command: "/bin/app",
+  args: null,
+  network_mode: "host",
+  port_map: null,
+  copy: ["/srv/in.txt:/etc/in.txt"],
+  mount: null,
+  mount_read_only: null,
+  extra_hosts: null,
+  attributes: null,
+};
+
+const PREPARED = `===>  Prepared the pot ${POT}\n`;
+
+function setup(respond: Responder) {
+  const runner = new ScriptedRunner(respond);
+  const supervision = new FakeSupervision();
+  const driver = new PotDriver({
+    pot: (potPath) => new PotCli(potPath, runner),
+    supervision,
+    sampler: noSampler,
+    hostCpus: 4,
+    mhzPerCore: 2000,
+  });
+  return { runner, supervision, driver };
+}
+
+const okPrepare: Responder = (argv) => (argv[1] === "prepare" ? { stdout: PREPARED } : undefined);
+
+describe("startTask", () => {
+  test("a bad config runs no pot command at all and names every bad field", async () => {
+    const { runner, supervision, driver } = setup(okPrepare);
+    const err = await driver.startTask(task(), { ...CONFIG, image: "ftp://x/", copy: ["relative:/x"] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).kind).toBe("invalid-config");
+    expect((err as DriverError).recoverable).toBe(false);
+    expect((err as Error).message).toContain("config.image");
+    expect((err as Error).message).toContain("config.copy[0]");
+    expect(runner.calls).toEqual([]);
+    expect(supervision.launched).toEqual([]);
+  });
+
+  test("runs prepare, copy-in, mount-in ×3, set-env, set-rss, then launches pot start", async () => {
+    const { runner, supervision, driver } = setup(okPrepare);
+    const started = await driver.startTask(task(), CONFIG);
+    expect(runner.verbs()).toEqual(["prepare", "copy-in", "mount-in", "mount-in", "mount-in", "set-env", "set-rss"]);
+    expect(supervision.launched[0]?.argv).toEqual(["/usr/local/bin/pot", "start", "-p", POT]);
+    expect(started.handleVersion).toBe(1);
+    expect(JSON.parse(new TextDecoder().decode(started.driverState)).potName).toBe(POT);
+  });
+
+  test("a failure after the pot exists destroys it and reports pot's message", async () => {
+    const { runner, driver, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "copy-in") return { exitCode: 1, stdout: "###>  /srv/in.txt not valid\n" };
+      return undefined;
+    });
+    const err = await driver.startTask(task(), CONFIG).catch((e: unknown) => e);
+    expect((err as Error).message).toContain("/srv/in.txt not valid");
+    expect(runner.calls.at(-1)).toEqual(["/usr/local/bin/pot", "destroy", "-F", "-p", POT]);
+    expect(supervision.launched).toEqual([]);
+  });
+
+  test("starting the same task id twice is an error", async () => {
+    const { driver } = setup(okPrepare);
+    await driver.startTask(task(), CONFIG);
+    const err = await driver.startTask(task(), CONFIG).catch((e: unknown) => e);
+    expect((err as DriverError).kind).toBe("already-exists");
+  });
+});
+
+describe("wait, stop and destroy", () => {
+  test("the exit code comes from last-run-stats, signal deaths as 128+N", async () => {
+    const { driver, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 143 }\n' };
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    supervision.finish?.({ kind: "exited", exitCode: 125, signal: 0, endedAt: new Date() });
+    expect(await driver.waitTask(TASK_ID)).toEqual({ kind: "exited", exitCode: 143, signal: 15, oomKilled: false });
+  });
+
+  test("no recorded exit is an explicit unknown, never 0", async () => {
+    const { driver, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: "{}\n" };
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    supervision.finish?.({ kind: "unknown", reason: "supervisor vanished", detectedAt: new Date() });
+    const outcome = await driver.waitTask(TASK_ID);
+    expect(outcome.kind).toBe("unknown");
+  });
+
+  test("stop sends the kill signal first, and pot stop only after the timeout", async () => {
+    const { driver, runner, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 143 }\n' };
+      if (argv[1] === "stop") {
+        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      }
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    await driver.stopTask(TASK_ID, 50, "SIGINT");
+    const verbs = runner.verbs();
+    expect(verbs.slice(verbs.indexOf("signal"))).toEqual(["signal", "stop", "last-run-stats"]);
+    expect(runner.calls.find((c) => c[1] === "signal")).toContain("SIGINT");
+  });
+
+  test("stop with no signal named sends SIGTERM; an unknown signal is an error", async () => {
+    const { driver, runner, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "signal") queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 0 }\n' };
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    const bad = await driver.stopTask(TASK_ID, 10, "SIGNOPE").catch((e: unknown) => e);
+    expect((bad as DriverError).kind).toBe("invalid-argument");
+    await driver.stopTask(TASK_ID, 5_000, "");
+    expect(runner.calls.find((c) => c[1] === "signal")).toContain("SIGTERM");
+    expect(runner.verbs()).not.toContain("stop");
+    // Stopping an exited task again is a no-op.
+    await driver.stopTask(TASK_ID, 10, "");
+  });
+
+  test("destroy refuses a running task without force, cleans up with it, and is idempotent", async () => {
+    const { driver, runner, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "signal" || argv[1] === "stop") {
+        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      }
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 143 }\n' };
+      if (argv[1] === "destroy" && runner.verbs().filter((v) => v === "destroy").length > 1) {
+        return { exitCode: 1, stdout: `###>  Pot ${POT} not found\n###>  pot ${POT} not found or corrupted. Try to use the -F flag\n` };
+      }
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    const refused = await driver.destroyTask(TASK_ID, false).catch((e: unknown) => e);
+    expect((refused as DriverError).kind).toBe("failed-precondition");
+    await driver.destroyTask(TASK_ID, true);
+    expect(runner.calls.filter((c) => c[1] === "destroy")).toEqual([["/usr/local/bin/pot", "destroy", "-F", "-p", POT]]);
+    expect(supervision.removed.length).toBe(1);
+    await driver.destroyTask(TASK_ID, true);
+    expect(() => driver.inspectTask(TASK_ID)).toThrow(DriverError);
+  });
+});
+
+describe("recoverTask", () => {
+  async function startedState(): Promise<{ state: Uint8Array; bundleDir: string }> {
+    const { driver, supervision } = setup(okPrepare);
+    const started = await driver.startTask(task(), CONFIG);
+    return { state: started.driverState, bundleDir: [...supervision.bundles][0] ?? "" };
+  }
+
+  test("a running task is re-attached and its later exit reported", async () => {
+    const { state, bundleDir } = await startedState();
+    const { driver, supervision } = setup((argv) => (argv[1] === "last-run-stats" ? { stdout: '{ "ExitCode": 3 }\n' } : undefined));
+    supervision.bundles.add(bundleDir);
+    await driver.recoverTask(task(), 1, state);
+    await driver.recoverTask(task(), 1, state);
+    expect(driver.inspectTask(TASK_ID).state).toBe("running");
+    supervision.finish?.({ kind: "exited", exitCode: 125, signal: 0, endedAt: new Date() });
+    expect(await driver.waitTask(TASK_ID)).toEqual({ kind: "exited", exitCode: 3, signal: 0, oomKilled: false });
+  });
+
+  test("a task that vanished (pot gone) is an error so Nomad restarts it", async () => {
+    const { state, bundleDir } = await startedState();
+    const { driver, supervision } = setup((argv) => (argv[1] === "info" ? { exitCode: 1, stdout: "" } : undefined));
+    supervision.bundles.add(bundleDir);
+    const err = await driver.recoverTask(task(), 1, state).catch((e: unknown) => e);
+    expect((err as DriverError).kind).toBe("not-found");
+    expect((err as Error).message).toContain(POT);
+  });
+
+  test("recovery with an empty driver config works from driver_state alone", async () => {
+    const { state, bundleDir } = await startedState();
+    const { driver, supervision } = setup(() => undefined);
+    supervision.bundles.add(bundleDir);
+    await driver.recoverTask({ ...task(), taskName: "", allocId: "", env: {} }, 1, state);
+    expect(driver.inspectTask(TASK_ID).taskName).toBe("web");
+  });
+
+  test("garbage driver state is an error", async () => {
+    const { driver } = setup(() => undefined);
+    const err = await driver.recoverTask(task(), 1, new TextEncoder().encode("nope")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriverError);
+  });
+});
