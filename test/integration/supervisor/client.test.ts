@@ -259,7 +259,9 @@ describe("surviving the launching process", () => {
     // Only the launcher held these pipes: EOF must come now, not when the task ends.
     await within("EOF on the launcher's stdout and stderr", launched.rest, 5_000);
     expect(isAlive(launched.pid)).toBe(true);
-    const supervised = await attach(launched.bundleDir, launched.pid);
+    const supervised = await attach(launched.bundleDir, launched.pid, {
+      timeouts: { attachPollMs: 100, identityRecheckMs: 200 },
+    });
     expect(supervised.hasExited).toBe(false);
     supervised.kill();
     await within("the outcome", supervised.exited);

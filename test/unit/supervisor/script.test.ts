@@ -1,0 +1,46 @@
+// Unit tests for src/supervisor/script.ts: the supervisor's argv and the promises the script text makes.
+import { describe, expect, test } from "bun:test";
+import { SCRIPT_VERSION, SUPERVISOR_SCRIPT, SUPERVISOR_SHELL, supervisorArgv } from "../../../src/supervisor/script.ts";
+
+describe("supervisorArgv", () => {
+  test("passes the task argv as separate positional parameters after the fixed ones", () => {
+    const argv = ["pot", "start", "-p", "web_3f2a1b0c", "a b", "$(x)", ""];
+    expect(
+      supervisorArgv({
+        scriptPath: "/var/db/pot-driver/tasks/web-1/supervise.sh",
+        launchToken: "tok",
+        bundleDir: "/var/db/pot-driver/tasks/web-1",
+        stdoutPath: "/alloc/logs/.web.stdout.fifo",
+        stderrPath: "/alloc/logs/.web.stderr.fifo",
+        argv,
+      }),
+    ).toEqual([
+      SUPERVISOR_SHELL,
+      "/var/db/pot-driver/tasks/web-1/supervise.sh",
+      "tok",
+      "/var/db/pot-driver/tasks/web-1",
+      "/alloc/logs/.web.stdout.fifo",
+      "/alloc/logs/.web.stderr.fifo",
+      ...argv,
+    ]);
+  });
+});
+
+describe("SUPERVISOR_SCRIPT", () => {
+  test("names its format version and runs the argv only as \"$@\" through exec", () => {
+    expect(SUPERVISOR_SCRIPT.split("\n")[0]).toContain(`format ${SCRIPT_VERSION}`);
+    expect(SUPERVISOR_SCRIPT).toContain('( exec "$@" )');
+    expect(SUPERVISOR_SCRIPT).not.toMatch(/\beval\b/);
+  });
+
+  test("never writes to the task's destinations itself: its own output goes to supervisor.log", () => {
+    expect(SUPERVISOR_SCRIPT).toContain('exec </dev/null >>"$dir/supervisor.log" 2>&1');
+    expect(SUPERVISOR_SCRIPT).toContain("trap : HUP INT QUIT TERM PIPE USR1 USR2");
+  });
+
+  test("uses only POSIX sh and utilities at fixed paths present on FreeBSD and Debian", () => {
+    const external = [...SUPERVISOR_SCRIPT.matchAll(/\/bin\/[a-z]+/g)].map((match) => match[0]);
+    expect(new Set(external)).toEqual(new Set(["/bin/sh", "/bin/date", "/bin/mv"]));
+    expect(SUPERVISOR_SCRIPT).not.toMatch(/\[\[|\bfunction\b|\blocal\b|\$\{[^}]*\/\/|<<<|\bsource\b/);
+  });
+});
