@@ -263,7 +263,9 @@ export class PotDriver {
         log.warn({ task_id: taskId, error: err }, "failed to stop task during destroy; destroying anyway");
       });
     }
-    if (potName) {
+    // A task this process never tracked (its start failed, or recovery did) may have no pot at all.
+    const potPresent = potName !== undefined && (handle !== undefined || (await this.pot().exists(potName).catch(() => true)));
+    if (potName && potPresent) {
       try {
         await this.pot().destroy(potName, { force: true });
       } catch (err) {

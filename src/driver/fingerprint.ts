@@ -43,7 +43,7 @@ export async function computeFingerprint(probes: FingerprintProbes): Promise<Fin
     version = (await probes.potVersion()).trim();
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    return { health: "unhealthy", description: `failed to run ${probes.potPath} version: ${reason}`, attributes: {} };
+    return { health: "unhealthy", description: `pot at ${probes.potPath} is not usable: ${reason}`, attributes: {} };
   }
   const attributes: Record<string, AttributeValue> = {
     "driver.pot": true,

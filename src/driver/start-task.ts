@@ -9,6 +9,7 @@ import { formatConfigIssues } from "./config-schema";
 import type { DriverState } from "./driver-state";
 import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
+import { checkHostPaths } from "./host-paths";
 import type { PluginConfig } from "./plugin-config";
 import { planStart, type StartPlan } from "./start-plan";
 import type { Supervision } from "./supervision";
@@ -44,6 +45,13 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(planned.issues)}`);
   }
   const plan = planned.plan;
+  const pathIssues = await checkHostPaths(validated.config, {
+    taskDirs: [`${task.allocDir}/${task.taskName}`, `${task.allocDir}/alloc`],
+    allowed: ctx.plugin.allowedHostPaths,
+  });
+  if (pathIssues.length > 0) {
+    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(pathIssues)}`);
+  }
   const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
   const event = (message: string, annotations: Record<string, string> = {}): void => {
     ctx.events.emit({ taskId: task.taskId, allocId: task.allocId, taskName: task.taskName, timestamp: new Date(), message, annotations });

@@ -1,6 +1,9 @@
 // The driver core with a scripted pot (a fake CommandRunner) and a fake supervision: start ordering and
 // cleanup, stop/destroy/recover decisions, and explicit unknown exits. No processes are spawned.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PotDriver } from "../../../src/driver/driver";
 import { DriverError } from "../../../src/driver/errors";
 import type { LaunchRequest, SupervisedTask, Supervision, UsageSampler } from "../../../src/driver/supervision";
@@ -87,6 +90,12 @@ function task(): TaskSpec {
   };
 }
 
+const HOST_DIR = mkdtempSync(join(tmpdir(), "driver-core-"));
+writeFileSync(join(HOST_DIR, "in.txt"), "x");
+const OUTSIDE_DIR = mkdtempSync(join(tmpdir(), "driver-core-outside-"));
+writeFileSync(join(OUTSIDE_DIR, "secret.txt"), "x");
+symlinkSync(join(OUTSIDE_DIR, "secret.txt"), join(HOST_DIR, "link.txt"));
+
 const CONFIG = {
   image: "http://127.0.0.1:8080/",
   pot: "img",
@@ -95,7 +104,7 @@ const CONFIG = {
   args: null,
   network_mode: "host",
   port_map: null,
-  copy: ["/srv/in.txt:/etc/in.txt"],
+  copy: [`${HOST_DIR}/in.txt:/etc/in.txt`],
   mount: null,
   mount_read_only: null,
   extra_hosts: null,
@@ -114,6 +123,7 @@ function setup(respond: Responder) {
     hostCpus: 4,
     mhzPerCore: 2000,
   });
+  driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
   return { runner, supervision, driver };
 }
 
@@ -144,13 +154,33 @@ describe("startTask", () => {
   test("a failure after the pot exists destroys it and reports pot's message", async () => {
     const { runner, driver, supervision } = setup((argv) => {
       if (argv[1] === "prepare") return { stdout: PREPARED };
-      if (argv[1] === "copy-in") return { exitCode: 1, stdout: "###>  /srv/in.txt not valid\n" };
+      if (argv[1] === "copy-in") return { exitCode: 1, stdout: `###>  ${HOST_DIR}/in.txt not valid\n` };
       return undefined;
     });
     const err = await driver.startTask(task(), CONFIG).catch((e: unknown) => e);
-    expect((err as Error).message).toContain("/srv/in.txt not valid");
+    expect((err as Error).message).toContain(`${HOST_DIR}/in.txt not valid`);
     expect(runner.calls.at(-1)).toEqual(["/usr/local/bin/pot", "destroy", "-F", "-p", POT]);
     expect(supervision.launched).toEqual([]);
+  });
+
+  test("copy and mount sources outside the task dirs and the allowlist are refused before any pot command", async () => {
+    const { runner, driver } = setup(okPrepare);
+    const err = await driver
+      .startTask(task(), {
+        ...CONFIG,
+        copy: [`${HOST_DIR}/link.txt:/etc/a`, "/etc/passwd:/etc/b", `${HOST_DIR}/missing:/etc/c`],
+        mount: [`${OUTSIDE_DIR}:/data`],
+        mount_read_only: [`${HOST_DIR}:/ro`],
+      })
+      .catch((e: unknown) => e);
+    expect((err as DriverError).kind).toBe("invalid-config");
+    const message = (err as Error).message;
+    expect(message).toContain(`config.copy[0]: host path ${HOST_DIR}/link.txt (resolves to ${OUTSIDE_DIR}/secret.txt) is outside`);
+    expect(message).toContain("config.copy[1]: host path /etc/passwd is outside");
+    expect(message).toContain(`config.copy[2]: host path ${HOST_DIR}/missing does not exist`);
+    expect(message).toContain("config.mount[0]");
+    expect(message).not.toContain("config.mount_read_only");
+    expect(runner.calls).toEqual([]);
   });
 
   test("starting the same task id twice is an error", async () => {
