@@ -101,6 +101,7 @@ export class PotDriver {
       throw new DriverError("invalid-config", `invalid plugin config: ${formatConfigIssues(result.issues)}`);
     }
     this.config = result.config;
+    log.level = result.config.logLevel;
     if (agent.mhzPerCore > 0) this.coreMhz = agent.mhzPerCore;
   }
 
