@@ -5,6 +5,7 @@
 // group id of everything it runs, unless a process leaves the group or session itself.
 import { randomUUID } from "node:crypto";
 import { open } from "node:fs/promises";
+import { basename } from "node:path";
 import { describeError, log } from "../log/logger.ts";
 import {
   bundlePath,
@@ -15,6 +16,7 @@ import {
   readSpec,
   removeBundle,
   type BundleSpec,
+  type PidRecord,
   BUNDLE_VERSION,
 } from "./bundle.ts";
 import { SupervisorError } from "./errors.ts";
@@ -22,7 +24,7 @@ import { parseExitRecord, unknown, type ExitRecord } from "./exit-record.ts";
 import { fromChildExit } from "./exit-status.ts";
 import { pollUntil } from "./poll.ts";
 import { probeProcess } from "./ps.ts";
-import { SUPERVISOR_SCRIPT, supervisorArgv } from "./script.ts";
+import { SCRIPT_FILE, SUPERVISOR_SCRIPT, supervisorArgv } from "./script.ts";
 import { supervisorTimeouts, type SupervisorTimeouts } from "./timeouts.ts";
 
 export interface LaunchSpec {
@@ -162,8 +164,8 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
 
 /**
  * Re-attaches to a supervisor started by an earlier driver process, which is not our child: we cannot wait for
- * it, only watch its bundle. The pid must be alive, must be the pid in supervisor.pid, and `ps` must show our
- * script and the bundle's launch token in its args (a pid reused by another process fails this). `exited`
+ * it, only watch its bundle. The pid must be alive, must be the pid in supervisor.pid, and `ps` must show
+ * "…/<bundleId>/supervise.sh <launch token>" in its args (a pid reused by another process fails this). `exited`
  * then settles from exit.json, watched through fs.watch plus a poll every timeouts.attachPollMs; liveness is
  * checked each poll with kill(pid, 0), and the identity probe re-runs every timeouts.identityRecheckMs to
  * notice a zombie or a reused pid.
@@ -180,7 +182,8 @@ export async function attach(
   const timeouts = supervisorTimeouts(options.timeouts);
   const spec = await readSpec(bundleDir);
   const handle = new SupervisorHandle(expectedPid, bundleDir);
-  const scriptPath = bundlePath(bundleDir, "script");
+  // Only ASCII we wrote ourselves, so ps's escaping of unusual characters (FreeBSD strvis) cannot hide it.
+  const signature = `/${basename(bundleDir)}/${SCRIPT_FILE} ${spec.launchToken}`;
 
   const recorded = async (): Promise<ExitRecord | undefined> => {
     const text = await readOptional(bundlePath(bundleDir, "exit"));
@@ -193,7 +196,7 @@ export async function attach(
     const probe = await probeProcess(expectedPid, timeouts.psMs);
     if (probe.state === "gone") return "is gone";
     if (probe.state === "zombie") return "has ended (zombie)";
-    if (!probe.args.includes(scriptPath) || !probe.args.includes(spec.launchToken)) {
+    if (!probe.args.includes(signature)) {
       return `is not this bundle's supervisor (pid now runs: ${probe.args.slice(0, 200)})`;
     }
     return undefined;
@@ -246,6 +249,28 @@ export async function attach(
     },
   );
   return handle;
+}
+
+/** What a bundle says on disk, without looking at any process. */
+export interface BundleState {
+  spec: BundleSpec;
+  /** From supervisor.pid; undefined when the supervisor never wrote a valid one. */
+  pidRecord: PidRecord | undefined;
+  /** From exit.json; undefined while no record exists. */
+  exit: ExitRecord | undefined;
+}
+
+/**
+ * Reads a bundle's files (for orphan detection: listBundles, then inspect each bundle nobody tracks).
+ * Throws SupervisorError "not-found" or "invalid-bundle" like attach.
+ */
+export async function inspect(bundleDir: string): Promise<BundleState> {
+  const spec = await readSpec(bundleDir);
+  const [pidRecord, exitText] = await Promise.all([
+    readPidRecord(bundleDir),
+    readOptional(bundlePath(bundleDir, "exit")),
+  ]);
+  return { spec, pidRecord, exit: exitText === undefined ? undefined : parseExitRecord(exitText, spec) };
 }
 
 /**

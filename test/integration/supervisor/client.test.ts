@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { bundlePath, listBundles } from "../../../src/supervisor/bundle.ts";
-import { attach, launch, remove, type SupervisedProcess } from "../../../src/supervisor/client.ts";
+import { attach, inspect, launch, remove, type SupervisedProcess } from "../../../src/supervisor/client.ts";
 import { isSupervisorError } from "../../../src/supervisor/errors.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 import {
@@ -281,6 +281,7 @@ describe("surviving the launching process", () => {
     launched.launcher.kill("SIGKILL");
     await launched.launcher.exited;
 
+    expect((await inspect(launched.bundleDir)).exit).toBeUndefined();
     const supervised = await attach(launched.bundleDir, launched.pid, { timeouts: { attachPollMs: 200 } });
     expect(supervised.hasExited).toBe(false);
     await writeFile(control, "7\n");
@@ -304,6 +305,11 @@ describe("surviving the launching process", () => {
     await writeFile(control, "5\n");
     await waitFor("the exit record", () => existsSync(bundlePath(launched.bundleDir, "exit")));
     await waitFor("the supervisor to end", () => processState(launched.pid)?.startsWith("Z") !== false);
+
+    const state = await inspect(launched.bundleDir);
+    expect(state.pidRecord?.pid).toBe(launched.pid);
+    expect(state.spec.taskId).toBe(ws.taskId);
+    expect(state.exit && exitedWith(state.exit)).toEqual({ exitCode: 5, signal: 0 });
 
     const supervised = await attach(launched.bundleDir, launched.pid);
     expect(supervised.hasExited).toBe(true);
