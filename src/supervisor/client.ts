@@ -1,5 +1,4 @@
-// Driver side of the supervisor: launch one detached supervisor per argv, attach to it after a driver restart,
-// learn exactly how the argv ended, signal or kill its process group, remove its bundle (layer 4).
+// Driver side of the supervisor: launch, attach after a driver restart, exact exit, group signals, removal (layer 4).
 //
 // A supervisor is the session leader (setsid) of its task: its pid is also the session id and the process
 // group id of everything it runs, unless a process leaves the group or session itself.
@@ -60,7 +59,8 @@ export interface SupervisedProcess {
   /**
    * Sends `signal` to the supervisor's process group. The supervisor ignores HUP INT QUIT TERM PIPE USR1 USR2
    * and records how the argv reacted; SIGKILL ends the supervisor too (the exit is then "unknown").
-   * Returns false, sending nothing, when the exit is already known or the group no longer exists.
+   * Returns false, sending nothing, once `exited` has settled (also after close(): the pid may have been reused
+   * since) or when the group no longer exists.
    */
   signalGroup(signal: NodeJS.Signals | number): boolean;
   /** signalGroup("SIGKILL"): forced cleanup of the whole group. */

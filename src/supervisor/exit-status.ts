@@ -1,5 +1,6 @@
-// Decoding how a process ended into Nomad's convention (layer 4, pure): an exit code, or a signal reported as
-// exit code 128+N with the signal number recorded beside it (Nomad's executor reports signalled tasks this way).
+// Decoding how a process ended into Nomad's convention: exit code, or 128+N with signal N recorded (layer 4, pure).
+//
+// Nomad's executor reports a task killed by signal N as exit code 128+N with the signal beside it; so do we.
 import os from "node:os";
 
 /** How a process ended. `signal` is 0 when it exited by itself. */

@@ -1,5 +1,7 @@
-// Integration tests for src/supervisor/client.ts with real supervisors, FIFOs and signals: launch, exit records,
-// surviving the launching process, attach after a "driver restart", unknown exits, stdio isolation.
+// Integration tests for src/supervisor/client.ts with real supervisors, FIFOs, signals and a killed launcher.
+//
+// Covered: launch, exit records, surviving the launching process, attach after a "driver restart", unknown
+// exits, stdio isolation.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -214,6 +216,34 @@ describe("launch", () => {
     const record = await within("the outcome", supervised.exited);
     expect(record.kind).toBe("unknown");
     expect(record.kind === "unknown" && record.reason).toContain("SIGKILL");
+  });
+
+  test("a supervisor not ready within readyMs fails the launch and leaves no bundle", async () => {
+    const ws = workspace();
+    const error = await launch(
+      { stateDir: ws.stateDir, taskId: ws.taskId, argv: ["sleep", "600"], stdoutPath: "/dev/null", stderrPath: "/dev/null" },
+      { timeouts: { readyMs: 1 } },
+    ).catch((err: unknown) => err);
+    expect(isSupervisorError(error, "timed-out")).toBe(true);
+    expect(await listBundles(ws.stateDir)).toEqual([]);
+  });
+
+  test("close() stops watching and settles an unknown exit; the task is left alone", async () => {
+    const ws = workspace();
+    const supervised = await launch({
+      stateDir: ws.stateDir,
+      taskId: ws.taskId,
+      argv: ["sleep", "600"],
+      stdoutPath: "/dev/null",
+      stderrPath: "/dev/null",
+    });
+    track(supervised);
+    supervised.close();
+    const record = await within("the outcome", supervised.exited);
+    expect(record.kind).toBe("unknown");
+    expect(isAlive(supervised.pid)).toBe(true);
+    expect(supervised.kill()).toBe(false);
+    killGroupQuietly(supervised.pid);
   });
 
   test("the supervisor is a small sh process in its own session", async () => {

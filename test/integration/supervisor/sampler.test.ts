@@ -1,5 +1,6 @@
-// Integration test for src/supervisor/sampler.ts against real ps and real supervised tasks: RSS of a sleeping
-// task, CPU percent of a busy loop, and one ps process per interval however many tasks are sampled.
+// Integration test for src/supervisor/sampler.ts against real ps and real supervised tasks.
+//
+// Checks the RSS of sleeping tasks, the CPU percent of a busy loop, and one ps per interval for three tasks.
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { launch, type SupervisedProcess } from "../../../src/supervisor/client.ts";

@@ -1,5 +1,6 @@
-// Runs the supervisor script itself under every POSIX shell this host has (dash as the ash-family stand-in for
-// FreeBSD's sh, and bash in POSIX mode): syntax, records and logging must not depend on one shell's quirks.
+// Runs the supervisor script directly under each POSIX shell on this host, so no one shell's quirks are relied on.
+//
+// dash stands in for FreeBSD's sh (both descend from ash); bash runs in POSIX mode.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -1,4 +1,7 @@
 // Table tests for src/supervisor/ps-table.ts: both ps output shapes, CPU time formats, per-session sums.
+//
+// fixtures/ps-table-linux.txt is procps output captured here, trimmed and with a supervised session added;
+// fixtures/ps-table-freebsd.txt follows the formats in FreeBSD's bin/ps/print.c (it was not captured on FreeBSD).
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,5 +1,7 @@
-// Unit tests for src/supervisor/sampler.ts with a scripted process table: sharing per interval, CPU percent,
-// skipped failures, listener isolation, and stopping when the last subscriber leaves.
+// Unit tests for src/supervisor/sampler.ts against scripted process tables (no ps is run).
+//
+// Covered: sharing per interval, CPU percent, skipped failures, listener isolation, stopping with the last
+// subscriber.
 import { describe, expect, test } from "bun:test";
 import { performance } from "node:perf_hooks";
 import { StatsSampler, type SessionSample } from "../../../src/supervisor/sampler.ts";
