@@ -7,7 +7,11 @@ export interface SupervisorTimeouts {
   readyPollMs: number;
   /** attach: how often exit.json and the supervisor's liveness are checked besides directory change events. */
   attachPollMs: number;
-  /** attach: how often the identity probe (one `ps`) re-runs, to notice a zombie or a reused pid. */
+  /**
+   * attach: how often the identity probe (one `ps` per attached supervisor) re-runs. kill(pid, 0) at every poll
+   * already notices a supervisor that is gone; the probe is for one that stays a zombie (an init that reaps
+   * late) or whose pid was reused between two polls, so it can be rare.
+   */
   identityRecheckMs: number;
   /** Deadline of one `ps` run (identity probe or stats sample); the run is killed after it. */
   psMs: number;
@@ -17,7 +21,7 @@ export const DEFAULT_SUPERVISOR_TIMEOUTS: Readonly<SupervisorTimeouts> = Object.
   readyMs: 5_000,
   readyPollMs: 20,
   attachPollMs: 1_000,
-  identityRecheckMs: 5_000,
+  identityRecheckMs: 60_000,
   psMs: 5_000,
 });
 

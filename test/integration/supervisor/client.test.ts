@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import os from "node:os";
 import { join } from "node:path";
 import { bundlePath, listBundles } from "../../../src/supervisor/bundle.ts";
 import { attach, inspect, launch, remove, type SupervisedProcess } from "../../../src/supervisor/client.ts";
@@ -135,8 +136,9 @@ describe("launch", () => {
     expect(record.kind === "exited" && record.signalName).toBe("SIGKILL");
   });
 
-  test("HUP, INT and TERM sent to the group reach the task; the supervisor survives and records them", async () => {
-    for (const [signal, number] of [["SIGHUP", 1], ["SIGINT", 2], ["SIGTERM", 15]] as const) {
+  test("HUP, INT, QUIT, TERM, PIPE and USR1 sent to the group reach the task; the supervisor records them", async () => {
+    for (const signal of ["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGPIPE", "SIGUSR1"] as const) {
+      const number = os.constants.signals[signal];
       const ws = workspace();
       const started = ws.file("started");
       const supervised = await launch({
