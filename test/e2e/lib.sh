@@ -110,34 +110,16 @@ make_host_files() {
   printf 'mounted read-only\n' >"$HOST_DIR/test2/ro.txt"
 }
 
-# Builds the image FBSD120-nginx @ 1.0 into $WORK/registry in the layout the
-# simulator imports (test/fakes/README.md). The jail root provides:
-#   /usr/local/sbin/nginx  prints a line, answers HUP/USR1 with a line, runs until TERM/INT
-#   /usr/local/bin/finish  prints a line and exits with the status given as $1
+# The seed job's image, FBSD120-nginx @ 1.0, in the simulator's image format
+# (see make-image.ts: a stand-in nginx and a `finish` program). With real pot,
+# POT_E2E_REGISTRY names a directory that already holds a real image of that name.
 make_image() {
-  local root=$WORK/image-root
-  mkdir -p "$root/usr/local/sbin" "$root/usr/local/bin" "$root/usr/local/www/nginx-dist" \
-    "$root/usr/local/etc/nginx" "$root/root" "$root/tmp"
-  cat >"$root/usr/local/sbin/nginx" <<'EOF'
-#!/bin/sh
-# Stand-in for nginx in the e2e image: long-running, reports signals on stdout.
-echo "nginx (e2e stand-in) started, pid $$, args: $*"
-trap 'echo "nginx got SIGHUP"' HUP
-trap 'echo "nginx got SIGUSR1"' USR1
-trap 'echo "nginx stopping on SIGTERM"; exit 0' TERM
-trap 'echo "nginx stopping on SIGINT"; exit 0' INT
-while :; do
-  sleep 1 &
-  wait $!
-done
-EOF
-  cat >"$root/usr/local/bin/finish" <<'EOF'
-#!/bin/sh
-echo "finish: exiting with status ${1:-0}"
-exit "${1:-0}"
-EOF
-  chmod 0755 "$root/usr/local/sbin/nginx" "$root/usr/local/bin/finish"
-  make_image_archive "$root" "$WORK/registry" FBSD120-nginx 1.0
+  if [[ -n ${POT_E2E_REGISTRY:-} ]]; then
+    rmdir "$WORK/registry" && ln -s "$POT_E2E_REGISTRY" "$WORK/registry" || die "bad POT_E2E_REGISTRY"
+    return 0
+  fi
+  ((POT_IS_SIM)) || die "real pot needs a real image: set POT_E2E_REGISTRY to a directory holding FBSD120-nginx_1.0.xz"
+  "$BUN" "$E2E_DIR/make-image.ts" "$WORK/registry" >/dev/null || die "could not build the test image"
 }
 
 start_fileserver() {

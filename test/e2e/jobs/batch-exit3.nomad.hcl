@@ -27,8 +27,9 @@ job "batch-exit3" {
         image   = var.image_url
         pot     = "FBSD120-nginx"
         tag     = "1.0"
-        # finish (shipped in the test image) prints a line and exits with $1.
-        command = "/usr/local/bin/finish"
+        # finish (in the test image's /usr/local/bin, found through the jail's
+        # PATH) prints a line and exits with its first argument.
+        command = "finish"
         args    = ["3"]
       }
 
