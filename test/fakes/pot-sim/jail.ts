@@ -1,0 +1,81 @@
+// The simulated jail: how its command runs (tinirc), its environment, and how `jail -r` tears it down.
+import { getConfRaw, getConfVar, JAIL_ATTRIBUTES } from "./conf.ts";
+import type { Sim } from "./context.ts";
+import { jailRoot } from "./paths.ts";
+import { readJail } from "./pots.ts";
+import { isAlive, processTree, signalAll } from "./procs.ts";
+import { infoEnvLines } from "./verbs/query.ts";
+
+/** PATH inside the jail: the jail's own bin directories first, then the host's. */
+export function jailPath(root: string): string {
+  return `${root}/usr/local/bin:${root}/usr/local/sbin:${root}/bin:/usr/local/bin:/usr/bin:/bin`;
+}
+
+/** The process environment of anything run "inside" the jail (pot.env entries come via the script). */
+export function jailProcessEnv(sim: Sim, pot: string): Record<string, string> {
+  const root = jailRoot(sim.paths, pot);
+  return { PATH: jailPath(root), POT_SIM_JAIL_ROOT: root };
+}
+
+/** start.sh `_js_get_cmd`: pot.cmd, raw, default `sh /etc/rc`. */
+export function potCommand(sim: Sim, pot: string): string {
+  return getConfRaw(sim, pot, "pot.cmd")[0] || "sh /etc/rc";
+}
+
+/**
+ * The no-rc-script start script, as pot writes m/tmp/tinirc: `export "VAR=value"` per pot.env line, the
+ * `pot info -E` exports, then `exec <pot.cmd>`. The jail's sh expands `$`, backquotes and `\` in values.
+ */
+export function tinirc(sim: Sim, pot: string): string {
+  const lines = ["# created by pot-sim, as pot's tinirc"];
+  for (const entry of getConfRaw(sim, pot, "pot.env")) lines.push(`export ${entry}`);
+  lines.push(...infoEnvLines(sim, pot));
+  lines.push(`exec ${potCommand(sim, pot)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function stopTimeoutSeconds(sim: Sim, pot: string): number {
+  const value = getConfVar(sim, pot, "pot.attr.stop_timeout");
+  return /^[0-9]+$/.test(value) ? Number(value) : Number(JAIL_ATTRIBUTES["stop_timeout"]?.default);
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() >= deadline) return false;
+    await Bun.sleep(25);
+  }
+  return true;
+}
+
+/**
+ * `jail -r`: exec.stop (if set) inside the jail, SIGTERM to every jailed process, SIGKILL to what is left
+ * after stop.timeout seconds. Unless `fromStart`, then waits for the blocking `pot start` to finish its own
+ * cleanup (it records .last_run_stats), bounded by the same timeout plus a margin.
+ */
+export async function removeJail(sim: Sim, pot: string, fromStart: boolean): Promise<void> {
+  const record = readJail(sim, pot);
+  if (record === null) return;
+  const timeoutMs = stopTimeoutSeconds(sim, pot) * 1000;
+  // exec_stop keeps spaces and quotes but, like every pot.conf value, ends at the next `=`.
+  const execStop = (getConfRaw(sim, pot, "pot.attr.exec_stop")[0] ?? "").split("=")[0] ?? "";
+  if (execStop !== "" && record.mainPid !== undefined && isAlive(record.mainPid, record.mainTicks)) {
+    const stopper = Bun.spawn(["/bin/sh", "-c", execStop], {
+      cwd: jailRoot(sim.paths, pot),
+      env: jailProcessEnv(sim, pot),
+      stdin: "ignore",
+      stdout: "inherit",
+      stderr: "inherit",
+    });
+    await Promise.race([stopper.exited, Bun.sleep(timeoutMs)]);
+  }
+  const jailed = () => (record.mainPid !== undefined && isAlive(record.mainPid, record.mainTicks) ? processTree(record.mainPid) : []);
+  signalAll(jailed(), "SIGTERM");
+  if (!(await waitUntil(() => jailed().length === 0, timeoutMs))) {
+    signalAll(jailed(), "SIGKILL");
+    await waitUntil(() => jailed().length === 0, 5_000);
+  }
+  if (!fromStart && record.startPid !== process.pid) {
+    await waitUntil(() => !isAlive(record.startPid, record.startTicks), timeoutMs + 10_000);
+  }
+}
