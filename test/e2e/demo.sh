@@ -14,7 +14,11 @@ STATUS=1
 trap 'e2e_teardown "$STATUS"' EXIT
 trap 'exit 130' INT TERM
 
-bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+  bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+else
+  bold() { printf '\n%s\n' "$*"; }
+fi
 show() { # show CMD...: print the command as typed, then run it
   printf '\n$ nomad'
   printf ' %q' "$@"
@@ -28,7 +32,7 @@ alloc_settled() {
   s=$(nomad alloc status -t '{{with index .TaskStates "nginx-pot"}}{{.State}}{{end}} {{.ClientStatus}}' "$ALLOC" 2>/dev/null)
   [[ $s == "running running" || $s == *complete || $s == *failed ]]
 }
-logs_present() { [[ -n $(nomad alloc logs "$ALLOC" nginx-pot 2>/dev/null) ]]; }
+nginx_said_hello() { nomad alloc logs "$ALLOC" nginx-pot 2>/dev/null | grep -q 'nginx .*started'; }
 alloc_done() {
   local s
   s=$(nomad alloc status -t '{{.ClientStatus}}' "$ALLOC" 2>/dev/null)
@@ -36,6 +40,8 @@ alloc_done() {
 }
 ALLOC=""
 
+echo "Preparing: Nomad v1.6.3 (built from the Go module proxy on first use, a few minutes),"
+echo "our plugin binary, pot, a test image and a loopback file server."
 e2e_init
 ensure_nomad
 ensure_plugin
@@ -67,7 +73,7 @@ ALLOC=$(latest_alloc nginx-pot)
 show job status nginx-pot
 if [[ -n $ALLOC ]]; then
   show alloc status "$ALLOC"
-  poll 10 logs_present
+  poll 15 nginx_said_hello
   show alloc logs "$ALLOC" nginx-pot
 fi
 
@@ -75,8 +81,9 @@ running=0
 [[ -n $ALLOC && $(nomad alloc status -t '{{.ClientStatus}}' "$ALLOC" 2>/dev/null) == running ]] && running=1
 
 bold "Stopping the job"
-show job stop nginx-pot
+show job stop -detach nginx-pot
 [[ -n $ALLOC ]] && poll "$DEADLINE" alloc_done
+show job status nginx-pot
 if ((POT_IS_SIM)); then
   printf '\n$ pot ls   (simulator)\n'
   pot_cmd ls
