@@ -17,7 +17,7 @@ readonly API_VERSION=v0.0.0-20231030125810-e0497bff1437
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$here/nomad-agent
-cache=${NOMAD_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pot-task-driver}
+cache=${NOMAD_E2E_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/pot-task-driver}
 out=$cache/nomad-$NOMAD_VERSION
 stamp=$out.inputs
 

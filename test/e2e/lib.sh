@@ -275,10 +275,14 @@ e2e_teardown() {
   fi
   # Anything mounted below the work directory (e.g. the simulator's mount-in)
   # must go before the directory is removed, or rm would follow it.
-  local mnt
+  # A non-dev Nomad client keeps the tmpfs it mounts on each task's secrets/
+  # and private/ until the allocation is garbage-collected, which a stopped
+  # agent never does.
+  local mnt count=0
   for mnt in $(awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts 2>/dev/null | sort -r); do
-    umount -l "$mnt" 2>/dev/null || note "teardown: could not unmount $mnt"
+    if umount -l "$mnt" 2>/dev/null; then count=$((count + 1)); else note "teardown: could not unmount $mnt"; fi
   done
+  ((count == 0)) || note "teardown: unmounted $count mounts left below $WORK"
   if [[ ${POT_E2E_KEEP:-0} == 1 || $status != 0 ]]; then
     note "kept $WORK (agent.log, fileserver.log, data/)"
   else
