@@ -24,7 +24,8 @@ export interface PotTarget {
   close(): Promise<void>;
 }
 
-export type TargetSetup = () => Promise<PotTarget | { skip: string }>;
+/** Builds the target; called once before the suite. */
+export type TargetSetup = () => Promise<PotTarget>;
 
 /** Jail commands that read files refer to them as "$J/path": empty on real pot, the jail root in the simulator. */
 const J = "${POT_SIM_JAIL_ROOT}";
@@ -54,25 +55,24 @@ interface RunningStart {
   pid: number;
 }
 
-/** Defines the whole suite under `label`; `setup` yields a target or the reason the suite is skipped. */
-export function definePotCliContract(label: string, setup: TargetSetup): void {
+/**
+ * Defines the whole suite under `label`. With `{ skip }` every case is registered as skipped and the reason is
+ * printed; otherwise `setup` builds the target before the first case.
+ */
+export function definePotCliContract(label: string, setup: TargetSetup | { skip: string }): void {
   let target: PotTarget | undefined;
-  let skipReason: string | undefined;
   let pot: PotCli;
   const runner = new SpawnRunner();
   const created: string[] = [];
   const hostDir = mkdtempSync(join(tmpdir(), "pot-contract-"));
   let serial = 0;
+  const skipReason = typeof setup === "function" ? undefined : setup.skip;
+  if (skipReason !== undefined) console.log(`[${label}] skipped: ${skipReason}`);
 
   beforeAll(async () => {
-    const result = await setup();
-    if ("skip" in result) {
-      skipReason = result.skip;
-      console.log(`[${label}] skipped: ${result.skip}`);
-      return;
-    }
-    target = result;
-    pot = new PotCli(result.potPath, runner, { env: result.env, logger: silentLogger() });
+    if (typeof setup !== "function") return;
+    target = await setup();
+    pot = new PotCli(target.potPath, runner, { env: target.env, logger: silentLogger() });
   });
 
   afterAll(async () => {
@@ -83,15 +83,16 @@ export function definePotCliContract(label: string, setup: TargetSetup): void {
     await target.close();
   });
 
-  /** Registers a test that needs the target; without one it passes vacuously (the reason is printed once). */
-  const it = (name: string, body: (t: PotTarget) => Promise<void>, timeoutMs = 60_000) =>
+  const it = (name: string, body: (t: PotTarget) => Promise<void>, timeoutMs = 60_000) => {
+    if (skipReason !== undefined) {
+      test.skip(name, () => {});
+      return;
+    }
     test(name, async () => {
-      if (target === undefined) {
-        expect(skipReason).toBeDefined();
-        return;
-      }
+      if (target === undefined) throw new Error("the contract target was not set up");
       await body(target);
     }, timeoutMs * TIMEOUT_MULTIPLIER);
+  };
 
   const raw = (t: PotTarget, args: string[]): Promise<CommandResult> =>
     runner.run([t.potPath, ...args], { env: t.env, timeoutMs: DEADLINE_MS });

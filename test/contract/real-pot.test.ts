@@ -1,0 +1,43 @@
+// Runs the pot contract against the real pot: FreeBSD with /usr/local/bin/pot, as root, with an image to use.
+//
+// The image comes from the environment: POT_CONTRACT_IMAGE_URL (base URL), POT_CONTRACT_IMAGE_NAME and
+// POT_CONTRACT_IMAGE_TAG, e.g. an image made with `pot create` + `pot export` and served by any web server.
+// racct must be enabled (kern.racct.enable=1) for the get-rss case.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { definePotCliContract } from "./pot-cli.case.ts";
+
+const REAL_POT = "/usr/local/bin/pot";
+
+function skipReason(): string | undefined {
+  if (process.platform !== "freebsd") return `real pot runs only on FreeBSD (this is ${process.platform})`;
+  if (!existsSync(REAL_POT)) return `${REAL_POT} is not installed`;
+  if (process.getuid?.() !== 0) return "pot changes state only as root";
+  const missing = ["POT_CONTRACT_IMAGE_URL", "POT_CONTRACT_IMAGE_NAME", "POT_CONTRACT_IMAGE_TAG"].filter((name) => !process.env[name]);
+  if (missing.length > 0) return `set ${missing.join(", ")} to an exported pot image`;
+  return undefined;
+}
+
+const reason = skipReason();
+definePotCliContract(
+  "real pot",
+  reason !== undefined
+    ? { skip: reason }
+    : async () => {
+        const config = Bun.spawnSync([REAL_POT, "config", "-q", "-g", "fs_root"]);
+        const fsRoot = config.stdout.toString().trim() || "/opt/pot";
+        return {
+          potPath: REAL_POT,
+          env: {},
+          image: {
+            url: process.env["POT_CONTRACT_IMAGE_URL"] ?? "",
+            name: process.env["POT_CONTRACT_IMAGE_NAME"] ?? "",
+            tag: process.env["POT_CONTRACT_IMAGE_TAG"] ?? "",
+          },
+          // The discard port: nothing listens there, so the fetch fails at once.
+          unreachableUrl: "http://127.0.0.1:9",
+          jailRoot: (potName: string) => join(fsRoot, "jails", potName, "m"),
+          close: async () => {},
+        };
+      },
+);

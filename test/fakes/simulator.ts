@@ -1,0 +1,73 @@
+// Test harness for the pot simulator: a fresh POT_SIM_ROOT, a loopback image server, knobs and the call log.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startFileServer, type FileServer } from "./file-server.ts";
+import { buildPotImage, exportedPotConf, type BuiltImage, type PotImageSpec } from "./pot-image.ts";
+import type { KnobTable } from "./pot-sim/knobs.ts";
+import type { InvocationRecord } from "./pot-sim/record.ts";
+
+/** The simulator executable (POSIX sh wrapper around pot-sim/main.ts). */
+export const SIM_POT_PATH = join(import.meta.dir, "pot");
+
+export interface Simulator {
+  potPath: string;
+  /** POT_SIM_ROOT. */
+  root: string;
+  /** Environment to give every pot process. */
+  env: { POT_SIM_ROOT: string };
+  /** Base URL of the image server (http://127.0.0.1:<port>). */
+  imageUrl: string;
+  server: FileServer;
+  /** Builds an image into the served directory. */
+  addImage(spec: PotImageSpec): Promise<BuiltImage>;
+  /** Replaces $POT_SIM_ROOT/knobs.json (read by every later pot invocation); null removes it. */
+  setKnobs(knobs: KnobTable | null): void;
+  /** Parsed $POT_SIM_ROOT/invocations.log. */
+  invocations(): InvocationRecord[];
+  jailRoot(potName: string): string;
+  close(): Promise<void>;
+}
+
+/** A ready simulator: root initialised, images dir served on 127.0.0.1; `images` are built up front. */
+export async function startSimulator(options: { images?: PotImageSpec[] } = {}): Promise<Simulator> {
+  const work = mkdtempSync(join(tmpdir(), "pot-sim-"));
+  const root = join(work, "root");
+  const images = join(work, "images");
+  mkdirSync(images, { recursive: true });
+  for (const spec of options.images ?? []) await buildPotImage(images, spec);
+  const server = startFileServer(images);
+  const init = Bun.spawnSync([SIM_POT_PATH, "init"], { env: { ...process.env, POT_SIM_ROOT: root } });
+  if (init.exitCode !== 0) {
+    await server.stop();
+    throw new Error(`pot init failed: ${init.stdout.toString()}${init.stderr.toString()}`);
+  }
+  return {
+    potPath: SIM_POT_PATH,
+    root,
+    env: { POT_SIM_ROOT: root },
+    imageUrl: server.url,
+    server,
+    addImage: (spec) => buildPotImage(images, spec),
+    setKnobs: (knobs) => {
+      const file = join(root, "knobs.json");
+      if (knobs === null) rmSync(file, { force: true });
+      else writeFileSync(file, JSON.stringify(knobs));
+    },
+    invocations: () => {
+      const file = join(root, "invocations.log");
+      if (!existsSync(file)) return [];
+      return readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as InvocationRecord);
+    },
+    jailRoot: (potName) => join(root, "jails", potName, "m"),
+    close: async () => {
+      await server.stop();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+export { exportedPotConf };
