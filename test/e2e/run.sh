@@ -245,13 +245,19 @@ c_restart_recovers() {
       return 1
     }
   done
+  local restarted_ns
+  restarted_ns=$(date +%s%N)
   start_agent || {
     WHY="agent did not come back"
     return 1
   }
-  # The client re-attaches on its own; give it until the task is reported
-  # running by the restarted client again (or something else happened).
-  poll "$DEADLINE" recovered_running || true
+  # The client calls RecoverTask (and, if that fails, DestroyTask) for each
+  # task while it starts, before its HTTP API answers, so the process check
+  # below is already meaningful. The server's view of the task may lag, so
+  # also wait for a stats sample taken by the restarted client: it exists only
+  # once the task runner holds a live driver handle again.
+  poll 30 stats_sampled_after "$restarted_ns" ||
+    note "no stats sample from the restarted client within 30s"
   local problems=""
   [[ $(alloc_field "$ALLOC" '{{.ClientStatus}}') == running ]] ||
     problems+="alloc client status is $(alloc_field "$ALLOC" '{{.ClientStatus}}')"$'\n'
@@ -271,10 +277,12 @@ c_restart_recovers() {
     return 1
   fi
 }
-recovered_running() {
-  node_ready && task_state_is "$ALLOC" "$NGINX_TASK" running &&
-    # a recovered task keeps its StartedAt; a replaced one would not matter here
-    [[ $(alloc_field "$ALLOC" '{{.ClientStatus}}') == running ]]
+# stats_sampled_after NS: the client's latest stats sample for the alloc is newer than NS (Unix nanoseconds).
+stats_sampled_after() {
+  local newest
+  newest=$(nomad operator api "/v1/client/allocation/$ALLOC/stats" 2>/dev/null |
+    grep -o '"Timestamp":[0-9]*' | cut -d: -f2 | sort -n | tail -n 1)
+  [[ -n $newest ]] && ((newest > $1))
 }
 
 c_signal_after_restart() {
