@@ -1,5 +1,9 @@
-// Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it.
+// Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it;
+// `doctor` and `orphans` → the operator commands in src/cli/.
 import { availableParallelism, cpus } from "node:os";
+import { linePrompter } from "./cli/confirm";
+import { doctorCommand } from "./cli/doctor";
+import { orphansCommand } from "./cli/orphans";
 import { PotDriver } from "./driver/driver";
 import { log } from "./log/logger";
 import { addBasePluginService } from "./plugin/base-service";
@@ -17,6 +21,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === "version" || command === "--version") {
     process.stdout.write(`pot-task-driver ${VERSION}\n`);
     return 0;
+  }
+  if (command === "doctor") return doctorCommand(argv.slice(1), VERSION, cliIo);
+  if (command === "orphans") {
+    return orphansCommand(argv.slice(1), {
+      ...cliIo,
+      stdinIsTty: process.stdin.isTTY === true,
+      prompter: () => linePrompter(process.stdin, process.stderr),
+    });
   }
   if (command !== undefined) {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${NOT_A_PLUGIN_MESSAGE}`);
@@ -46,6 +58,11 @@ async function main(argv: string[]): Promise<number> {
   });
   return -1;
 }
+
+const cliIo = {
+  stdout: (text: string) => process.stdout.write(text),
+  stderr: (text: string) => process.stderr.write(text),
+};
 
 main(process.argv.slice(2)).then(
   (code) => {

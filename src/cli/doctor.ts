@@ -1,0 +1,97 @@
+// `pot-task-driver doctor`: checks the host for what the driver needs and prints one line per check (cli layer).
+import { SpawnRunner } from "../pot/runner.ts";
+import { type CheckResult, type CheckStatus, exitCodeFor, type HostProbe, runChecks, type Setting } from "./doctor-checks.ts";
+import { probeHost } from "./doctor-probe.ts";
+import { parseOptions } from "./options.ts";
+import { renderTable } from "./table.ts";
+
+export const DOCTOR_USAGE = `usage: pot-task-driver doctor [--pot-path P] [--state-dir D] [--plugin-dir D]
+                              [--agent-config FILE|DIR …] [--rc-conf FILE]
+
+Checks this host for what the driver needs: pot and its version, pot init, ZFS, rctl, VIMAGE, pf anchors, the
+Nomad plugin directory and agent configuration, rc.conf, and the state directory. Paths not given are taken
+from the agent configuration (its plugin block and plugin_dir), else the defaults. Exit status: 0 when no
+check fails, 1 when one does, 2 for bad arguments.
+`;
+
+const COMMAND_TIMEOUT_MS = 10_000;
+
+export interface DoctorIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Runs the doctor with the words after `doctor`; resolves with the process exit code. */
+export async function doctorCommand(argv: readonly string[], version: string, io: DoctorIo): Promise<number> {
+  const parsed = parseOptions(argv, {
+    "pot-path": "value",
+    "state-dir": "value",
+    "plugin-dir": "value",
+    "agent-config": "list",
+    "rc-conf": "value",
+  });
+  if (!parsed.ok) {
+    io.stderr(`pot-task-driver doctor: ${parsed.error}\n\n${DOCTOR_USAGE}`);
+    return 2;
+  }
+  const { values, lists, flags } = parsed.options;
+  if (flags.help) {
+    io.stdout(DOCTOR_USAGE);
+    return 0;
+  }
+  const probe = await probeHost(
+    {
+      ...(values["pot-path"] === undefined ? {} : { potPath: values["pot-path"] }),
+      ...(values["state-dir"] === undefined ? {} : { stateDir: values["state-dir"] }),
+      ...(values["plugin-dir"] === undefined ? {} : { pluginDir: values["plugin-dir"] }),
+      ...(lists["agent-config"] === undefined ? {} : { agentConfigs: lists["agent-config"] }),
+      ...(values["rc-conf"] === undefined ? {} : { rcConf: values["rc-conf"] }),
+    },
+    {
+      platform: process.platform,
+      ...(typeof process.getuid === "function" ? { uid: process.getuid() } : {}),
+      runner: new SpawnRunner(),
+      selfPath: process.execPath,
+      selfVersion: version,
+      commandTimeoutMs: COMMAND_TIMEOUT_MS,
+    },
+  );
+  const results = runChecks(probe);
+  io.stdout(renderDoctorReport(probe, results));
+  return exitCodeFor(results);
+}
+
+/** The whole report: where the paths came from, the table, and the counts. */
+export function renderDoctorReport(probe: HostProbe, results: readonly CheckResult[]): string {
+  const { settings } = probe;
+  const setting = (name: string, value: Setting) => `  ${name.padEnd(10)} ${value.value}  (${sourceText(value)})`;
+  const header = [
+    `pot-task-driver ${probe.self.version} doctor on ${probe.platform}`,
+    setting("pot_path", settings.potPath),
+    setting("state_dir", settings.stateDir),
+    setting("plugin_dir", settings.pluginDir),
+    `  agent      ${settings.agentConfigPaths.map((path) => path.value).join(" ")}  (${settings.agentConfigPaths[0] ? sourceText(settings.agentConfigPaths[0]) : "none"})`,
+    `  rc.conf    ${settings.rcConfPaths.join(" ")}`,
+  ].join("\n");
+  const table = renderTable(
+    ["STATUS", "CHECK", "DETAIL / FIX"],
+    results.map((result) => [result.status, result.check, result.fix === undefined ? result.detail : `${result.detail}\nfix: ${result.fix}`]),
+  );
+  const counts = (["pass", "warn", "fail", "skip"] as const satisfies readonly CheckStatus[])
+    .map((status) => `${results.filter((result) => result.status === status).length} ${status}`)
+    .join(", ");
+  return `${header}\n\n${table}\n${counts}\n`;
+}
+
+function sourceText(setting: Setting): string {
+  switch (setting.source) {
+    case "flag":
+      return "command line";
+    case "agent config":
+      return `from ${setting.file ?? "agent config"}`;
+    case "nomad_args":
+      return "from nomad_args in rc.conf";
+    case "default":
+      return "default";
+  }
+}

@@ -1,0 +1,14 @@
+// One external command for the operator commands (cli layer): argv array, deadline, outcome instead of a throw.
+import type { CommandRunner } from "../pot/runner.ts";
+import type { CommandOutcome } from "./doctor-checks.ts";
+
+/** Runs one argv through the runner; a spawn failure becomes an outcome, never a throw. */
+export async function runCommand(runner: CommandRunner, argv: readonly string[], timeoutMs: number): Promise<CommandOutcome> {
+  try {
+    const result = await runner.run(argv, { timeoutMs, killGraceMs: 500 });
+    return { argv, exitCode: result.timedOut ? null : result.exitCode, stdout: result.stdout, stderr: result.stderr, timedOut: result.timedOut };
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
+    return { argv, exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: `cannot run ${argv[0]}: ${cause}` };
+  }
+}
