@@ -247,6 +247,36 @@ describe("scripts/stage-pkg.sh", () => {
   });
 });
 
+/** pkg(8), when this host has it (FreeBSD), or PKG_BIN; the package test below needs it. */
+const PKG_BIN = process.env.PKG_BIN ?? Bun.which("pkg") ?? undefined;
+const PKG_CREATE_TIMEOUT_MS = 60_000;
+
+describe(PKG_BIN === undefined ? "pkg create (skipped: no pkg(8) on this host; set PKG_BIN to run it)" : `pkg create (${PKG_BIN})`, () => {
+  for (const { arch } of ARCHES) {
+    test.skipIf(PKG_BIN === undefined)(`${arch}: pkg accepts the manifest and packages exactly the plist`, () => {
+      const pkgOut = join(out, `pkg-${arch}`);
+      const env = { ...process.env, PKG_DBDIR: join(out, `pkgdb-${arch}`) };
+      const pkg = (...args: string[]) => Bun.spawnSync([PKG_BIN as string, "-o", `ABI=FreeBSD:14:${arch}`, "-o", "OSVERSION=1400000", ...args], { env, stdout: "pipe", stderr: "pipe" });
+      // -f tar: no compression, which would spend a minute on the 120 MB executable.
+      const create = pkg("create", "-f", "tar", "-M", join(out, arch, "+MANIFEST"), "-r", join(out, arch, "root"), "-o", pkgOut);
+      expect(create.stderr.toString()).toBe("");
+      expect(create.exitCode).toBe(0);
+      const file = join(pkgOut, `pot-task-driver-${PACKAGE.version}.pkg`);
+      const info = pkg("info", "-R", "--raw-format", "json-compact", "-F", file);
+      expect(info.exitCode).toBe(0);
+      const manifest = JSON.parse(info.stdout.toString());
+      const plist = readPlist();
+      expect(manifest).toMatchObject({ name: "pot-task-driver", version: PACKAGE.version, abi: `FreeBSD:14:${arch}` });
+      expect(Object.keys(manifest.deps).sort()).toEqual(["nomad", "pot"]);
+      expect(Object.keys(manifest.files).sort()).toEqual([...plist.files].sort());
+      expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/pot-task-driver`].perm).toBe("0755");
+      expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/nomad-pot-driver`].symlink_target).toBe("pot-task-driver");
+      expect(Object.keys(manifest.directories)).toEqual(plist.dirs.map((dir) => dir.path));
+      expect(manifest.directories["/var/db/pot-task-driver"].perm).toBe("0700");
+    }, PKG_CREATE_TIMEOUT_MS);
+  }
+});
+
 function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
