@@ -1,7 +1,7 @@
 // Nomad agent configuration scanning for the doctor (cli layer, pure): plugin blocks and plugin_dir, loosely.
 //
 // This is not an HCL parser. It tokenises enough of HCL (strings, heredocs, comments, braces) to find the
-// top-level `plugin "<name>" { config { … } }` blocks and the top-level `plugin_dir` attribute without being
+// top-level `plugin "<name>" { config { … } }` blocks and the top-level `plugin_dir` and `data_dir` attributes without being
 // fooled by braces inside strings or comments; everything else is skipped.
 
 export interface PluginBlock {
@@ -16,6 +16,8 @@ export interface PluginBlock {
 export interface AgentConfigScan {
   pluginBlocks: PluginBlock[];
   pluginDir?: string;
+  /** Top-level data_dir: without plugin_dir, Nomad looks for plugins in <data_dir>/plugins. */
+  dataDir?: string;
   /** Set when the text could not be read at all (JSON that does not parse). */
   error?: string;
 }
@@ -189,6 +191,8 @@ function scanHcl(text: string): AgentConfigScan {
   }
   const pluginDir = root.attributes.get("plugin_dir");
   if (pluginDir !== undefined) scan.pluginDir = pluginDir;
+  const dataDir = root.attributes.get("data_dir");
+  if (dataDir !== undefined) scan.dataDir = dataDir;
   return scan;
 }
 
@@ -221,6 +225,7 @@ function scanJson(text: string): AgentConfigScan {
       }
     }
     if (typeof top.plugin_dir === "string") scan.pluginDir = top.plugin_dir;
+    if (typeof top.data_dir === "string") scan.dataDir = top.data_dir;
   }
   return scan;
 }

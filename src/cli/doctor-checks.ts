@@ -55,6 +55,7 @@ export interface TextFile {
 export interface AgentConfigFile extends TextFile {
   pluginBlocks: PluginBlock[];
   pluginDir?: string;
+  dataDir?: string;
 }
 
 export type SettingSource = "flag" | "agent config" | "nomad_args" | "default";
@@ -414,25 +415,49 @@ export function checkAgentPluginBlock(probe: HostProbe): CheckResult {
   return { check, status: "pass", detail: found };
 }
 
+/**
+ * The agent's data_dir as the FreeBSD rc script starts it: `-data-dir` in nomad_args, else `nomad_dir` from rc.conf
+ * (the script passes `-data-dir=${nomad_dir}`), else the last data_dir in the files; undefined when none is known.
+ */
+function agentDataDir(probe: HostProbe): { value: string; where: string } | undefined {
+  const args = probe.rcVars.get("nomad_args");
+  const fromArgs = args === undefined ? undefined : nomadArgsPaths(args.value).dataDir;
+  if (fromArgs !== undefined) return { value: fromArgs, where: "nomad_args -data-dir" };
+  const nomadDir = probe.rcVars.get("nomad_dir");
+  if (nomadDir !== undefined && nomadDir.value !== "") return { value: nomadDir.value, where: `nomad_dir in ${nomadDir.file}` };
+  const file = probe.agentConfigs.filter((f) => f.text !== undefined && f.dataDir !== undefined).at(-1);
+  return file === undefined ? undefined : { value: file.dataDir as string, where: file.path };
+}
+
 export function checkAgentPluginDir(probe: HostProbe): CheckResult {
   const check = "agent plugin_dir";
   const readable = probe.agentConfigs.filter((file) => file.text !== undefined);
   const fromArgs = probe.rcVars.get("nomad_args");
   const argsDir = fromArgs === undefined ? undefined : nomadArgsPaths(fromArgs.value).pluginDir;
   const configured = readable.filter((file) => file.pluginDir !== undefined);
-  const dirs = [...configured.map((file) => ({ value: file.pluginDir as string, where: file.path })), ...(argsDir ? [{ value: argsDir, where: "nomad_args -plugin-dir" }] : [])];
   const expected = probe.pluginDir.facts.path;
-  if (dirs.length === 0) {
+  // The agent flag overrides the files; among files the last one read wins.
+  const effective =
+    argsDir !== undefined
+      ? { value: argsDir, where: "nomad_args -plugin-dir" }
+      : configured.length > 0
+        ? { value: configured.at(-1)?.pluginDir as string, where: configured.at(-1)?.path as string }
+        : undefined;
+  if (effective === undefined) {
     if (readable.length === 0) return { check, status: "skip", detail: "no agent configuration read" };
+    const dataDir = agentDataDir(probe);
+    const fallback = dataDir === undefined ? undefined : `${stripSlash(dataDir.value)}/plugins`;
+    if (fallback !== undefined && fallback === stripSlash(expected)) {
+      return { check, status: "pass", detail: `plugin_dir is not set; Nomad uses <data_dir>/plugins = ${fallback} (data_dir from ${dataDir?.where})` };
+    }
+    const where = fallback === undefined ? "<data_dir>/plugins" : `${fallback} (data_dir from ${dataDir?.where})`;
     return {
       check,
       status: "fail",
-      detail: "plugin_dir is not set, so Nomad looks for plugins in <data_dir>/plugins",
+      detail: `plugin_dir is not set, so Nomad looks for plugins in ${where}, not in ${expected}`,
       fix: `add plugin_dir = "${expected}" to the agent configuration`,
     };
   }
-  // The agent flag overrides the files; among files the last one read wins.
-  const effective = argsDir !== undefined ? { value: argsDir, where: "nomad_args -plugin-dir" } : (dirs.at(-1) as { value: string; where: string });
   if (stripSlash(effective.value) !== stripSlash(expected)) {
     return {
       check,

@@ -94,6 +94,7 @@ async function agentConfigFiles(setting: Setting): Promise<AgentConfigFile[]> {
       ...file,
       pluginBlocks: scan.pluginBlocks,
       ...(scan.pluginDir === undefined ? {} : { pluginDir: scan.pluginDir }),
+      ...(scan.dataDir === undefined ? {} : { dataDir: scan.dataDir }),
       ...(scan.error === undefined ? {} : { error: scan.error }),
     });
   }

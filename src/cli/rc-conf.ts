@@ -78,20 +78,21 @@ export function parseEnvList(value: string): Map<string, string> {
 }
 
 /**
- * The agent flags in a `nomad_args`-style value that name configuration (`-config`) and the plugin directory
- * (`-plugin-dir`), in either `-flag=value` or `-flag value` form, with one or two dashes.
+ * The agent flags in a `nomad_args`-style value that name configuration (`-config`, repeatable), the plugin
+ * directory (`-plugin-dir`) and the data directory (`-data-dir`), in `-flag=value` or `-flag value` form, with
+ * one or two dashes. For a repeated single-valued flag the last one wins, as with Go's flag package.
  */
-export function nomadArgsPaths(value: string): { configPaths: string[]; pluginDir?: string } {
+export function nomadArgsPaths(value: string): { configPaths: string[]; pluginDir?: string; dataDir?: string } {
   const words = value.split(/\s+/).filter((word) => word !== "");
-  const configPaths: string[] = [];
-  let pluginDir: string | undefined;
+  const result: { configPaths: string[]; pluginDir?: string; dataDir?: string } = { configPaths: [] };
   for (let i = 0; i < words.length; i++) {
-    const match = /^--?(config|plugin-dir)(?:=(.*))?$/.exec(words[i] as string);
+    const match = /^--?(config|plugin-dir|data-dir)(?:=(.*))?$/.exec(words[i] as string);
     if (match === null) continue;
     const flagValue = match[2] ?? words[++i];
     if (flagValue === undefined || flagValue === "") continue;
-    if (match[1] === "config") configPaths.push(flagValue);
-    else pluginDir = flagValue;
+    if (match[1] === "config") result.configPaths.push(flagValue);
+    else if (match[1] === "plugin-dir") result.pluginDir = flagValue;
+    else result.dataDir = flagValue;
   }
-  return pluginDir === undefined ? { configPaths } : { configPaths, pluginDir };
+  return result;
 }

@@ -325,6 +325,26 @@ describe("agent plugin_dir", () => {
     expect(result.status).toBe("fail");
     expect(result.fix).toBe(`add plugin_dir = "${PLUGIN_DIR}" to the agent configuration`);
   });
+  test("unset plugin_dir is fine when the plugin dir checked is <data_dir>/plugins", () => {
+    const result = checkAgentPluginDir(
+      host((p) => {
+        p.agentConfigs = [agentFile("/a.hcl", 'data_dir = "/var/nomad/"\n')];
+        p.pluginDir.facts = dir("/var/nomad/plugins");
+      }),
+    );
+    expect(result.status).toBe("pass");
+    expect(result.detail).toBe("plugin_dir is not set; Nomad uses <data_dir>/plugins = /var/nomad/plugins (data_dir from /a.hcl)");
+  });
+  test("the rc script's -data-dir=${nomad_dir} decides data_dir over the files", () => {
+    const result = checkAgentPluginDir(
+      host((p) => {
+        p.agentConfigs = [agentFile("/a.hcl", 'data_dir = "/var/nomad"\n')];
+        p.rcVars = rcVarsOf([{ path: "/etc/rc.conf", text: 'nomad_dir="/data/nomad"\n' }]);
+      }),
+    );
+    expect(result.status).toBe("fail");
+    expect(result.detail).toBe(`plugin_dir is not set, so Nomad looks for plugins in /data/nomad/plugins (data_dir from nomad_dir in /etc/rc.conf), not in ${PLUGIN_DIR}`);
+  });
   test("a different plugin_dir than the one checked warns", () => {
     const result = checkAgentPluginDir(host((p) => (p.agentConfigs = [agentFile("/a.hcl", 'plugin_dir = "/opt/plugins"\n')])));
     expect(result.status).toBe("warn");

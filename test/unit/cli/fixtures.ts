@@ -63,7 +63,13 @@ export function rcVarsOf(files: Array<{ path: string; text: string }>): HostProb
 
 export function agentFile(path: string, text: string): HostProbe["agentConfigs"][number] {
   const scan = scanAgentConfig(text, path);
-  return { path, text, pluginBlocks: scan.pluginBlocks, ...(scan.pluginDir === undefined ? {} : { pluginDir: scan.pluginDir }) };
+  return {
+    path,
+    text,
+    pluginBlocks: scan.pluginBlocks,
+    ...(scan.pluginDir === undefined ? {} : { pluginDir: scan.pluginDir }),
+    ...(scan.dataDir === undefined ? {} : { dataDir: scan.dataDir }),
+  };
 }
 
 /** Everything a driver host should have, every probe succeeding. */

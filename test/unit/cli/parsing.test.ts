@@ -67,6 +67,7 @@ describe("parseRcConf", () => {
   test.each<[string, ReturnType<typeof nomadArgsPaths>]>([
     ["-config=/etc/nomad", { configPaths: ["/etc/nomad"] }],
     ["-config /a.hcl --config=/b.hcl -plugin-dir /p -bind 0.0.0.0", { configPaths: ["/a.hcl", "/b.hcl"], pluginDir: "/p" }],
+    ["-data-dir=/x -data-dir /y", { configPaths: [], dataDir: "/y" }],
     ["-dev", { configPaths: [] }],
   ])("nomadArgsPaths %p", (args, expected) => {
     expect(nomadArgsPaths(args)).toEqual(expected);
@@ -77,6 +78,7 @@ describe("scanAgentConfig (HCL)", () => {
   test("finds top-level plugin blocks, their config and plugin_dir", () => {
     const scan = scanAgentConfig(
       `# agent
+data_dir = "/var/tmp/nomad"
 plugin_dir = "/usr/local/libexec/nomad/plugins"
 client {
   enabled = true
@@ -100,9 +102,10 @@ EOT
       "agent.hcl",
     );
     expect(scan.pluginDir).toBe("/usr/local/libexec/nomad/plugins");
+    expect(scan.dataDir).toBe("/var/tmp/nomad");
     expect(scan.pluginBlocks.map((b) => b.name)).toEqual(["raw_exec", "pot-task-driver"]);
     const pot = scan.pluginBlocks[1];
-    expect(pot?.line).toBe(10);
+    expect(pot?.line).toBe(11);
     expect(pot?.config).toEqual({ pot_path: "/opt/pot/bin/pot", state_dir: "/var/db/x{y}", enabled: "false", extra: 'plugin "in-a-heredoc" {\n' });
   });
   test("a block without config and a one-line block", () => {
