@@ -44,7 +44,7 @@ plugin "pot-task-driver" {
   );
   rcConf = join(work, "rc.conf");
   writeFileSync(rcConf, 'nomad_enable="YES"\nnomad_user="root"\nnomad_env="PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/sbin:/bin"\n');
-});
+}, DEADLINE_MS * 4);
 
 afterAll(async () => {
   await sim?.close();

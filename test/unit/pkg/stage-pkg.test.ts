@@ -75,6 +75,9 @@ function ensureBuilt(build: string): string {
   return path;
 }
 
+/** Building a missing FreeBSD executable takes a while; staging itself takes about a second. */
+const BUILD_TIMEOUT_MS = 300_000;
+
 let out: string;
 let stageRun: { exitCode: number; stdout: string; stderr: string };
 
@@ -83,7 +86,7 @@ beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), "stage-pkg-"));
   const run = Bun.spawnSync(["bash", join(REPO_ROOT, "scripts/stage-pkg.sh"), "--out", out], { stdout: "pipe", stderr: "pipe" });
   stageRun = { exitCode: run.exitCode, stdout: run.stdout.toString(), stderr: run.stderr.toString() };
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
