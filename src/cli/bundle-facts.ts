@@ -38,7 +38,10 @@ export async function readBundleFacts(stateDir: string): Promise<BundleFacts[]> 
       if (pidRecord !== undefined && pidRecord.launchToken === spec.launchToken) {
         try {
           const probe = await probeProcess(pidRecord.pid, PS_TIMEOUT_MS);
-          const ours = probe.state === "live" && probe.args.includes(bundlePath(bundleDir, "script")) && probe.args.includes(spec.launchToken);
+          const ours =
+            probe.state === "live" &&
+            probe.args.includes(bundlePath(bundleDir, "script")) &&
+            probe.args.includes(spec.launchToken);
           supervisor = ours ? "alive" : "gone";
         } catch {
           supervisor = "unknown";

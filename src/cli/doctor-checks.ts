@@ -224,7 +224,9 @@ export function checkPotInit(probe: HostProbe): CheckResult {
   if (succeeded(outcome)) {
     const fsRoot = outcome.stdout.trim();
     const dir = probe.pot.fsRootDir;
-    if (dir === undefined || dir.kind !== "dir") return { check, status: "fail", detail: `pot's fs_root ${fsRoot} is not a directory`, fix };
+    if (dir === undefined || dir.kind !== "dir") {
+      return { check, status: "fail", detail: `pot's fs_root ${fsRoot} is not a directory`, fix };
+    }
     return { check, status: "pass", detail: `fs_root ${fsRoot} exists` };
   }
   // Every pot command but init, de-init and version first checks that fs_root is a directory.
@@ -333,7 +335,10 @@ export function checkPfAnchors(probe: HostProbe): CheckResult {
   const missing = [configured.nat ? undefined : "nat-anchor pot-nat", configured.rdr ? undefined : 'rdr-anchor "pot-rdr/*"']
     .filter((line) => line !== undefined)
     .join(" and ");
-  const where = pf.conf.text === undefined ? `${pf.conf.path} is not readable (${pf.conf.error ?? "unknown error"})` : `${pf.conf.path} lacks ${missing}`;
+  const where =
+    pf.conf.text === undefined
+      ? `${pf.conf.path} is not readable (${pf.conf.error ?? "unknown error"})`
+      : `${pf.conf.path} lacks ${missing}`;
   return {
     check,
     status: "fail",
@@ -364,7 +369,7 @@ export function checkPluginDir(probe: HostProbe): CheckResult {
       ours.push(`${candidate.name} is this executable`);
       continue;
     }
-    const reported = candidate.version !== undefined && succeeded(candidate.version) ? /^pot-task-driver (\S+)$/m.exec(candidate.version.stdout)?.[1] : undefined;
+    const reported = succeeded(candidate.version) ? /^pot-task-driver (\S+)$/m.exec(candidate.version.stdout)?.[1] : undefined;
     if (reported === probe.self.version) ours.push(`${candidate.name} is pot-task-driver ${reported}`);
     else if (reported !== undefined) others.push(`${candidate.name} is pot-task-driver ${reported}, not ${probe.self.version}`);
     else others.push(`${candidate.name} is not this driver (the old Go nomad-pot-driver?)`);
@@ -386,7 +391,8 @@ export function checkAgentPluginBlock(probe: HostProbe): CheckResult {
   if (readable.length === 0) {
     const errors = probe.agentConfigs.filter((file) => file.error !== undefined && file.error !== "missing");
     const why = errors.length > 0 ? errors.map((file) => `${file.path}: ${file.error}`).join("; ") : `nothing found at ${searched}`;
-    return { check, status: "warn", detail: `no agent configuration read (${why})`, fix: "pass --agent-config FILE|DIR (the agent's -config)" };
+    const fix = "pass --agent-config FILE|DIR (the agent's -config)";
+    return { check, status: "warn", detail: `no agent configuration read (${why})`, fix };
   }
   const blocks = readable.flatMap((file) =>
     file.pluginBlocks
@@ -398,20 +404,27 @@ export function checkAgentPluginBlock(probe: HostProbe): CheckResult {
     return {
       check,
       status: "fail",
-      detail: `no plugin "pot-task-driver" or "nomad-pot-driver" block in ${readable.map((file) => file.path).join(", ")}${broken.length > 0 ? ` (${broken.join("; ")})` : ""}`,
+      detail:
+        `no plugin "pot-task-driver" or "nomad-pot-driver" block in ${readable.map((file) => file.path).join(", ")}` +
+        (broken.length > 0 ? ` (${broken.join("; ")})` : ""),
       fix: `add ${BLOCK_EXAMPLE}`,
     };
   }
   const present = new Set(probe.pluginDir.candidates.filter((c) => c.facts.kind !== "missing").map((c) => c.name));
   const problems: string[] = [];
   for (const { block } of blocks) {
-    if (block.config.enabled === "false") problems.push(`plugin "${block.name}" has enabled = false (the driver reports itself undetected)`);
+    if (block.config.enabled === "false") {
+      problems.push(`plugin "${block.name}" has enabled = false (the driver reports itself undetected)`);
+    }
     if (probe.pluginDir.facts.kind === "dir" && !present.has(block.name)) {
       problems.push(`plugin "${block.name}" names a file that is not in ${probe.pluginDir.facts.path}`);
     }
   }
   const found = blocks.map(({ file, block }) => `plugin "${block.name}" in ${file}${block.line > 0 ? `:${block.line}` : ""}`).join(", ");
-  if (problems.length > 0) return { check, status: "warn", detail: `${found}; ${problems.join("; ")}`, fix: "set enabled = true and name the block after a file in plugin_dir" };
+  if (problems.length > 0) {
+    const fix = "set enabled = true and name the block after a file in plugin_dir";
+    return { check, status: "warn", detail: `${found}; ${problems.join("; ")}`, fix };
+  }
   return { check, status: "pass", detail: found };
 }
 
@@ -448,7 +461,8 @@ export function checkAgentPluginDir(probe: HostProbe): CheckResult {
     const dataDir = agentDataDir(probe);
     const fallback = dataDir === undefined ? undefined : `${stripSlash(dataDir.value)}/plugins`;
     if (fallback !== undefined && fallback === stripSlash(expected)) {
-      return { check, status: "pass", detail: `plugin_dir is not set; Nomad uses <data_dir>/plugins = ${fallback} (data_dir from ${dataDir?.where})` };
+      const detail = `plugin_dir is not set; Nomad uses <data_dir>/plugins = ${fallback} (data_dir from ${dataDir?.where})`;
+      return { check, status: "pass", detail };
     }
     const where = fallback === undefined ? "<data_dir>/plugins" : `${fallback} (data_dir from ${dataDir?.where})`;
     return {
@@ -495,7 +509,8 @@ export function checkRcEnv(probe: HostProbe): CheckResult {
   const env = probe.rcVars.get("nomad_env");
   const fix = `sysrc ${ROOT_ENV}`;
   if (env === undefined) {
-    return { check, status: "fail", detail: "nomad_env is not set: Nomad's PATH lacks /usr/local/bin, where pot and its helpers live", fix };
+    const detail = "nomad_env is not set: Nomad's PATH lacks /usr/local/bin, where pot and its helpers live";
+    return { check, status: "fail", detail, fix };
   }
   const path = parseEnvList(env.value).get("PATH");
   if (path === undefined) return { check, status: "fail", detail: `nomad_env sets no PATH (${env.file}:${env.line})`, fix };
@@ -520,12 +535,20 @@ export function checkStateDir(probe: HostProbe): CheckResult {
         fix: `install -d -m 0700 ${facts.path}`,
       };
     }
-    return { check, status: "fail", detail: `${facts.path} does not exist and cannot be created (${where})`, fix: `install -d -m 0700 ${facts.path} (as root)` };
+    const detail = `${facts.path} does not exist and cannot be created (${where})`;
+    return { check, status: "fail", detail, fix: `install -d -m 0700 ${facts.path} (as root)` };
   }
-  if (facts.error !== undefined) return { check, status: "fail", detail: `${facts.path}: ${facts.error}`, fix: `check the permissions of ${facts.path}` };
-  if (facts.kind !== "dir") return { check, status: "fail", detail: `${facts.path} is not a directory (${where})`, fix: `remove it, or set state_dir elsewhere` };
+  if (facts.error !== undefined) {
+    return { check, status: "fail", detail: `${facts.path}: ${facts.error}`, fix: `check the permissions of ${facts.path}` };
+  }
+  if (facts.kind !== "dir") {
+    return { check, status: "fail", detail: `${facts.path} is not a directory (${where})`, fix: "remove it, or set state_dir elsewhere" };
+  }
   if (writeTest === undefined) return { check, status: "skip", detail: `${facts.path} exists; writing was not tried` };
-  if (writeTest !== "") return { check, status: "fail", detail: `${facts.path} is not writable: ${writeTest}`, fix: `chown root ${facts.path}; chmod 0700 ${facts.path}` };
+  if (writeTest !== "") {
+    const fix = `chown root ${facts.path}; chmod 0700 ${facts.path}`;
+    return { check, status: "fail", detail: `${facts.path} is not writable: ${writeTest}`, fix };
+  }
   return { check, status: "pass", detail: `${facts.path} is writable (${where})` };
 }
 

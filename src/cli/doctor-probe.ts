@@ -45,9 +45,11 @@ export async function pathFacts(path: string): Promise<PathFacts> {
   try {
     link = await lstat(path);
   } catch (err) {
-    return errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR" ? { path, kind: "missing" } : { path, kind: "other", error: describe(err) };
+    const absent = errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR";
+    return absent ? { path, kind: "missing" } : { path, kind: "other", error: describe(err) };
   }
-  const facts: PathFacts = { path, kind: link.isSymbolicLink() ? "symlink" : link.isDirectory() ? "dir" : link.isFile() ? "file" : "other" };
+  const kind = link.isSymbolicLink() ? "symlink" : link.isDirectory() ? "dir" : link.isFile() ? "file" : "other";
+  const facts: PathFacts = { path, kind };
   try {
     const target = await stat(path);
     facts.kind = target.isDirectory() ? "dir" : target.isFile() ? "file" : facts.kind === "symlink" ? "other" : facts.kind;
@@ -144,7 +146,11 @@ export async function probeHost(flags: DoctorFlags, context: ProbeContext): Prom
   const potFacts = await pathFacts(potPath);
   const potUsable = potFacts.kind === "file" && potFacts.executable === true;
   const [version, fsRoot, zfsRoot] = potUsable
-    ? await Promise.all([run([potPath, "version", "-q"]), run([potPath, "config", "-q", "-g", "fs_root"]), run([potPath, "config", "-q", "-g", "zfs_root"])])
+    ? await Promise.all([
+        run([potPath, "version", "-q"]),
+        run([potPath, "config", "-q", "-g", "fs_root"]),
+        run([potPath, "config", "-q", "-g", "zfs_root"]),
+      ])
     : [undefined, undefined, undefined];
   const list = potUsable && fsRoot?.exitCode !== 0 ? await run([potPath, "ls", "-q"]) : undefined;
   const fsRootPath = fsRoot?.exitCode === 0 ? fsRoot.stdout.trim() : "";

@@ -64,18 +64,23 @@ export async function doctorCommand(argv: readonly string[], version: string, io
 /** The whole report: where the paths came from, the table, and the counts. */
 export function renderDoctorReport(probe: HostProbe, results: readonly CheckResult[]): string {
   const { settings } = probe;
+  const agentSource = settings.agentConfigPaths[0] ? sourceText(settings.agentConfigPaths[0]) : "none";
   const setting = (name: string, value: Setting) => `  ${name.padEnd(10)} ${value.value}  (${sourceText(value)})`;
   const header = [
     `pot-task-driver ${probe.self.version} doctor on ${probe.platform}`,
     setting("pot_path", settings.potPath),
     setting("state_dir", settings.stateDir),
     setting("plugin_dir", settings.pluginDir),
-    `  agent      ${settings.agentConfigPaths.map((path) => path.value).join(" ")}  (${settings.agentConfigPaths[0] ? sourceText(settings.agentConfigPaths[0]) : "none"})`,
+    `  agent      ${settings.agentConfigPaths.map((path) => path.value).join(" ")}  (${agentSource})`,
     `  rc.conf    ${settings.rcConfPaths.join(" ")}`,
   ].join("\n");
   const table = renderTable(
     ["STATUS", "CHECK", "DETAIL / FIX"],
-    results.map((result) => [result.status, result.check, result.fix === undefined ? result.detail : `${result.detail}\nfix: ${result.fix}`]),
+    results.map((result) => [
+      result.status,
+      result.check,
+      result.fix === undefined ? result.detail : `${result.detail}\nfix: ${result.fix}`,
+    ]),
   );
   const counts = (["pass", "warn", "fail", "skip"] as const satisfies readonly CheckStatus[])
     .map((status) => `${results.filter((result) => result.status === status).length} ${status}`)

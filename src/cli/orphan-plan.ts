@@ -103,7 +103,8 @@ export function planOrphans(inputs: OrphanInputs): OrphanPlan {
   for (const bundle of inputs.bundles) {
     if (bundle.supervisor !== "gone") continue;
     if (bundle.potName === undefined) {
-      orphans.push({ kind: "bundle", bundleId: bundle.bundleId, bundleDir: bundle.bundleDir, reason: `unreadable bundle: ${bundle.specError ?? "no pot in its argv"}` });
+      const reason = `unreadable bundle: ${bundle.specError ?? "no pot in its argv"}`;
+      orphans.push({ kind: "bundle", bundleId: bundle.bundleId, bundleDir: bundle.bundleDir, reason });
     } else if (!existing.has(bundle.potName)) {
       orphans.push({
         kind: "bundle",

@@ -89,7 +89,9 @@ export async function orphansCommand(argv: readonly string[], io: OrphansIo): Pr
       if (!flags.yes) {
         prompter ??= io.prompter();
         const question =
-          orphan.kind === "pot" ? `destroy pot ${orphan.potName} (${orphan.reason})? [y/N] ` : `remove bundle ${orphan.bundleId} (${orphan.reason})? [y/N] `;
+          orphan.kind === "pot"
+            ? `destroy pot ${orphan.potName} (${orphan.reason})? [y/N] `
+            : `remove bundle ${orphan.bundleId} (${orphan.reason})? [y/N] `;
         if (!(await prompter.confirm(question))) {
           io.stdout(`kept ${describeOrphan(orphan)}\n`);
           continue;
@@ -145,7 +147,7 @@ async function lastChangeMs(potDir: string): Promise<number | undefined> {
 }
 
 async function renderPlan(plan: OrphanPlan, pot: PotCli, stateDir: string, minAgeS: number): Promise<string> {
-  const checked = `${plan.driverPots} driver pot${plan.driverPots === 1 ? "" : "s"}, ${plan.bundles} bundle${plan.bundles === 1 ? "" : "s"} in ${stateDir}/tasks`;
+  const checked = `${count(plan.driverPots, "driver pot")}, ${count(plan.bundles, "bundle")} in ${stateDir}/tasks`;
   let out = "";
   if (plan.orphans.length === 0) out += `no orphans (${checked})\n`;
   else {
@@ -154,17 +156,26 @@ async function renderPlan(plan: OrphanPlan, pot: PotCli, stateDir: string, minAg
         if (orphan.kind === "bundle") return ["bundle", orphan.bundleId, "-", orphan.reason];
         const running = await pot.isRunning(orphan.potName).catch(() => undefined);
         const state = running === undefined ? "?" : running ? "running" : "stopped";
-        const reason = running && orphan.bundleDirs.length === 0 ? `${orphan.reason}; its jail runs (nomad-pot-driver names pots the same way)` : orphan.reason;
+        const reason =
+          running && orphan.bundleDirs.length === 0
+            ? `${orphan.reason}; its jail runs (nomad-pot-driver names pots the same way)`
+            : orphan.reason;
         return ["pot", orphan.potName, state, reason];
       }),
     );
     out += renderTable(["KIND", "NAME", "STATE", "REASON"], rows);
-    out += `${plan.orphans.length} orphan${plan.orphans.length === 1 ? "" : "s"} (${checked})\n`;
+    out += `${count(plan.orphans.length, "orphan")} (${checked})\n`;
   }
   if (plan.skippedYoung.length > 0) {
-    out += `skipped ${plan.skippedYoung.length} unowned pot${plan.skippedYoung.length === 1 ? "" : "s"} changed in the last ${minAgeS} s or of unknown age: ${plan.skippedYoung.join(", ")}\n`;
+    const skipped = count(plan.skippedYoung.length, "unowned pot");
+    out += `skipped ${skipped} changed in the last ${minAgeS} s or of unknown age: ${plan.skippedYoung.join(", ")}\n`;
   }
   return out;
+}
+
+/** "1 bundle", "2 bundles". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function describeOrphan(orphan: Orphan): string {
@@ -179,17 +190,23 @@ async function destroyOrphan(orphan: Orphan, pot: PotCli, stateDir: string): Pro
   const bundles = await readBundleFacts(stateDir);
   if (orphan.kind === "pot") {
     const known = new Set(orphan.bundleDirs);
-    const claim = bundles.find((bundle) => bundle.potName === orphan.potName && (!known.has(bundle.bundleDir) || bundle.supervisor !== "gone"));
+    const claim = bundles.find(
+      (bundle) => bundle.potName === orphan.potName && (!known.has(bundle.bundleDir) || bundle.supervisor !== "gone"),
+    );
     if (claim !== undefined) return { ok: false, text: `bundle ${claim.bundleId} now names it; left alone` };
     const outcome = await pot.destroy(orphan.potName, { force: true });
     for (const dir of orphan.bundleDirs) await removeBundle(dir);
-    const removed = orphan.bundleDirs.length === 0 ? "" : ` and removed ${orphan.bundleDirs.length} bundle${orphan.bundleDirs.length === 1 ? "" : "s"}`;
+    const removed = orphan.bundleDirs.length === 0 ? "" : ` and removed ${count(orphan.bundleDirs.length, "bundle")}`;
     return { ok: true, text: `${outcome === "destroyed" ? "destroyed" : "already gone:"} pot ${orphan.potName}${removed}` };
   }
   const current = bundles.find((bundle) => bundle.bundleDir === orphan.bundleDir);
   if (current === undefined) return { ok: true, text: `already gone: bundle ${orphan.bundleId}` };
-  if (current.supervisor !== "gone") return { ok: false, text: `its supervisor (pid ${current.supervisorPid ?? "?"}) runs again; left alone` };
-  if (orphan.potName !== undefined && (await pot.exists(orphan.potName))) return { ok: false, text: `pot ${orphan.potName} exists again; left alone` };
+  if (current.supervisor !== "gone") {
+    return { ok: false, text: `its supervisor (pid ${current.supervisorPid ?? "?"}) runs again; left alone` };
+  }
+  if (orphan.potName !== undefined && (await pot.exists(orphan.potName))) {
+    return { ok: false, text: `pot ${orphan.potName} exists again; left alone` };
+  }
   await removeBundle(orphan.bundleDir);
   return { ok: true, text: `removed bundle ${orphan.bundleId}` };
 }

@@ -6,7 +6,8 @@ import type { CommandOutcome } from "./doctor-checks.ts";
 export async function runCommand(runner: CommandRunner, argv: readonly string[], timeoutMs: number): Promise<CommandOutcome> {
   try {
     const result = await runner.run(argv, { timeoutMs, killGraceMs: 500 });
-    return { argv, exitCode: result.timedOut ? null : result.exitCode, stdout: result.stdout, stderr: result.stderr, timedOut: result.timedOut };
+    const { stdout, stderr, timedOut } = result;
+    return { argv, exitCode: timedOut ? null : result.exitCode, stdout, stderr, timedOut };
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
     return { argv, exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: `cannot run ${argv[0]}: ${cause}` };
