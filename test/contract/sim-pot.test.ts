@@ -209,6 +209,19 @@ describe("simulator specifics", () => {
       expect(readFileSync(join(sim.jailRoot(name), "tmp", "tinirc"), "utf8")).toContain('export "EXTRA=from-set-env"');
     });
 
+    it("a program named by its in-jail absolute path runs from the jail root (start and exec)", async () => {
+      const name = await prepare("/usr/local/bin/hello start");
+      expect((await startPot(name).exited).stdout).toContain(`hello start from ${name}\n`);
+      await pot.setCmd(name, "sleep 30");
+      const running = startPot(name);
+      await waitFor("running", () => pot.isRunning(name));
+      const result = await pot.exec(name, ["/usr/local/bin/hello", "exec"]);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toBe("hello exec from \n");
+      await pot.stop(name);
+      await running.exited;
+    });
+
     it("status file and main pid file follow start and stop", async () => {
       const name = await prepare("sleep 30");
       expect(status(name)).toBeNull();

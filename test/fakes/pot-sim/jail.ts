@@ -1,4 +1,6 @@
 // The simulated jail: how its command runs (tinirc), its environment, and how `jail -r` tears it down.
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { getConfRaw, getConfVar, JAIL_ATTRIBUTES } from "./conf.ts";
 import type { Sim } from "./context.ts";
 import { jailRoot } from "./paths.ts";
@@ -17,6 +19,29 @@ export function jailProcessEnv(sim: Sim, pot: string): Record<string, string> {
   return { PATH: jailPath(root), POT_SIM_JAIL_ROOT: root };
 }
 
+/**
+ * The host path of a program named by its in-jail absolute path, when the jail root has it
+ * (`/usr/local/bin/app` → `<m>/usr/local/bin/app`); any other name is returned unchanged. This stands in for
+ * the chroot a real jail has; only the program is translated, not paths among its arguments.
+ */
+export function resolveProgram(root: string, program: string): string {
+  if (!program.startsWith("/")) return program;
+  const inside = join(root, program);
+  try {
+    return statSync(inside).isFile() ? inside : program;
+  } catch {
+    return program;
+  }
+}
+
+/** Applies resolveProgram to the first word of a shell command line when that word is a plain absolute path. */
+export function resolveCommandLine(root: string, command: string): string {
+  const match = /^(\s*)(\/[^\s;&|<>()'"`$\\]+)(.*)$/s.exec(command);
+  if (match === null) return command;
+  const [, lead = "", program = "", rest = ""] = match;
+  return `${lead}${resolveProgram(root, program)}${rest}`;
+}
+
 /** start.sh `_js_get_cmd`: pot.cmd, raw, default `sh /etc/rc`. */
 export function potCommand(sim: Sim, pot: string): string {
   return getConfRaw(sim, pot, "pot.cmd")[0] || "sh /etc/rc";
@@ -30,7 +55,7 @@ export function tinirc(sim: Sim, pot: string): string {
   const lines = ["# created by pot-sim, as pot's tinirc"];
   for (const entry of getConfRaw(sim, pot, "pot.env")) lines.push(`export ${entry}`);
   lines.push(...infoEnvLines(sim, pot));
-  lines.push(`exec ${potCommand(sim, pot)}`);
+  lines.push(`exec ${resolveCommandLine(jailRoot(sim.paths, pot), potCommand(sim, pot))}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -5,7 +5,7 @@ import { constants as osConstants } from "node:os";
 import { getConfRaw, getConfVar, replaceConfKey } from "../conf.ts";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
-import { jailProcessEnv, potCommand, removeJail, tinirc } from "../jail.ts";
+import { jailProcessEnv, potCommand, removeJail, resolveProgram, tinirc } from "../jail.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
 import { confDir, jailRoot, mainPidFile, potDir, statusFile } from "../paths.ts";
@@ -161,7 +161,8 @@ export const start: Verb = async (sim, args) => {
     sim.out.info("memory constraint cannot be applies because rctl is not enabled - ignoring");
   }
 
-  const argv = noRcScript ? ["/bin/sh", "-c", script] : potCommand(sim, pot).split(/\s+/).filter((w) => w !== "");
+  const words = potCommand(sim, pot).split(/\s+/).filter((w) => w !== "");
+  const argv = noRcScript ? ["/bin/sh", "-c", script] : [resolveProgram(root, words[0] ?? ""), ...words.slice(1)];
   let child: Bun.Subprocess<"ignore", "inherit", "inherit"> | undefined;
   try {
     child = Bun.spawn(argv, { cwd: root, env: jailProcessEnv(sim, pot), stdin: "ignore", stdout: "inherit", stderr: "inherit" });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { getConfVar } from "../conf.ts";
 import type { Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
-import { jailPath } from "../jail.ts";
+import { jailPath, resolveProgram } from "../jail.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
 import { jailRoot, mainPidFile } from "../paths.ts";
@@ -166,13 +166,14 @@ export const exec: Verb = async (sim, args) => {
   mkdirSync(home, { recursive: true });
   const env = { PATH: jailPath(root), HOME: home, USER: "root", SHELL: "/bin/sh", POT_SIM_JAIL_ROOT: root, ...extraEnv };
   sim.out.debug(`Exec in ${pot}, cmd: ${command.join(" ")}`);
+  const argv = [resolveProgram(root, command[0] ?? ""), ...command.slice(1)];
   try {
     if (detach) {
-      const child = Bun.spawn(command, { cwd: root, env, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
+      const child = Bun.spawn(argv, { cwd: root, env, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
       child.unref();
       return 0;
     }
-    const child = Bun.spawn(command, { cwd: root, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+    const child = Bun.spawn(argv, { cwd: root, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
     await child.exited;
     if (child.exitCode !== null) return child.exitCode;
     const signalNumber = typeof child.signalCode === "number" ? child.signalCode : osConstants.signals[child.signalCode as NodeJS.Signals] ?? 0;
