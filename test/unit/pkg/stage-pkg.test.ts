@@ -2,7 +2,18 @@
 // right FreeBSD ELF files, the manifests carry the port's metadata, and the port files agree with package.json.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
@@ -255,28 +266,49 @@ const PKG_BIN = process.env.PKG_BIN ?? Bun.which("pkg") ?? undefined;
 const PKG_CREATE_TIMEOUT_MS = 60_000;
 
 describe(PKG_BIN === undefined ? "pkg create (skipped: no pkg(8) on this host; set PKG_BIN to run it)" : `pkg create (${PKG_BIN})`, () => {
+  // Two ways to the same package: the staged +MANIFEST with its file list, and the port's way, the metadata plus
+  // pkg/pkg-plist (which is how the ports framework calls pkg create).
+  // A third way reads pkg-message itself as +DISPLAY, so libucl parses the file as written.
+  const metadataDir = (arch: string) => {
+    const dir = join(out, `meta-${arch}`);
+    mkdirSync(dir, { recursive: true });
+    const { messages: _messages, ...metadata } = JSON.parse(readFileSync(join(out, arch, "+COMPACT_MANIFEST"), "utf8"));
+    writeFileSync(join(dir, "+MANIFEST"), JSON.stringify(metadata));
+    copyFileSync(join(PKG_DIR, "pkg-message"), join(dir, "+DISPLAY"));
+    return dir;
+  };
+  const variants = [
+    { name: "+MANIFEST", args: (arch: string) => ["-M", join(out, arch, "+MANIFEST")] },
+    { name: "+COMPACT_MANIFEST and pkg-plist", args: (arch: string) => ["-M", join(out, arch, "+COMPACT_MANIFEST"), "-p", join(PKG_DIR, "pkg-plist")] },
+    { name: "pkg-message as +DISPLAY and pkg-plist", args: (arch: string) => ["-m", metadataDir(arch), "-p", join(PKG_DIR, "pkg-plist")] },
+  ];
   for (const { arch } of ARCHES) {
-    test.skipIf(PKG_BIN === undefined)(`${arch}: pkg accepts the manifest and packages exactly the plist`, () => {
-      const pkgOut = join(out, `pkg-${arch}`);
-      const env = { ...process.env, PKG_DBDIR: join(out, `pkgdb-${arch}`) };
-      const pkg = (...args: string[]) => Bun.spawnSync([PKG_BIN as string, "-o", `ABI=FreeBSD:14:${arch}`, "-o", "OSVERSION=1400000", ...args], { env, stdout: "pipe", stderr: "pipe" });
-      // -f tar: no compression, which would spend a minute on the 120 MB executable.
-      const create = pkg("create", "-f", "tar", "-M", join(out, arch, "+MANIFEST"), "-r", join(out, arch, "root"), "-o", pkgOut);
-      expect(create.stderr.toString()).toBe("");
-      expect(create.exitCode).toBe(0);
-      const file = join(pkgOut, `pot-task-driver-${PACKAGE.version}.pkg`);
-      const info = pkg("info", "-R", "--raw-format", "json-compact", "-F", file);
-      expect(info.exitCode).toBe(0);
-      const manifest = JSON.parse(info.stdout.toString());
-      const plist = readPlist();
-      expect(manifest).toMatchObject({ name: "pot-task-driver", version: PACKAGE.version, abi: `FreeBSD:14:${arch}` });
-      expect(Object.keys(manifest.deps).sort()).toEqual(["nomad", "pot"]);
-      expect(Object.keys(manifest.files).sort()).toEqual([...plist.files].sort());
-      expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/pot-task-driver`].perm).toBe("0755");
-      expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/nomad-pot-driver`].symlink_target).toBe("pot-task-driver");
-      expect(Object.keys(manifest.directories)).toEqual(plist.dirs.map((dir) => dir.path));
-      expect(manifest.directories["/var/db/pot-task-driver"].perm).toBe("0700");
-    }, PKG_CREATE_TIMEOUT_MS);
+    for (const variant of variants) {
+      test.skipIf(PKG_BIN === undefined)(`${arch}, ${variant.name}: pkg packages exactly the plist`, () => {
+        const pkgOut = join(out, `pkg-${arch}-${variants.indexOf(variant)}`);
+        const env = { ...process.env, PKG_DBDIR: join(out, `pkgdb-${arch}`) };
+        const pkg = (...args: string[]) =>
+          Bun.spawnSync([PKG_BIN as string, "-o", `ABI=FreeBSD:14:${arch}`, "-o", "OSVERSION=1400000", ...args], { env, stdout: "pipe", stderr: "pipe" });
+        // -f tar: no compression, which would spend a minute on the 120 MB executable.
+        const create = pkg("create", "-f", "tar", ...variant.args(arch), "-r", join(out, arch, "root"), "-o", pkgOut);
+        expect(create.stderr.toString()).toBe("");
+        expect(create.exitCode).toBe(0);
+        const file = join(pkgOut, `pot-task-driver-${PACKAGE.version}.pkg`);
+        const info = pkg("info", "-R", "--raw-format", "json-compact", "-F", file);
+        expect(info.exitCode).toBe(0);
+        const manifest = JSON.parse(info.stdout.toString());
+        const plist = readPlist();
+        expect(manifest).toMatchObject({ name: "pot-task-driver", version: PACKAGE.version, abi: `FreeBSD:14:${arch}` });
+        expect(Object.keys(manifest.deps).sort()).toEqual(["nomad", "pot"]);
+        expect(Object.keys(manifest.files).sort()).toEqual([...plist.files].sort());
+        expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/pot-task-driver`].perm).toBe("0755");
+        expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/nomad-pot-driver`].symlink_target).toBe("pot-task-driver");
+        expect(Object.keys(manifest.directories)).toEqual(plist.dirs.map((dir) => dir.path));
+        expect(manifest.directories["/var/db/pot-task-driver"]).toMatchObject({ uname: "root", gname: "wheel", perm: "0700" });
+        const staged = JSON.parse(readFileSync(join(out, arch, "+MANIFEST"), "utf8"));
+        expect(manifest.messages).toEqual(staged.messages);
+      }, PKG_CREATE_TIMEOUT_MS);
+    }
   }
 });
 
