@@ -7,6 +7,7 @@ import { PotError, type PotErrorKind } from "../../src/pot/errors.ts";
 import { taskExitFromPotStart } from "../../src/pot/exit-code.ts";
 import { PotCli, silentLogger } from "../../src/pot/pot-cli.ts";
 import { SpawnRunner } from "../../src/pot/runner.ts";
+import { potVersion } from "../../src/pot/version-probe.ts";
 import { getopts } from "../fakes/pot-sim/getopts.ts";
 import { exportedPotConf, startSimulator, type Simulator } from "../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
@@ -125,6 +126,11 @@ describe("simulator specifics", () => {
       const result = await runner.run([sim.potPath, "version", "-q"], { env: { POT_SIM_ROOT: "/nonexistent/root", POT_SIM_VERSION: "0.15.3" } });
       expect(result.stdout).toBe("0.15.3\n");
       expect((await runner.run([sim.potPath, "version"], { env: sim.env })).stdout).toBe("pot version: 0.16.0\n");
+    });
+
+    it("the fingerprint's version probe reads `pot version -q`", async () => {
+      expect(await potVersion(sim.potPath)).toBe("0.16.0");
+      await expect(potVersion("/nonexistent/pot")).rejects.toBeInstanceOf(PotError);
     });
 
     it("other commands need the root, and say so on stderr", async () => {
