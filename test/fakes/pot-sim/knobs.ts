@@ -11,7 +11,8 @@ import { exit } from "./output.ts";
  * - hang: print `stdout`, then sleep until killed;
  * - delay: sleep `delayMs`, then behave normally;
  * - ignoring (prepare only): the listed `steps` fail with pot's "… - ignoring" message, prepare still exits 0.
- * `times` limits the knob to the first N matching invocations; `pot` limits it to invocations naming that pot.
+ * `times` limits the knob to the first N matching invocations; `pot` limits it to invocations whose `-p` value
+ * (or first operand, as `start <pot>` takes it) equals it; for prepare and import that is the image name.
  */
 export interface Knob {
   action: "fail" | "exit" | "hang" | "delay" | "ignoring";
