@@ -52,7 +52,7 @@ else
 fi
 
 echo "== bun test"
-"$BUN" test 2>&1 | tee "$logdir/bun.out"
+"$BUN" test --timeout 60000 2>&1 | tee "$logdir/bun.out"
 rc=${PIPESTATUS[0]}
 bp=$(grep -E '^ *[0-9]+ pass$' "$logdir/bun.out" | tail -n 1 | tr -dc '0-9')
 bf=$(grep -E '^ *[0-9]+ fail$' "$logdir/bun.out" | tail -n 1 | tr -dc '0-9')

@@ -96,6 +96,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       startedAt: new Date().toISOString(),
     };
     if (network) state.network = network;
+    await untilJailUp(pot, plan.potName, supervised.exited);
     taskLog.info({ pid: supervised.pid }, "task started");
     return { state, exited: supervised.exited };
   } catch (err) {
@@ -103,6 +104,27 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     const failure = toStartError(err);
     event(`Failed to start: ${failure.message}`);
     throw failure;
+  }
+}
+
+/** How long StartTask waits for `pot start` to bring the jail up before returning anyway. */
+const JAIL_UP_TIMEOUT_MS = 60_000;
+const JAIL_UP_POLL_MS = 100;
+
+/**
+ * Waits until the jail exists (so exec and signal work as soon as StartTask returns), or `pot start` has
+ * already ended (a short batch task), or the deadline passes — then the task counts as started all the same,
+ * and WaitTask reports whatever happens next.
+ */
+async function untilJailUp(pot: PotCli, potName: string, exited: Promise<ExitRecord>): Promise<void> {
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+  });
+  const deadline = Date.now() + JAIL_UP_TIMEOUT_MS;
+  while (!ended && Date.now() < deadline) {
+    if (await pot.isRunning(potName).catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, JAIL_UP_POLL_MS));
   }
 }
 

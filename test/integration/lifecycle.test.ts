@@ -1,0 +1,300 @@
+// The task lifecycle through the compiled plugin, gRPC and the pot simulator: the seed job, exit codes, signals,
+// stop with kill_signal/kill_timeout, exec (plain and tty), stats, events, recovery after `kill -9` of the
+// plugin, and nothing left behind after destroy.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as grpc from "@grpc/grpc-js";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type DriverTaskEvent,
+  type ExecTaskStreamingResponse,
+  type StartTaskResponse,
+  TaskState,
+  type TaskStatsResponse,
+} from "../../src/plugin/gen/plugins/drivers/proto/driver";
+import { type LaunchedPlugin, unary, waitFor } from "./harness";
+import {
+  bundles,
+  createSimWorld,
+  launchConfiguredPlugin,
+  nomadTask,
+  processAlive,
+  seedDriverConfig,
+  type SimWorld,
+  simPots,
+  type TaskWorld,
+} from "./sim-env";
+
+let world: SimWorld;
+let plugin: LaunchedPlugin;
+
+beforeAll(async () => {
+  world = await createSimWorld();
+  plugin = await launchConfiguredPlugin(world);
+});
+
+afterAll(async () => {
+  plugin?.close();
+  await world?.cleanup();
+});
+
+function start(p: LaunchedPlugin, task: TaskWorld): Promise<StartTaskResponse> {
+  return unary(p.driver.startTask, p.driver, { task: task.config }, 60_000);
+}
+
+function wait(p: LaunchedPlugin, task: TaskWorld, timeoutMs = 30_000) {
+  return unary(p.driver.waitTask, p.driver, { taskId: task.config.id }, timeoutMs);
+}
+
+function destroy(p: LaunchedPlugin, task: TaskWorld) {
+  return unary(p.driver.destroyTask, p.driver, { taskId: task.config.id, force: true }, 60_000);
+}
+
+function taskPot(task: TaskWorld): string {
+  const [allocId, taskName, invocation] = task.config.id.split("/");
+  return `${taskName}_${invocation}_${allocId}`;
+}
+
+describe("the seed job", () => {
+  test("starts, logs, inspects, signals, execs, reports stats, stops and leaves nothing behind", async () => {
+    const task = nomadTask(world, "nginx-pot", seedDriverConfig(world));
+    const events: DriverTaskEvent[] = [];
+    const eventStream = plugin.driver.taskEvents({});
+    eventStream.on("data", (e: DriverTaskEvent) => events.push(e));
+    eventStream.on("error", () => {});
+
+    const started = await start(plugin, task);
+    expect(started.handle?.config?.id).toBe(task.config.id);
+    expect(started.handle?.config?.msgpackDriverConfig).toEqual(task.config.msgpackDriverConfig);
+    expect(started.handle?.state).toBe(TaskState.RUNNING);
+    expect(started.handle?.version).toBe(1);
+    const state = JSON.parse(Buffer.from(started.handle?.driverState ?? []).toString()) as { potName: string; supervisorPid: number };
+    expect(state.potName).toBe(taskPot(task));
+    expect(started.networkOverride?.portMap).toEqual({ http: 80 });
+    expect(started.networkOverride?.addr).toMatch(/^10\.192\.\d+\.\d+$/);
+
+    // Logs reach Nomad's FIFOs line for line; stderr stays separate.
+    await waitFor("nginx start line in stdout", () => task.stdout().includes("nginx starting: -g daemon off;"));
+    await waitFor("nginx stderr line", () => task.stderr().includes("nginx stderr line"));
+    expect(task.stdout()).not.toContain("nginx stderr line");
+
+    // The copy landed and the environment is the task's.
+    const inspect = await unary(plugin.driver.inspectTask, plugin.driver, { taskId: task.config.id });
+    expect(inspect.task?.state).toBe(TaskState.RUNNING);
+    const exec = await unary(plugin.driver.execTask, plugin.driver, {
+      taskId: task.config.id,
+      command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/usr/local/www/nginx-dist/index.html"; echo "greeting=$GREETING"; exit 4'],
+      timeout: { seconds: 10n, nanos: 0 },
+    });
+    expect(Buffer.from(exec.stdout).toString()).toContain("<h1>hello from the host</h1>");
+    expect(Buffer.from(exec.stdout).toString()).toContain("greeting=hello world");
+    expect(exec.result?.exitCode).toBe(4);
+
+    // Stats over three intervals, with real numbers.
+    const samples: TaskStatsResponse[] = [];
+    const stats = plugin.driver.taskStats({ taskId: task.config.id, collectionInterval: { seconds: 0n, nanos: 300_000_000 } });
+    stats.on("data", (s: TaskStatsResponse) => samples.push(s));
+    stats.on("error", () => {});
+    await waitFor("three stats samples", () => samples.length >= 3, 15_000);
+    stats.cancel();
+    for (const s of samples) {
+      expect(s.stats?.timestamp).toBeDefined();
+      expect(s.stats?.aggResourceUsage?.memory?.rss).toBeGreaterThan(0n);
+      expect(s.stats?.aggResourceUsage?.memory?.measuredFields.length).toBeGreaterThan(0);
+    }
+
+    // SIGHUP reaches the task.
+    await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGHUP" });
+    await waitFor("reload line", () => task.stdout().includes("nginx reloading"));
+
+    // Destroy without force refuses a running task.
+    const refused = await unary(plugin.driver.destroyTask, plugin.driver, { taskId: task.config.id, force: false }).catch(
+      (e: grpc.ServiceError) => e,
+    );
+    expect((refused as grpc.ServiceError).code).toBe(grpc.status.FAILED_PRECONDITION);
+
+    // Stop with the default signal (none named → SIGTERM); the task exits 0 on TERM.
+    await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" }, 30_000);
+    const waited = await wait(plugin, task);
+    expect(waited.err).toBe("");
+    expect(waited.result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    await waitFor("stopping line", () => task.stdout().includes("nginx stopping"));
+    // WaitTask answers again, at once, after the exit.
+    expect((await wait(plugin, task, 2_000)).result?.exitCode).toBe(0);
+
+    await destroy(plugin, task);
+    await destroy(plugin, task);
+    expect(simPots(world)).not.toContain(taskPot(task));
+    expect(bundles(world).some((b) => b.includes(task.config.id.split("/")[0]?.slice(0, 8) ?? "?"))).toBe(false);
+    expect(processAlive(state.supervisorPid)).toBe(false);
+
+    const messages = events.map((e) => e.message);
+    expect(messages.some((m) => m.startsWith("Preparing pot"))).toBe(true);
+    expect(messages.some((m) => m.startsWith("Starting pot"))).toBe(true);
+    expect(events.every((e) => e.allocId === task.config.allocId && e.taskName === "nginx-pot")).toBe(true);
+    eventStream.cancel();
+  });
+});
+
+describe("exit codes", () => {
+  test.each([0, 3])("a batch task exiting %d reports exactly that", async (code) => {
+    const task = nomadTask(world, `batch${code}`, seedDriverConfig(world, { command: "finish", args: [String(code)], network_mode: "host", port_map: null }));
+    await start(plugin, task);
+    const waited = await wait(plugin, task);
+    expect(waited.err).toBe("");
+    expect(waited.result).toEqual({ exitCode: code, signal: 0, oomKilled: false });
+    await waitFor("finish line", () => task.stdout().includes(`finishing with ${code}`));
+    await destroy(plugin, task);
+    expect(simPots(world)).not.toContain(taskPot(task));
+  });
+
+  test("a task killed by a signal reports the signal and 128+N", async () => {
+    const task = nomadTask(world, "killed", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
+    await start(plugin, task);
+    await waitFor("ready", () => task.stdout().includes("ready"));
+    await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGKILL" });
+    const waited = await wait(plugin, task);
+    expect(waited.result).toEqual({ exitCode: 137, signal: 9, oomKilled: false });
+    await destroy(plugin, task);
+  });
+
+  test("an unknown signal name is an error, not a fallback", async () => {
+    const task = nomadTask(world, "badsig", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
+    await start(plugin, task);
+    const err = await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGNOPE" }).catch((e: grpc.ServiceError) => e);
+    expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
+    await destroy(plugin, task);
+    expect(simPots(world)).not.toContain(taskPot(task));
+  });
+});
+
+describe("stop", () => {
+  test("SIGINT with a 2 s kill_timeout on a task that ignores it: pot stop ends it after the timeout", async () => {
+    const task = nomadTask(world, "stubborn", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
+    await start(plugin, task);
+    await waitFor("ready", () => task.stdout().includes("ready"));
+    const began = Date.now();
+    await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 2n, nanos: 0 }, signal: "SIGINT" }, 60_000);
+    expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
+    const waited = await wait(plugin, task);
+    expect(waited.result).toEqual({ exitCode: 143, signal: 15, oomKilled: false });
+    // Stopping an exited task is fine.
+    await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 1n, nanos: 0 }, signal: "SIGINT" });
+    await destroy(plugin, task);
+  });
+});
+
+describe("bad input", () => {
+  test("an invalid config is an unrecoverable error naming every field, and creates no pot", async () => {
+    const before = simPots(world).length;
+    const task = nomadTask(world, "bad", seedDriverConfig(world, { image: "ftp://nowhere/", port_map: [{ http: "99999" }], copy: ["nocolon"] }));
+    const err = (await start(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(err.details).toContain("config.image");
+    expect(err.details).toContain("config.port_map");
+    expect(err.details).toContain("config.copy[0]");
+    const detail = err.metadata.get("grpc-status-details-bin")[0];
+    expect(detail).toBeDefined();
+    expect(simPots(world).length).toBe(before);
+    expect(bundles(world).length).toBe(bundles(world).length);
+  });
+
+  test("a missing image fails with pot's own message, recoverable, and leaves no pot", async () => {
+    const task = nomadTask(world, "noimage", seedDriverConfig(world, { pot: "does-not-exist", network_mode: "host", port_map: null }));
+    const err = (await start(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(err.details).toMatch(/prepare/);
+    expect(simPots(world)).not.toContain(taskPot(task));
+  });
+});
+
+describe("exec with a tty", () => {
+  test("nomad alloc exec -i -t: a terminal, stdin, resize and the exit code", async () => {
+    const task = nomadTask(world, "tty", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
+    await start(plugin, task);
+    const call = plugin.driver.execTaskStreaming();
+    let output = "";
+    let exited: ExecTaskStreamingResponse | undefined;
+    call.on("data", (m: ExecTaskStreamingResponse) => {
+      if (m.stdout?.data) output += Buffer.from(m.stdout.data).toString();
+      if (m.exited) exited = m;
+    });
+    call.on("error", () => {});
+    call.write({ setup: { taskId: task.config.id, command: ["sh", "-c", "test -t 0 && echo is-a-tty; stty size; read line; echo got:$line; exit 5"], tty: true }, ttySize: { height: 40, width: 100 }, stdin: undefined });
+    await waitFor("tty output", () => output.includes("is-a-tty"));
+    call.write({ setup: undefined, ttySize: undefined, stdin: undefined }); // heartbeat
+    call.write({ setup: undefined, ttySize: undefined, stdin: { data: Buffer.from("hello\n"), close: false } });
+    await waitFor("exit", () => exited !== undefined);
+    expect(output).toContain("40 100");
+    expect(output).toContain("got:hello");
+    expect(exited?.result?.exitCode).toBe(5);
+    call.end();
+    await destroy(plugin, task);
+  });
+});
+
+describe("recovery after kill -9 of the plugin", () => {
+  test("a running task is re-attached and its later exit is reported exactly", async () => {
+    const flag = join(world.hostDir, `flag-${crypto.randomUUID()}`);
+    const task = nomadTask(world, "survivor", seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }));
+    const first = await launchConfiguredPlugin(world);
+    const started = await start(first, task);
+    await waitFor("waiting line", () => task.stdout().includes("waiting"));
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    first.close();
+
+    const second = await launchConfiguredPlugin(world);
+    // Nomad's handle after an agent restart: no driver config.
+    const handle = { ...started.handle!, config: { ...started.handle!.config!, msgpackDriverConfig: Buffer.alloc(0) } };
+    await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
+    await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
+    const inspect = await unary(second.driver.inspectTask, second.driver, { taskId: task.config.id });
+    expect(inspect.task?.state).toBe(TaskState.RUNNING);
+    const waiting = wait(second, task);
+    writeFileSync(flag, "7");
+    const waited = await waiting;
+    expect(waited.result).toEqual({ exitCode: 7, signal: 0, oomKilled: false });
+    await destroy(second, task);
+    second.close();
+  });
+
+  test("a task that exited while the plugin was down reports its real exit code", async () => {
+    const flag = join(world.hostDir, `flag-${crypto.randomUUID()}`);
+    const task = nomadTask(world, "exited-while-down", seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }));
+    const first = await launchConfiguredPlugin(world);
+    const started = await start(first, task);
+    await waitFor("waiting line", () => task.stdout().includes("waiting"));
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    first.close();
+    const state = JSON.parse(Buffer.from(started.handle!.driverState).toString()) as { bundleDir: string };
+    writeFileSync(flag, "42");
+    await waitFor("exit record", () => existsSync(join(state.bundleDir, "exit.json")), 15_000);
+
+    const second = await launchConfiguredPlugin(world);
+    await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle });
+    const waited = await wait(second, task);
+    expect(waited.result).toEqual({ exitCode: 42, signal: 0, oomKilled: false });
+    await destroy(second, task);
+    expect(simPots(world)).not.toContain(taskPot(task));
+    second.close();
+  });
+
+  test("a task whose pot vanished is an error so Nomad restarts it", async () => {
+    const task = nomadTask(world, "vanished", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
+    const first = await launchConfiguredPlugin(world);
+    const started = await start(first, task);
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    first.close();
+    const destroyed = Bun.spawnSync([join(import.meta.dir, "../fakes/pot"), "destroy", "-F", "-p", taskPot(task)], { env: { ...process.env, ...world.env } });
+    expect(destroyed.exitCode).toBe(0);
+    const second = await launchConfiguredPlugin(world);
+    const err = await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle }).catch((e: grpc.ServiceError) => e);
+    expect((err as grpc.ServiceError).code).toBeDefined();
+    expect((err as grpc.ServiceError).details).toContain(taskPot(task));
+    await destroy(second, task);
+    second.close();
+  });
+});
