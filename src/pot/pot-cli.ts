@@ -363,7 +363,13 @@ export class PotCli {
       return new PotError(`failed to run pot ${verb}: aborted`, { ...details, kind: "failed" });
     }
     const status = result.exitCode === null ? `killed by ${result.signal ?? "a signal"}` : `exit status ${result.exitCode}`;
-    const reason = potErrors.length > 0 ? potErrors.join("; ") : lastLine(result.stderr) ?? lastLine(result.stdout);
+    // pot's own ###> lines first; the tools it runs (zfs, mount_nullfs, fetch, jail) speak on stderr, and
+    // their last line is often the real cause, so it is kept beside pot's summary.
+    const stderrLine = lastLine(result.stderr);
+    const reason =
+      potErrors.length > 0
+        ? [potErrors.join("; "), ...(stderrLine !== undefined && !potErrors.some((e) => e.includes(stderrLine)) ? [`stderr: ${stderrLine}`] : [])].join("; ")
+        : stderrLine ?? lastLine(result.stdout);
     const message = `failed to run pot ${verb}: ${status}${reason === undefined ? "" : `: ${reason}`}`;
     return new PotError(message, { ...details, kind: classifyFailure(potErrors, result.stdout, result.stderr) });
   }

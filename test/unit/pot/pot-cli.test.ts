@@ -167,3 +167,23 @@ describe("PotCli", () => {
     expect(runner.calls).toHaveLength(0);
   });
 });
+
+describe("failure messages keep the underlying tool's stderr", () => {
+  test("pot's ###> line and the last stderr line both appear", async () => {
+    const { pot } = cli({
+      exitCode: 1,
+      stdout: "###>  Error mounting /srv/data\n",
+      stderr: "mount_nullfs: /srv/data: Operation not permitted\n",
+    });
+    const err = await rejection(pot.mountIn(POT, { dir: "/srv/data", mountPoint: "/data" }));
+    expect(err.message).toBe(
+      "failed to run pot mount-in: exit status 1: Error mounting /srv/data; stderr: mount_nullfs: /srv/data: Operation not permitted",
+    );
+  });
+
+  test("stderr already quoted by pot is not repeated", async () => {
+    const { pot } = cli({ exitCode: 1, stdout: "###>  fetch: 404 Not Found\n", stderr: "fetch: 404 Not Found\n" });
+    const err = await rejection(pot.copyIn(POT, { source: "/a", destination: "/b" }));
+    expect(err.message).toBe("failed to run pot copy-in: exit status 1: fetch: 404 Not Found");
+  });
+});
