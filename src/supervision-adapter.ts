@@ -1,20 +1,17 @@
 // Binds the driver's Supervision and UsageSampler interfaces to the supervisor layer (composition root helper,
 // imported only by main.ts).
 import { existsSync } from "node:fs";
-import type { ProcessUsage, Supervision, UsageSampler } from "./driver/supervision";
+import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./driver/supervision";
 import { bundleDirFor } from "./supervisor/bundle";
-import { attach, killGroupOf, launch, remove } from "./supervisor/client";
+import { attach, launch, remove, type SupervisedProcess } from "./supervisor/client";
 import type { StatsSampler } from "./supervisor/sampler";
 
 export function supervisionFromSupervisor(): Supervision {
   return {
-    launch: (request) => launch(request),
-    attach: (bundleDir, pid) => attach(bundleDir, pid),
+    launch: async (request) => withKill(await launch(request)),
+    attach: async (bundleDir, pid) => withKill(await attach(bundleDir, pid)),
     bundleExists: async (bundleDir) => existsSync(bundleDir),
     bundleDirFor: (stateDir, taskId) => bundleDirFor(stateDir, taskId),
-    killGroup: (pid) => {
-      killGroupOf(pid);
-    },
     remove: (bundleDir) => remove(bundleDir),
   };
 }
@@ -32,4 +29,9 @@ export function usageSamplerFrom(sampler: StatsSampler): UsageSampler {
       return () => subscription.unsubscribe();
     },
   };
+}
+
+/** The supervisor layer's kill() checks the group is still this task's supervisor before signalling. */
+function withKill(process: SupervisedProcess): SupervisedTask {
+  return { pid: process.pid, bundleDir: process.bundleDir, exited: process.exited, kill: () => void process.kill() };
 }

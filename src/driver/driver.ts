@@ -18,7 +18,7 @@ import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePlugi
 import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals";
 import { startTask } from "./start-task";
 import { resolveOutcome } from "./outcome";
-import type { ProcessUsage, Supervision, UsageSampler } from "./supervision";
+import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./supervision";
 import { taskConfigSpec } from "./task-config";
 import { TaskHandle } from "./task-handle";
 import type { TaskOutcome } from "./task-outcome";
@@ -49,6 +49,8 @@ export interface PotDriverDeps {
   sampler: UsageSampler;
   /** Logical CPUs of the host. */
   hostCpus: number;
+  /** How long to wait for the task after `pot stop` before killing its supervisor; default STOP_GRACE_MS. */
+  stopGraceMs?: number;
 }
 
 export interface StartedTask {
@@ -79,6 +81,8 @@ export class PotDriver {
   readonly events = new TaskEventBus();
   private config: PluginConfig = defaultPluginConfig();
   private readonly tasks = new TaskStore();
+  /** Supervisors of tracked tasks, for the forced kill of a stop that pot could not finish. */
+  private readonly supervisors = new Map<string, SupervisedTask>();
   private coreMhz = 0;
 
   constructor(private readonly deps: PotDriverDeps) {}
@@ -156,7 +160,8 @@ export class PotDriver {
     });
     const handle = new TaskHandle({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env });
     this.tasks.set(handle);
-    this.track(handle, started.exited);
+    this.supervisors.set(handle.taskId, started.supervised);
+    this.track(handle, started.supervised.exited);
     return {
       handleVersion: DRIVER_STATE_VERSION,
       driverState: encodeDriverState(started.state),
@@ -207,6 +212,7 @@ export class PotDriver {
       env: task.env,
     });
     this.tasks.set(handle);
+    this.supervisors.set(handle.taskId, supervised);
     this.track(handle, supervised.exited);
     log.info({ task_id: state.taskId, pot: state.potName }, "task recovered");
   }
@@ -239,10 +245,12 @@ export class PotDriver {
     } catch (err) {
       throw new DriverError("failed", `failed to stop pot ${handle.state.potName}`, { cause: err });
     }
-    if (await settlesWithin(handle, STOP_GRACE_MS)) return;
+    const graceMs = this.deps.stopGraceMs ?? STOP_GRACE_MS;
+    if (await settlesWithin(handle, graceMs)) return;
     // pot stop returned but pot start did not end: take the supervisor's whole session down.
-    this.deps.supervision.killGroup(handle.state.supervisorPid);
-    if (!(await settlesWithin(handle, STOP_GRACE_MS))) {
+    taskLog.warn({ grace_ms: graceMs }, "task still running after pot stop; killing its supervisor");
+    this.supervisors.get(taskId)?.kill();
+    if (!(await settlesWithin(handle, graceMs))) {
       throw new DriverError("timed-out", `task ${taskId} did not exit after pot stop and SIGKILL`);
     }
   }
@@ -275,6 +283,7 @@ export class PotDriver {
     }
     await this.deps.supervision.remove(bundleDir);
     this.tasks.delete(taskId);
+    this.supervisors.delete(taskId);
   }
 
   inspectTask(taskId: string): TaskStatus {

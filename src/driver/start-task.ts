@@ -12,7 +12,7 @@ import type { TaskEventBus } from "./events";
 import { checkHostPaths } from "./host-paths";
 import type { PluginConfig } from "./plugin-config";
 import { planStart, type StartPlan } from "./start-plan";
-import type { Supervision } from "./supervision";
+import type { SupervisedTask, Supervision } from "./supervision";
 import { validateTaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
 
@@ -31,7 +31,7 @@ export interface StartContext {
 
 export interface StartOutcome {
   state: DriverState;
-  exited: Promise<ExitRecord>;
+  supervised: SupervisedTask;
 }
 
 export async function startTask(ctx: StartContext): Promise<StartOutcome> {
@@ -98,7 +98,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     if (network) state.network = network;
     await untilJailUp(pot, plan.potName, supervised.exited);
     taskLog.info({ pid: supervised.pid }, "task started");
-    return { state, exited: supervised.exited };
+    return { state, supervised };
   } catch (err) {
     if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog);
     const failure = toStartError(err);

@@ -9,6 +9,8 @@ export interface SupervisedTask {
   bundleDir: string;
   /** Resolves once with how the supervised argv ended. */
   exited: Promise<ExitRecord>;
+  /** SIGKILLs the supervisor's whole process group, if it is still this task's supervisor (last resort). */
+  kill(): void;
 }
 
 export interface LaunchRequest {
@@ -31,8 +33,6 @@ export interface Supervision {
   bundleExists(bundleDir: string): Promise<boolean>;
   /** The bundle directory a task id maps to. */
   bundleDirFor(stateDir: string, taskId: string): string;
-  /** Sends SIGKILL to the supervisor's whole session/group (last resort of a forced destroy). */
-  killGroup(pid: number): void;
   /** Removes a bundle; removing a missing bundle is not an error. */
   remove(bundleDir: string): Promise<void>;
 }

@@ -31,6 +31,7 @@ class FakeSupervision implements Supervision {
   launched: LaunchRequest[] = [];
   removed: string[] = [];
   killed: number[] = [];
+  onKill: (() => void) | undefined;
   bundles = new Set<string>();
   finish: ((record: ExitRecord) => void) | undefined;
   attachRecord: ExitRecord | undefined;
@@ -41,7 +42,15 @@ class FakeSupervision implements Supervision {
     const exited = new Promise<ExitRecord>((resolve) => {
       this.finish = resolve;
     });
-    return { pid: 4242, bundleDir, exited };
+    return {
+      pid: 4242,
+      bundleDir,
+      exited,
+      kill: () => {
+        this.killed.push(4242);
+        this.onKill?.();
+      },
+    };
   }
   async attach(bundleDir: string, pid: number): Promise<SupervisedTask> {
     const exited = this.attachRecord
@@ -49,16 +58,13 @@ class FakeSupervision implements Supervision {
       : new Promise<ExitRecord>((resolve) => {
           this.finish = resolve;
         });
-    return { pid, bundleDir, exited };
+    return { pid, bundleDir, exited, kill: () => this.killed.push(pid) };
   }
   async bundleExists(bundleDir: string): Promise<boolean> {
     return this.bundles.has(bundleDir);
   }
   bundleDirFor(stateDir: string, taskId: string): string {
     return `${stateDir}/tasks/${taskId.replaceAll("/", "_")}`;
-  }
-  killGroup(pid: number): void {
-    this.killed.push(pid);
   }
   async remove(bundleDir: string): Promise<void> {
     this.removed.push(bundleDir);
@@ -113,7 +119,7 @@ const CONFIG = {
 
 const PREPARED = `===>  Prepared the pot ${POT}\n`;
 
-function setup(respond: Responder) {
+function setup(respond: Responder, stopGraceMs?: number) {
   const runner = new ScriptedRunner(respond);
   const supervision = new FakeSupervision();
   const driver = new PotDriver({
@@ -122,6 +128,7 @@ function setup(respond: Responder) {
     sampler: noSampler,
     hostCpus: 4,
     mhzPerCore: 2000,
+    ...(stopGraceMs === undefined ? {} : { stopGraceMs }),
   });
   driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
   return { runner, supervision, driver };
@@ -229,6 +236,19 @@ describe("wait, stop and destroy", () => {
     const verbs = runner.verbs();
     expect(verbs.slice(verbs.indexOf("signal"))).toEqual(["signal", "stop", "last-run-stats"]);
     expect(runner.calls.find((c) => c[1] === "signal")).toContain("SIGINT");
+  });
+
+  test("a task that survives pot stop has its supervisor killed, and its exit is then unknown", async () => {
+    const { driver, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: "{}\n" };
+      return undefined;
+    }, 50);
+    supervision.onKill = () => supervision.finish?.({ kind: "unknown", reason: "supervisor killed", detectedAt: new Date() });
+    await driver.startTask(task(), CONFIG);
+    await driver.stopTask(TASK_ID, 10, "SIGTERM");
+    expect(supervision.killed).toEqual([4242]);
+    expect((await driver.waitTask(TASK_ID)).kind).toBe("unknown");
   });
 
   test("stop with no signal named sends SIGTERM; an unknown signal is an error", async () => {
