@@ -11,6 +11,7 @@ import { addDriverService } from "./plugin/driver-service";
 import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
 import { serve } from "./plugin/serve";
 import { PotCli } from "./pot/pot-cli";
+import { readHostFacts } from "./pot/host-facts";
 import { SpawnRunner } from "./pot/runner";
 import { sharedSampler } from "./supervisor/sampler";
 import { supervisionFromSupervisor, usageSamplerFrom } from "./supervision-adapter";
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     supervision: supervisionFromSupervisor(),
     sampler: usageSamplerFrom(sharedSampler),
     hostCpus: availableParallelism(),
+    hostFacts: () => readHostFacts(runner),
     mhzPerCore: cpus()[0]?.speed || 1000,
   });
   await serve({

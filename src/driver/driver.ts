@@ -49,6 +49,8 @@ export interface PotDriverDeps {
   sampler: UsageSampler;
   /** Logical CPUs of the host. */
   hostCpus: number;
+  /** Host facts for node attributes (racct, VIMAGE, ZFS); absent keys are unknown. */
+  hostFacts?: () => Promise<{ racct?: boolean; vimage?: boolean; zfs?: boolean }>;
   /** How long to wait for the task after `pot stop` before killing its supervisor; default STOP_GRACE_MS. */
   stopGraceMs?: number;
 }
@@ -134,6 +136,14 @@ export class PotDriver {
       driverVersion: this.version,
       potPresent: () => isExecutable(potPath),
       potVersion: async () => (await this.pot().version()).text,
+      hostFacts: async () => {
+        const facts = (await this.deps.hostFacts?.()) ?? {};
+        const attributes: Record<string, boolean> = {};
+        for (const [name, value] of Object.entries(facts)) {
+          if (typeof value === "boolean") attributes[`driver.pot.${name}`] = value;
+        }
+        return attributes;
+      },
     });
   }
 
