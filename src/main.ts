@@ -5,6 +5,7 @@ import { linePrompter } from "./cli/confirm";
 import { doctorCommand } from "./cli/doctor";
 import { orphansCommand } from "./cli/orphans";
 import { PotDriver } from "./driver/driver";
+import { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom } from "./driver/start-task";
 import { log } from "./log/logger";
 import { addBasePluginService } from "./plugin/base-service";
 import { addDriverService } from "./plugin/driver-service";
@@ -43,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
   console.log = console.error;
   console.info = console.error;
   const runner = new SpawnRunner();
+  // An operator (or test) override of the prepare deadline, read once; a bad value keeps the default, loudly.
+  const prepareTimeout = prepareTimeoutFrom(process.env[PREPARE_TIMEOUT_ENV]);
+  if (!prepareTimeout.ok) log.error({ reason: prepareTimeout.reason }, "ignoring the prepare timeout override");
   const driver = new PotDriver({
     pot: (potPath) => new PotCli(potPath, runner, { logger: log }),
     supervision: supervisionFromSupervisor(),
@@ -50,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
     hostCpus: availableParallelism(),
     hostFacts: () => readHostFacts(runner),
     mhzPerCore: cpus()[0]?.speed || 1000,
+    ...(prepareTimeout.ok ? { prepareTimeoutMs: prepareTimeout.ms } : {}),
   });
   await serve({
     env: process.env,

@@ -16,7 +16,7 @@ import { TaskEventBus } from "./events";
 import { computeFingerprint, type Fingerprint } from "./fingerprint";
 import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePluginConfig } from "./plugin-config";
 import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals";
-import { startTask } from "./start-task";
+import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task";
 import { resolveOutcome } from "./outcome";
 import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./supervision";
 import { taskConfigSpec } from "./task-config";
@@ -53,6 +53,8 @@ export interface PotDriverDeps {
   hostFacts?: () => Promise<{ racct?: boolean; vimage?: boolean; zfs?: boolean }>;
   /** How long to wait for the task after `pot stop` before killing its supervisor; default STOP_GRACE_MS. */
   stopGraceMs?: number;
+  /** Deadline of `pot prepare`; default DEFAULT_PREPARE_TIMEOUT_MS (15 min). */
+  prepareTimeoutMs?: number;
 }
 
 export interface StartedTask {
@@ -167,6 +169,7 @@ export class PotDriver {
       supervision: this.deps.supervision,
       events: this.events,
       hostCpus: this.deps.hostCpus,
+      prepareTimeoutMs: this.deps.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
     });
     const handle = new TaskHandle({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env });
     this.tasks.set(handle);

@@ -10,14 +10,33 @@ import type { DriverState } from "./driver-state";
 import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
 import { checkHostPaths } from "./host-paths";
-import type { PluginConfig } from "./plugin-config";
+import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import { planStart, type StartPlan } from "./start-plan";
 import type { SupervisedTask, Supervision } from "./supervision";
 import { validateTaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
 
 /** `pot prepare` fetches and receives the image; large images on slow links need minutes. */
-const PREPARE_TIMEOUT_MS = 15 * 60_000;
+export const DEFAULT_PREPARE_TIMEOUT_MS = 15 * 60_000;
+
+/** Environment variable that overrides DEFAULT_PREPARE_TIMEOUT_MS for the plugin process (operators, tests). */
+export const PREPARE_TIMEOUT_ENV = "POT_DRIVER_PREPARE_TIMEOUT";
+const MIN_PREPARE_TIMEOUT_MS = 1_000;
+const MAX_PREPARE_TIMEOUT_MS = 24 * 3_600_000;
+
+/**
+ * The prepare deadline from the value of POT_DRIVER_PREPARE_TIMEOUT: a Go duration between 1s and 24h. Unset or
+ * empty gives the default; anything else is an error for the caller to report (the default then applies).
+ */
+export function prepareTimeoutFrom(value: string | undefined): { ok: true; ms: number } | { ok: false; reason: string } {
+  if (value === undefined || value === "") return { ok: true, ms: DEFAULT_PREPARE_TIMEOUT_MS };
+  const ms = parseGoDurationMs(value);
+  if (ms === undefined) return { ok: false, reason: `${PREPARE_TIMEOUT_ENV}=${JSON.stringify(value)} is not a duration such as "20m"` };
+  if (ms < MIN_PREPARE_TIMEOUT_MS || ms > MAX_PREPARE_TIMEOUT_MS) {
+    return { ok: false, reason: `${PREPARE_TIMEOUT_ENV}=${JSON.stringify(value)} must be between 1s and 24h` };
+  }
+  return { ok: true, ms: Math.round(ms) };
+}
 
 export interface StartContext {
   task: TaskSpec;
@@ -27,6 +46,8 @@ export interface StartContext {
   supervision: Supervision;
   events: TaskEventBus;
   hostCpus: number;
+  /** Deadline of `pot prepare`; DEFAULT_PREPARE_TIMEOUT_MS unless the operator overrode it. */
+  prepareTimeoutMs: number;
 }
 
 export interface StartOutcome {
@@ -66,7 +87,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     taskLog.info("preparing pot");
     // From here on the pot may exist (prepare can fail after cloning); a name clash means it is not ours.
     created = true;
-    const prepared = await pot.prepare(plan.prepare, { timeoutMs: PREPARE_TIMEOUT_MS }).catch((err: unknown) => {
+    const prepared = await pot.prepare(plan.prepare, { timeoutMs: ctx.prepareTimeoutMs }).catch((err: unknown) => {
       if (isPotError(err, "already-exists")) created = false;
       throw err;
     });
