@@ -11,6 +11,7 @@ import { VERSION } from "../version";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities";
 import { formatConfigIssues, type SpecNode } from "./config-schema";
 import { decodeDriverState, DRIVER_STATE_VERSION, type DriverState, encodeDriverState } from "./driver-state";
+import { destroyPot } from "./destroy-pot";
 import { DriverError } from "./errors";
 import { TaskEventBus } from "./events";
 import { computeFingerprint, type Fingerprint } from "./fingerprint";
@@ -289,7 +290,9 @@ export class PotDriver {
     const potPresent = potName !== undefined && (handle !== undefined || (await this.pot().exists(potName).catch(() => true)));
     if (potName && potPresent) {
       try {
-        await this.pot().destroy(potName, { force: true });
+        await destroyPot(this.pot(), potName, (err, attempt) => {
+          log.warn({ task_id: taskId, pot: potName, attempt, error: err }, "pot destroy failed; retrying");
+        });
       } catch (err) {
         throw new DriverError("failed", `failed to destroy pot ${potName}`, { cause: err });
       }

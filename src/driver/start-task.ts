@@ -6,6 +6,7 @@ import { isPotError, type PotError } from "../pot/errors";
 import type { PotCli } from "../pot/pot-cli";
 import type { ExitRecord } from "../supervisor/exit-record";
 import { formatConfigIssues } from "./config-schema";
+import { destroyPot } from "./destroy-pot";
 import type { DriverState } from "./driver-state";
 import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
@@ -184,7 +185,9 @@ async function jailNetwork(pot: PotCli, plan: StartPlan): Promise<DriverState["n
 
 async function cleanUp(ctx: StartContext, potName: string, bundleDir: string | undefined, taskLog: typeof log): Promise<void> {
   try {
-    await ctx.pot.destroy(potName, { force: true });
+    await destroyPot(ctx.pot, potName, (err, attempt) => {
+      taskLog.warn({ attempt, error: err }, "pot destroy failed during cleanup; retrying");
+    });
   } catch (err) {
     taskLog.error({ error: err }, "failed to destroy pot after a failed start");
   }
