@@ -1,0 +1,155 @@
+// What a simulator world still holds after a scenario (pots, bundles, processes, plugin fds and RSS), plus knob control.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { Status } from "../../../src/plugin/gen/google/rpc/status";
+import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
+import { TIMEOUT_MULTIPLIER } from "../../setup";
+import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-env";
+
+/** The imported image pot every prepare clones from; it stays, as pot's image cache does. */
+export const IMAGE_POT = `${IMAGE_NAME}_${IMAGE_TAG}`.replaceAll(".", "_");
+
+/** Replaces the simulator's knobs (re-read by every pot invocation) and resets their `times` counters. */
+export function setKnobs(world: SimWorld, table: Record<string, unknown>): void {
+  rmSync(join(world.simRoot, "tmp", "pot-sim-knob-counters.json"), { force: true });
+  writeFileSync(join(world.simRoot, "knobs.json"), JSON.stringify(table));
+}
+
+
+export interface Invocation {
+  pid: number;
+  argv: string[];
+}
+
+/** Every pot invocation the simulator recorded so far, in order. */
+export function invocations(world: SimWorld): Invocation[] {
+  const path = join(world.simRoot, "invocations.log");
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as Invocation);
+}
+
+export function countVerb(world: SimWorld, verb: string): number {
+  return invocations(world).filter((i) => i.argv[0] === verb).length;
+}
+
+export interface StrayProcess {
+  pid: number;
+  cmdline: string;
+}
+
+/**
+ * Live processes tied to the world: its root dir in their argv (supervisors, FIFO readers, jailed commands run
+ * from the jail root) or in their environment (every pot invocation carries POT_SIM_ROOT, every jailed command
+ * POT_SIM_JAIL_ROOT). `except` lists pids that are allowed (the running plugin, live log readers).
+ */
+export function strayProcesses(world: SimWorld, except: readonly number[] = []): StrayProcess[] {
+  const allowed = new Set([process.pid, ...except]);
+  const found: StrayProcess[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (allowed.has(pid)) continue;
+    const cmdline = readProc(pid, "cmdline");
+    if (cmdline === undefined || cmdline === "") continue; // gone, or a zombie (no argv left)
+    const environ = readProc(pid, "environ") ?? "";
+    if (cmdline.includes(world.root) || environ.includes(world.root)) {
+      found.push({ pid, cmdline: cmdline.replaceAll("\0", " ").trim() });
+    }
+  }
+  return found;
+}
+
+function readProc(pid: number, file: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "latin1");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Open file descriptors of a process. */
+export function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** Resident set size of a process in KiB (VmRSS). */
+export function rssKb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]);
+}
+
+/** Children of `pid` that have ended but were never reaped. */
+export function zombieChildren(pid: number): number[] {
+  const zombies: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProc(Number(entry), "stat");
+    if (stat === undefined) continue;
+    // pid (comm) state ppid …: comm may contain spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" && Number(fields[1]) === pid) zombies.push(Number(entry));
+  }
+  return zombies;
+}
+
+export interface Residue {
+  pots: string[];
+  bundles: string[];
+  processes: StrayProcess[];
+}
+
+/** Pots other than the image cache, bundles, and stray processes of the world. */
+export function residue(world: SimWorld, except: readonly number[] = []): Residue {
+  return {
+    pots: simPots(world).filter((pot) => pot !== IMAGE_POT),
+    bundles: bundles(world),
+    processes: strayProcesses(world, except),
+  };
+}
+
+export function isClean(r: Residue): boolean {
+  return r.pots.length === 0 && r.bundles.length === 0 && r.processes.length === 0;
+}
+
+/**
+ * Polls until the world holds nothing but the image pot (processes take a moment to exit after a destroy),
+ * then returns; on the deadline, throws with whatever is left.
+ */
+export async function untilClean(world: SimWorld, except: readonly number[] = [], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs * TIMEOUT_MULTIPLIER;
+  for (;;) {
+    const r = residue(world, except);
+    if (isClean(r)) return;
+    if (Date.now() > deadline) throw new Error(`left behind: ${JSON.stringify(r, null, 2)}`);
+    await Bun.sleep(50);
+  }
+}
+
+/** Polls until the plugin's fd count is at most `limit`; returns the last count seen (the caller asserts). */
+export async function settledFdCount(pid: number, limit: number, timeoutMs = 5_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs * TIMEOUT_MULTIPLIER;
+  for (;;) {
+    const count = fdCount(pid);
+    if (count <= limit || Date.now() > deadline) return count;
+    await Bun.sleep(50);
+  }
+}
+
+/** Whether a StartTask error carries Nomad's RecoverableError detail with recoverable = true. */
+export function isRecoverable(err: grpc.ServiceError): boolean {
+  const raw = err.metadata?.get("grpc-status-details-bin")[0];
+  if (raw === undefined) return false;
+  const status = Status.decode(typeof raw === "string" ? Buffer.from(raw, "binary") : raw);
+  const detail = status.details[0];
+  return detail !== undefined && RecoverableError.decode(detail.value).recoverable;
+}
+
+/** Prints one summary line in a fixed shape, so the figures can be quoted. */
+export function report(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
