@@ -1,37 +1,79 @@
 #!/usr/bin/env bash
 # Runs the conformance harness (both Go modules) and ends with one line "N passed, N failed, N skipped".
-#   POT_DRIVER_BIN  plugin binary (default: dist/pot-task-driver-linux-x64, built with `bun run build` if absent)
-#   POT_SIM         pot simulator for the lifecycle tests (default: test/fakes/pot when it exists)
+#   POT_DRIVER_BIN  plugin binary (default: dist/pot-task-driver-linux-x64, rebuilt with scripts/build.sh when
+#                   missing or older than src/)
+#   POT_SIM         pot simulator for the lifecycle tests (default: test/fakes/pot)
+#   POT_IMAGE_URL   registry serving FBSD120-nginx 1.0 (default: make-image.ts's image, served on 127.0.0.1)
 #   GO_TEST_FLAGS   extra flags for `go test` (e.g. "-run TestLoader")
+# Each lifecycle test gets its own simulator state dir (POT_SIM_ROOT). With the simulator present the
+# lifecycle tests are required: anything missing makes them fail, not skip.
 # Exits non-zero when any test, or the build of a test package, fails.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+bun=$repo/node_modules/.bin/bun
 
-export POT_DRIVER_BIN=${POT_DRIVER_BIN:-$repo/dist/pot-task-driver-linux-x64}
-if [ ! -x "$POT_DRIVER_BIN" ]; then
-  if [ ! -f "$repo/scripts/build.sh" ]; then
-    echo "conformance: $POT_DRIVER_BIN is missing and scripts/build.sh does not exist yet; cannot build the plugin" >&2
-    echo "0 passed, 1 failed"
-    exit 1
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
   fi
-  echo "conformance: building the plugin (bun run build linux-x64)"
-  if ! (cd "$repo" && node_modules/.bin/bun run build linux-x64); then
-    echo "conformance: plugin build failed" >&2
-    echo "0 passed, 1 failed"
-    exit 1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# fail_early prints why nothing could run and the count line, then exits.
+fail_early() {
+  echo "conformance: $*" >&2
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+}
+
+if [ -z "${POT_DRIVER_BIN:-}" ]; then
+  export POT_DRIVER_BIN=$repo/dist/pot-task-driver-linux-x64
+  if [ ! -x "$POT_DRIVER_BIN" ] || [ -n "$(find "$repo/src" "$repo/package.json" -newer "$POT_DRIVER_BIN" -type f -print -quit)" ]; then
+    echo "conformance: building the plugin (scripts/build.sh linux-x64)"
+    (cd "$repo" && bash scripts/build.sh linux-x64) || fail_early "plugin build failed"
   fi
+elif [ ! -x "$POT_DRIVER_BIN" ]; then
+  fail_early "POT_DRIVER_BIN=$POT_DRIVER_BIN is not an executable"
 fi
+
 if [ -z "${POT_SIM:-}" ] && [ -x "$repo/test/fakes/pot" ]; then
   export POT_SIM=$repo/test/fakes/pot
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The lifecycle tests need an image registry: build the test image and serve it on the loopback interface.
+if [ -n "${POT_SIM:-}" ]; then
+  export POT_LIFECYCLE_REQUIRED=1
+  if [ -z "${POT_IMAGE_URL:-}" ]; then
+    mkdir -p "$work/registry"
+    if ! "$bun" "$here/make-image.ts" "$work/registry" >/dev/null; then
+      echo "conformance: building the test image failed; the lifecycle tests will fail" >&2
+    else
+      "$bun" "$repo/test/e2e/fileserver.ts" "$work/registry" 0 >"$work/fileserver.out" 2>"$work/fileserver.log" &
+      server_pid=$!
+      for _ in $(seq 100); do
+        url=$(sed -n 's/^listening \(http:[^ ]*\)$/\1/p' "$work/fileserver.out")
+        [ -n "$url" ] && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      if [ -n "${url:-}" ]; then
+        export POT_IMAGE_URL=$url
+      else
+        echo "conformance: the image file server did not start; the lifecycle tests will fail" >&2
+        cat "$work/fileserver.log" >&2
+      fi
+    fi
+  fi
+fi
+
 if ! (cd "$here/report" && go build -o "$work/report" .); then
-  echo "conformance: building the report tool failed" >&2
-  echo "0 passed, 1 failed"
-  exit 1
+  fail_early "building the report tool failed"
 fi
 
 # Each module is tested separately (they pin different go-plugin versions); results stream into one report.

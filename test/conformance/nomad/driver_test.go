@@ -1,4 +1,4 @@
-// Driver service through Nomad v1.6.3's driver client: capabilities, fingerprint, and honest Unimplemented errors.
+// Driver service through Nomad v1.6.3's driver client: capabilities, fingerprint, the events stream, task RPCs without a task.
 package conformance
 
 import (
@@ -131,28 +131,21 @@ func TestDriverFingerprintHealthy(t *testing.T) {
 	}
 }
 
-// lifecycleImplemented reports whether StartTask does more than answer Unimplemented.
-func lifecycleImplemented(d drivers.DriverPlugin, tc *drivers.TaskConfig) (bool, error) {
-	_, _, err := d.StartTask(tc)
-	if status.Code(err) == codes.Unimplemented {
-		return false, err
-	}
-	return true, err
-}
-
-// TestDriverTaskRPCs calls every task RPC for a task that is not running. Before the lifecycle exists each
-// must fail with gRPC Unimplemented and an explanatory message; once StartTask is implemented, StartTask
-// (whose pot fails here) must return pot's own error, and the RPCs about the never-started task must fail
-// honestly — never a fake success — except StopTask/DestroyTask, which may succeed idempotently.
+// TestDriverTaskRPCs calls every task RPC for a task that never started. StartTask gets a config that passes
+// validation and a pot that fails, so it must relay pot's own error; the RPCs about the never-started task must
+// fail honestly (never a fake success), except StopTask and DestroyTask, which may succeed idempotently.
+// None may answer Unimplemented: the lifecycle exists.
 func TestDriverTaskRPCs(t *testing.T) {
-	d := dispenseDriver(t, pluginConfig(t, nil))
-	f := newTaskFixture(t, d.driver, filepath.Join("testdata", "seed.nomad.hcl"))
-	implemented, startErr := lifecycleImplemented(d.driver, f.config)
+	hostDir := t.TempDir()
+	fillHostDir(t, hostDir)
+	cfg := pluginConfig(t, map[string]interface{}{"pot_path": stubPot(t), "allowed_host_paths": []interface{}{hostDir}})
+	d := dispenseDriver(t, cfg)
+	f := newTaskFixture(t, d.driver, seedJobAt(t, "http://127.0.0.1:9/", hostDir))
 	id := f.config.ID
 	handle := &drivers.TaskHandle{Version: 1, Config: f.config, State: drivers.TaskStateRunning, DriverState: []byte("{}")}
 
 	unary := map[string]func() error{
-		"StartTask":   func() error { return startErr },
+		"StartTask":   func() error { _, _, err := d.driver.StartTask(f.config); return err },
 		"RecoverTask": func() error { return d.driver.RecoverTask(handle) },
 		"StopTask":    func() error { return d.driver.StopTask(id, 5*time.Second, "SIGINT") },
 		"DestroyTask": func() error { return d.driver.DestroyTask(id, true) },
@@ -188,18 +181,32 @@ func TestDriverTaskRPCs(t *testing.T) {
 			return d.driver.(drivers.DriverNetworkManager).DestroyNetwork(f.alloc.ID, &drivers.NetworkIsolationSpec{Mode: drivers.NetIsolationModeGroup, Path: "/var/run/netns/x"})
 		},
 	}
+	// StartTask runs first: the others ask about the task it failed to start.
+	names := []string{"StartTask"}
+	for name := range unary {
+		if name != "StartTask" {
+			names = append(names, name)
+		}
+	}
+	// must_create_network is false, so Nomad never calls the network RPCs; Unimplemented is their honest answer.
+	networkRPC := map[string]bool{"CreateNetwork": true, "DestroyNetwork": true}
 	idempotent := map[string]bool{"StopTask": true, "DestroyTask": true}
-	for name, call := range unary {
+	for _, name := range names {
+		call := unary[name]
 		t.Run(name, func(t *testing.T) {
 			err := call()
 			switch {
-			case !implemented:
-				assertUnimplemented(t, name, err)
+			case networkRPC[name]:
+				if err == nil {
+					t.Errorf("%s succeeded, but the driver does not create networks", name)
+				}
+			case status.Code(err) == codes.Unimplemented:
+				t.Fatalf("%s: %v (the lifecycle is implemented)", name, err)
 			case name == "StartTask":
 				if err == nil {
 					t.Fatalf("StartTask succeeded although pot fails")
 				}
-				if !strings.Contains(err.Error(), "pot stub: no simulator configured") {
+				if !strings.Contains(err.Error(), "pot stub: not a real pot") {
 					t.Errorf("StartTask error does not relay pot's own output: %v", err)
 				}
 			case idempotent[name]:
@@ -213,7 +220,7 @@ func TestDriverTaskRPCs(t *testing.T) {
 	}
 
 	// TaskStats is a server stream: Nomad's client only logs its status, so read it on a raw connection.
-	conn := rawConn(t, pluginConfig(t, nil))
+	conn := rawConn(t, cfg)
 	t.Run("TaskStats", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -221,32 +228,26 @@ func TestDriverTaskRPCs(t *testing.T) {
 		if err == nil {
 			_, err = stream.Recv()
 		}
-		if !implemented {
-			if err == io.EOF {
-				err = nil
-			}
-			assertUnimplemented(t, "TaskStats", err)
-			return
-		}
 		// For a task that does not exist the stream may fail or end at once, but carries no sample.
-		if err == nil {
+		switch {
+		case err == nil:
 			t.Errorf("TaskStats sent a sample for a task that never started")
+		case status.Code(err) == codes.Unimplemented:
+			t.Errorf("TaskStats: %v (the lifecycle is implemented)", err)
+		default:
+			t.Logf("TaskStats: %v", err)
 		}
-		t.Logf("TaskStats: %v", err)
 	})
 }
 
-// TestDriverTaskEventsStream: TaskEvents is opened once per plugin instance and must stay open (or, until
-// implemented, fail with Unimplemented); ending it makes Nomad re-call it in a loop.
+// TestDriverTaskEventsStream: TaskEvents is opened once per plugin instance and must stay open; ending it
+// makes Nomad re-call it in a loop.
 func TestDriverTaskEventsStream(t *testing.T) {
 	d := dispenseDriver(t, pluginConfig(t, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch, err := d.driver.TaskEvents(ctx)
 	if err != nil {
-		if status.Code(err) == codes.Unimplemented {
-			return
-		}
 		t.Fatalf("TaskEvents: %v", err)
 	}
 	window := time.After(2 * time.Second)
@@ -257,9 +258,6 @@ func TestDriverTaskEventsStream(t *testing.T) {
 				t.Fatalf("TaskEvents stream ended")
 			}
 			if ev.Err != nil {
-				if status.Code(ev.Err) == codes.Unimplemented {
-					return
-				}
 				t.Fatalf("TaskEvents stream failed: %v", ev.Err)
 			}
 			t.Errorf("event for no task: %+v", ev)
@@ -285,20 +283,6 @@ func TestDriverInitShutdown(t *testing.T) {
 	defer cancel()
 	if _, err := proto.NewDriverClient(conn).Capabilities(ctx, &proto.CapabilitiesRequest{}); err != nil {
 		t.Errorf("plugin stopped serving after Driver/Shutdown: %v", err)
-	}
-}
-
-func assertUnimplemented(t *testing.T, rpc string, err error) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("%s succeeded before the lifecycle exists (fake success)", rpc)
-	}
-	st, ok := status.FromError(err)
-	if !ok || st.Code() != codes.Unimplemented {
-		t.Fatalf("%s: %v (want gRPC Unimplemented)", rpc, err)
-	}
-	if st.Message() == "" {
-		t.Errorf("%s: Unimplemented without a message", rpc)
 	}
 }
 

@@ -78,8 +78,14 @@ func potPath(t testing.TB) string {
 		}
 		return abs
 	}
+	return stubPot(t)
+}
+
+// stubPot is a pot executable that fails every command with a message naming itself.
+func stubPot(t testing.TB) string {
+	t.Helper()
 	stub := filepath.Join(t.TempDir(), "pot")
-	script := "#!/bin/sh\necho 'pot stub: no simulator configured (set POT_SIM)' >&2\nexit 1\n"
+	script := "#!/bin/sh\necho \"pot stub: not a real pot, refusing: $*\" >&2\nexit 1\n"
 	if err := os.WriteFile(stub, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

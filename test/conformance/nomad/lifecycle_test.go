@@ -1,138 +1,46 @@
-// The task lifecycle against the pot simulator, driven the way a Nomad v1.6.3 client drives it.
+// The task lifecycle against the pot simulator, driven through Nomad v1.6.3's own driver client and logmon.
 package conformance
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	cstructs "github.com/hashicorp/nomad/client/structs"
 	"github.com/hashicorp/nomad/nomad/structs"
 	"github.com/hashicorp/nomad/plugins/drivers"
+	"github.com/hashicorp/nomad/plugins/drivers/proto"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// lifecycleEnv is what the lifecycle needs beyond the binary: the simulator and an image registry.
-type lifecycleEnv struct {
-	hostDir  string
-	imageURL string
+// startedTask is a task StartTask accepted, with logmon reading its FIFOs.
+type startedTask struct {
+	f      *taskFixture
+	handle *drivers.TaskHandle
+	net    *drivers.DriverNetwork
+	logs   *taskLogs
 }
 
-// requireLifecycle skips unless POT_SIM and POT_IMAGE_URL are set (run.sh sets both once the simulator
-// exists); each test then also skips while StartTask answers Unimplemented.
-func requireLifecycle(t *testing.T) *lifecycleEnv {
+func (s *startedTask) id() string { return s.f.config.ID }
+
+// startTask builds the task runner's view of job's task, attaches logmon and starts the task on d; the handle
+// must be what Nomad needs to recover it later.
+func startTask(t *testing.T, d drivers.DriverPlugin, job string) *startedTask {
 	t.Helper()
-	if os.Getenv("POT_SIM") == "" {
-		t.Skip("POT_SIM is not set: no pot simulator to run tasks against")
-	}
-	imageURL := os.Getenv("POT_IMAGE_URL")
-	if imageURL == "" {
-		t.Skip("POT_IMAGE_URL is not set: no image registry serving FBSD120-nginx 1.0")
-	}
-	// The simulator keeps its state under POT_SIM_ROOT; the plugin passes its environment on to pot.
-	t.Setenv("POT_SIM_ROOT", t.TempDir())
-	host := t.TempDir()
-	for _, dir := range []string{"test", "test2"} {
-		if err := os.MkdirAll(filepath.Join(host, dir), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for name, body := range map[string]string{"index.html": "<h1>conformance</h1>\n", "nginx.conf": "daemon off;\n"} {
-		if err := os.WriteFile(filepath.Join(host, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &lifecycleEnv{hostDir: host, imageURL: imageURL}
-}
-
-// seedJobFor rewrites the seed job to use the local registry and host files under env.hostDir.
-func seedJobFor(t *testing.T, env *lifecycleEnv) string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "seed.nomad.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := strings.NewReplacer(
-		"https://pot-registry.zapto.org/registry/", env.imageURL,
-		`"/root/index.html:`, `"`+env.hostDir+`/index.html:`,
-		`"/root/nginx.conf:`, `"`+env.hostDir+`/nginx.conf:`,
-		`"/tmp/test:`, `"`+env.hostDir+`/test:`,
-		`"/tmp/test2:`, `"`+env.hostDir+`/test2:`,
-	).Replace(string(raw))
-	path := filepath.Join(t.TempDir(), "seed.nomad.hcl")
-	if err := os.WriteFile(path, []byte(job), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// logFifo stands in for logmon: it creates the FIFO and keeps reading whatever the task writes.
-type logFifo struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func openLogFifo(t *testing.T, path string) *logFifo {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// O_RDWR never blocks on a FIFO and never sees EOF when a writer goes away, like logmon's reopen loop.
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &logFifo{}
-	go func() {
-		chunk := make([]byte, 4096)
-		for {
-			n, err := f.Read(chunk)
-			if n > 0 {
-				l.mu.Lock()
-				l.buf.Write(chunk[:n])
-				l.mu.Unlock()
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { f.Close() })
-	return l
-}
-
-func (l *logFifo) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// startSeed dispenses the driver with the host paths allowed, starts the seed task and returns it running.
-func startSeed(t *testing.T, env *lifecycleEnv) (*dispensed, *taskFixture, *drivers.TaskHandle, map[string]interface{}) {
-	t.Helper()
-	cfg := pluginConfig(t, map[string]interface{}{"allowed_host_paths": []interface{}{env.hostDir}})
-	d := dispenseDriver(t, cfg)
-	f := newTaskFixture(t, d.driver, seedJobFor(t, env))
-	openLogFifo(t, f.config.StdoutPath)
-	openLogFifo(t, f.config.StderrPath)
-	handle, net, err := d.driver.StartTask(f.config)
-	if status.Code(err) == codes.Unimplemented {
-		t.Skipf("StartTask is not implemented yet: %v", err)
-	}
+	f := newTaskFixture(t, d, job)
+	logs := attachLogmon(t, f.config)
+	handle, net, err := d.StartTask(f.config)
 	if err != nil {
 		t.Fatalf("StartTask: %v", err)
 	}
-	t.Cleanup(func() { _ = d.driver.DestroyTask(f.config.ID, true) })
 	if handle == nil || handle.Config == nil {
 		t.Fatalf("StartTask returned no handle/config: Nomad would skip recovery or recover with an empty config")
 	}
@@ -148,8 +56,7 @@ func startSeed(t *testing.T, env *lifecycleEnv) (*dispensed, *taskFixture, *driv
 	if len(handle.DriverState) == 0 {
 		t.Errorf("empty driver_state: nothing to recover from after an agent restart")
 	}
-	t.Logf("driver network: %+v", net)
-	return d, f, handle, cfg
+	return &startedTask{f: f, handle: handle, net: net, logs: logs}
 }
 
 // waitExit starts WaitTask and returns a channel for its one result.
@@ -164,128 +71,542 @@ func waitExit(t *testing.T, d drivers.DriverPlugin, id string) <-chan *drivers.E
 	return ch
 }
 
-// TestLifecycleStartInspectStatsStop: start, inspect, stats, signal, exec, stop, wait, destroy.
-func TestLifecycleStartInspectStatsStop(t *testing.T) {
-	env := requireLifecycle(t)
-	d, f, _, _ := startSeed(t, env)
-	id := f.config.ID
-	exited := waitExit(t, d.driver, id)
-
-	st, err := d.driver.InspectTask(id)
-	if err != nil {
-		t.Fatalf("InspectTask: %v", err)
-	}
-	if st.State != drivers.TaskStateRunning || st.ID != id {
-		t.Errorf("InspectTask = %+v, want running %s", st, id)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	stats, err := d.driver.TaskStats(ctx, id, time.Second)
-	if err != nil {
-		t.Fatalf("TaskStats: %v", err)
-	}
+// awaitExit reads WaitTask's result, failing the test when none arrives within limit.
+func awaitExit(t *testing.T, ch <-chan *drivers.ExitResult, limit time.Duration, what string) *drivers.ExitResult {
+	t.Helper()
 	select {
-	case s, ok := <-stats:
-		if !ok || s == nil || s.ResourceUsage == nil {
-			t.Errorf("TaskStats ended or sent no usage (Nomad dereferences agg_resource_usage)")
+	case r := <-ch:
+		if r == nil {
+			t.Fatalf("WaitTask (%s) closed without a result", what)
 		}
-	case <-time.After(5 * time.Second):
-		t.Errorf("no TaskStats sample within 5s at a 1s interval")
+		return r
+	case <-time.After(limit):
+		t.Fatalf("WaitTask (%s) did not resolve within %v", what, limit)
 	}
-	cancel()
+	return nil
+}
 
-	if err := d.driver.SignalTask(id, "SIGHUP"); err != nil {
-		t.Errorf("SignalTask(SIGHUP): %v", err)
-	}
-	res, err := d.driver.ExecTask(id, []string{"/bin/sh", "-c", "echo conformance"}, 10*time.Second)
-	if err != nil {
-		t.Errorf("ExecTask: %v", err)
-	} else if res.ExitResult == nil || res.ExitResult.ExitCode != 0 || !strings.Contains(string(res.Stdout), "conformance") {
-		t.Errorf("ExecTask = exit %+v stdout %q stderr %q", res.ExitResult, res.Stdout, res.Stderr)
-	}
-
-	if err := d.driver.DestroyTask(id, false); err == nil {
-		t.Errorf("DestroyTask(force=false) of a running task succeeded")
-	}
-	if err := d.driver.StopTask(id, 5*time.Second, "SIGTERM"); err != nil {
-		t.Fatalf("StopTask: %v", err)
-	}
-	select {
-	case r := <-exited:
-		if r == nil || r.Err != nil {
-			t.Errorf("WaitTask after stop: %+v", r)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("WaitTask did not resolve within 15s of StopTask (kill_timeout 5s)")
-	}
-	if err := d.driver.StopTask(id, time.Second, "SIGTERM"); err != nil {
-		t.Errorf("StopTask of an exited task: %v (Nomad retries it with backoff)", err)
-	}
-	if err := d.driver.DestroyTask(id, true); err != nil {
-		t.Errorf("DestroyTask(force): %v", err)
+// exitIs fails unless r is exactly the given exit (no error).
+func exitIs(t *testing.T, r *drivers.ExitResult, code, signal int) {
+	t.Helper()
+	if r.Err != nil || r.ExitCode != code || r.Signal != signal || r.OOMKilled {
+		t.Errorf("exit = {code %d signal %d oom %v err %v}, want {code %d signal %d}", r.ExitCode, r.Signal, r.OOMKilled, r.Err, code, signal)
 	}
 }
 
-// TestLifecycleSurvivesPluginKill: SIGKILL the plugin while the task runs; go-plugin must see the exit at
-// once, and a new plugin process recovers the task from the handle (also with the config Nomad drops).
-func TestLifecycleSurvivesPluginKill(t *testing.T) {
-	env := requireLifecycle(t)
-	d, f, handle, cfg := startSeed(t, env)
-	rc, ok := d.instance.ReattachConfig()
-	if !ok || rc == nil {
-		t.Fatalf("no reattach config")
+// destroyAndCheck destroys the task as Nomad does after its exit and checks that no pot is left.
+func destroyAndCheck(t *testing.T, env *simEnv, d drivers.DriverPlugin, id string) {
+	t.Helper()
+	if err := d.DestroyTask(id, true); err != nil {
+		t.Errorf("DestroyTask(force): %v", err)
 	}
-	if err := syscall.Kill(rc.Pid, syscall.SIGKILL); err != nil {
+	if left := env.clones(t); len(left) != 0 {
+		t.Errorf("pots left in $POT_SIM_ROOT/jails after DestroyTask: %v", left)
+	}
+	if _, err := d.InspectTask(id); err == nil {
+		t.Errorf("InspectTask after DestroyTask succeeded: the driver still tracks the task")
+	}
+}
+
+// onlyClone returns the one task pot the simulator holds.
+func onlyClone(t *testing.T, env *simEnv) string {
+	t.Helper()
+	pots := env.clones(t)
+	if len(pots) != 1 {
+		t.Fatalf("want exactly one task pot in $POT_SIM_ROOT/jails, have %v", pots)
+	}
+	return pots[0]
+}
+
+// TestLifecycleSeedJob: the seed job end to end — start, logs through logmon, events, inspect, stats, signal,
+// exec, exec streaming (tty and plain), stop, wait, destroy.
+func TestLifecycleSeedJob(t *testing.T) {
+	env := requireSim(t)
+	d := dispenseDriver(t, env.pluginConfig(t))
+	events := collectEvents(t, d.driver)
+	began := time.Now()
+	st := startTask(t, d.driver, env.seedJob(t))
+	id := st.id()
+	pot := onlyClone(t, env)
+	if s := env.potStatus(pot); s != "started" {
+		t.Errorf("pot %s is %q once StartTask returned, want started", pot, s)
+	}
+	if st.net == nil || st.net.IP == "" || st.net.PortMap["http"] != 80 {
+		t.Errorf("network override %+v, want the jail's address with port_map http=80", st.net)
+	}
+	exited := waitExit(t, d.driver, id)
+
+	t.Run("logs", func(t *testing.T) {
+		st.logs.await(t, "stdout", "nginx starting: -g daemon off;", 10*time.Second)
+		st.logs.await(t, "stderr", "nginx stderr line", 10*time.Second)
+		if strings.Contains(st.logs.read("stdout"), "nginx stderr line") {
+			t.Errorf("stderr output reached the stdout FIFO")
+		}
+	})
+
+	t.Run("events", func(t *testing.T) {
+		want := []string{"Preparing pot", "Starting pot"}
+		var got []*drivers.TaskEvent
+		waitFor(5*time.Second, func() bool {
+			got = events.snapshot()
+			return len(got) >= len(want)
+		})
+		var seen []string
+		for _, ev := range got {
+			seen = append(seen, ev.Message)
+			if ev.AllocID != st.f.alloc.ID || ev.TaskName != st.f.task.Name {
+				t.Errorf("event %q routed to alloc %q task %q, want %q %q (Nomad routes by these)", ev.Message, ev.AllocID, ev.TaskName, st.f.alloc.ID, st.f.task.Name)
+			}
+			if ev.Timestamp.Before(began.Add(-time.Second)) || ev.Timestamp.After(time.Now().Add(time.Second)) {
+				t.Errorf("event %q has timestamp %v, outside the start (%v…now)", ev.Message, ev.Timestamp, began)
+			}
+		}
+		next := 0
+		for _, ev := range got {
+			if next < len(want) && strings.HasPrefix(ev.Message, want[next]) && strings.Contains(ev.Message, pot) {
+				next++
+			}
+		}
+		t.Logf("events: %q", seen)
+		if next < len(want) {
+			t.Errorf("TaskEvents carried %q; want, in order, messages starting %q naming pot %s", seen, want, pot)
+		}
+	})
+
+	t.Run("inspect", func(t *testing.T) {
+		s, err := d.driver.InspectTask(id)
+		if err != nil {
+			t.Fatalf("InspectTask: %v", err)
+		}
+		if s.ID != id || s.Name != st.f.task.Name || s.State != drivers.TaskStateRunning {
+			t.Errorf("InspectTask = id %q name %q state %q, want %q %q running", s.ID, s.Name, s.State, id, st.f.task.Name)
+		}
+		if s.StartedAt.Before(began.Add(-time.Second)) || s.StartedAt.After(time.Now()) {
+			t.Errorf("started_at %v, outside the start", s.StartedAt)
+		}
+	})
+
+	// A stats stream stays open across the stop below: it must end once the task has exited.
+	statsCtx, stopStats := context.WithCancel(context.Background())
+	defer stopStats()
+	stats, err := d.driver.TaskStats(statsCtx, id, 500*time.Millisecond)
+	if err != nil {
+		t.Fatalf("TaskStats: %v", err)
+	}
+	t.Run("stats", func(t *testing.T) {
+		var last int64
+		for i := 0; i < 3; i++ {
+			select {
+			case s, ok := <-stats:
+				if !ok {
+					t.Fatalf("TaskStats stream ended after %d samples while the task runs", i)
+				}
+				if s.Timestamp <= last || time.Since(time.Unix(0, s.Timestamp)) > 5*time.Second {
+					t.Errorf("sample %d timestamp %v: not after the previous one or not recent", i, time.Unix(0, s.Timestamp))
+				}
+				last = s.Timestamp
+				if s.ResourceUsage == nil || s.ResourceUsage.MemoryStats == nil || s.ResourceUsage.CpuStats == nil {
+					t.Fatalf("sample %d without memory/cpu usage: %+v", i, s)
+				}
+				mem := s.ResourceUsage.MemoryStats
+				if mem.RSS == 0 || !contains(mem.Measured, "RSS") {
+					t.Errorf("sample %d: RSS %d measured %v, want a nonzero measured RSS", i, mem.RSS, mem.Measured)
+				}
+				t.Logf("sample %d: rss %d B, cpu %.2f%% %.1f ticks, measured %v/%v", i, mem.RSS, s.ResourceUsage.CpuStats.Percent, s.ResourceUsage.CpuStats.TotalTicks, mem.Measured, s.ResourceUsage.CpuStats.Measured)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no TaskStats sample %d within 5 s at a 500 ms interval", i)
+			}
+		}
+	})
+
+	t.Run("signal", func(t *testing.T) {
+		if err := d.driver.SignalTask(id, "SIGHUP"); err != nil {
+			t.Fatalf("SignalTask(SIGHUP): %v", err)
+		}
+		st.logs.await(t, "stdout", "nginx reloading", 10*time.Second)
+	})
+
+	t.Run("exec", func(t *testing.T) {
+		if err := os.WriteFile(filepath.Join(env.hostDir, "test", "mounted.txt"), []byte("through the mount\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		script := `cat "$POT_SIM_JAIL_ROOT/usr/local/www/nginx-dist/index.html" "$POT_SIM_JAIL_ROOT/root/test/mounted.txt"; ` +
+			`echo "alloc=$NOMAD_ALLOC_ID"; echo to-stderr >&2; exit 4`
+		res, err := d.driver.ExecTask(id, []string{"sh", "-c", script}, 10*time.Second)
+		if err != nil {
+			t.Fatalf("ExecTask: %v", err)
+		}
+		if res.ExitResult == nil || res.ExitResult.ExitCode != 4 {
+			t.Errorf("ExecTask exit %+v, want code 4 (script checks read it)", res.ExitResult)
+		}
+		out := string(res.Stdout)
+		for _, want := range []string{"<h1>conformance host page</h1>", "through the mount", "alloc=" + st.f.alloc.ID} {
+			if !strings.Contains(out, want) {
+				t.Errorf("ExecTask stdout %q lacks %q", out, want)
+			}
+		}
+		if strings.TrimSpace(string(res.Stderr)) != "to-stderr" {
+			t.Errorf("ExecTask stderr %q, want to-stderr", res.Stderr)
+		}
+	})
+
+	t.Run("exec-streaming-tty", func(t *testing.T) {
+		// What `nomad alloc exec -i -t` sends after the setup: the terminal size, a heartbeat, then keystrokes.
+		s := newScriptedExec()
+		s.requests <- &drivers.ExecTaskStreamingRequestMsg{TtySize: &proto.ExecTaskStreamingRequest_TerminalSize{Height: 40, Width: 100}}
+		s.requests <- &drivers.ExecTaskStreamingRequestMsg{}
+		s.requests <- &drivers.ExecTaskStreamingRequestMsg{Stdin: &proto.ExecTaskStreamingIOOperation{Data: []byte("hello\n")}}
+		script := `test -t 0 && test -t 1 && echo is-a-tty; read line; echo "size=$(stty size)"; echo "got:$line"; exit 5`
+		err := runExecStream(t, d.driver, id, []string{"sh", "-c", script}, true, s)
+		if err != nil {
+			t.Fatalf("ExecTaskStreamingRaw: %v", err)
+		}
+		out, _ := s.output()
+		t.Logf("terminal output %q, messages %v", out, s.compactTrail())
+		for _, want := range []string{"is-a-tty", "size=40 100", "got:hello"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("terminal output %q lacks %q", out, want)
+			}
+		}
+		checkExecEnd(t, s, 5)
+	})
+
+	t.Run("exec-streaming-plain", func(t *testing.T) {
+		// `nomad alloc exec -i -t=false`: stdin data, then stdin close when the local input ends.
+		s := newScriptedExec()
+		s.requests <- &drivers.ExecTaskStreamingRequestMsg{Stdin: &proto.ExecTaskStreamingIOOperation{Data: []byte("line one\n")}}
+		s.requests <- &drivers.ExecTaskStreamingRequestMsg{Stdin: &proto.ExecTaskStreamingIOOperation{Close: true}}
+		err := runExecStream(t, d.driver, id, []string{"sh", "-c", `cat; echo to-stderr >&2; exit 3`}, false, s)
+		if err != nil {
+			t.Fatalf("ExecTaskStreamingRaw: %v", err)
+		}
+		out, errOut := s.output()
+		if out != "line one\n" || errOut != "to-stderr\n" {
+			t.Errorf("stdout %q stderr %q, want \"line one\\n\" and \"to-stderr\\n\"", out, errOut)
+		}
+		checkExecEnd(t, s, 3)
+	})
+
+	t.Run("destroy-running-refused", func(t *testing.T) {
+		if err := d.driver.DestroyTask(id, false); err == nil {
+			t.Errorf("DestroyTask(force=false) of a running task succeeded")
+		}
+		if s := env.potStatus(pot); s != "started" {
+			t.Errorf("pot is %q after a refused destroy", s)
+		}
+	})
+
+	t.Run("stop", func(t *testing.T) {
+		start := time.Now()
+		if err := d.driver.StopTask(id, 5*time.Second, "SIGTERM"); err != nil {
+			t.Fatalf("StopTask: %v", err)
+		}
+		took := time.Since(start)
+		r := awaitExit(t, exited, 5*time.Second, "after StopTask")
+		exitIs(t, r, 0, 0)
+		st.logs.await(t, "stdout", "nginx stopping", 5*time.Second)
+		if took > 4*time.Second {
+			t.Errorf("StopTask took %v for a task that exits on SIGTERM at once", took)
+		}
+		// WaitTask answers again, at once, after the exit.
+		again := awaitExit(t, waitExit(t, d.driver, id), 2*time.Second, "after the exit")
+		exitIs(t, again, 0, 0)
+		if err := d.driver.StopTask(id, time.Second, "SIGTERM"); err != nil {
+			t.Errorf("StopTask of an exited task: %v (Nomad retries it with backoff)", err)
+		}
+		s, err := d.driver.InspectTask(id)
+		if err != nil || s.State != drivers.TaskStateExited || s.ExitResult == nil || s.ExitResult.ExitCode != 0 {
+			t.Errorf("InspectTask after exit = %+v, %v; want exited with code 0", s, err)
+		}
+		select {
+		case _, ok := <-drain(stats):
+			if ok {
+				t.Errorf("TaskStats stream still sending after the task exited")
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("TaskStats stream still open 5 s after the task exited")
+		}
+	})
+
+	destroyAndCheck(t, env, d.driver, id)
+	if err := d.driver.DestroyTask(id, true); err != nil {
+		t.Logf("second DestroyTask: %v (Nomad ignores destroy errors)", err)
+	}
+}
+
+// drain discards buffered samples and reports the stream's end (a closed channel) or a fresh sample.
+func drain(ch <-chan *cstructs.TaskResourceUsage) <-chan *cstructs.TaskResourceUsage {
+	out := make(chan *cstructs.TaskResourceUsage, 1)
+	go func() {
+		deadline := time.After(5 * time.Second)
+		stale := time.Now().Add(time.Second)
+		for {
+			select {
+			case s, ok := <-ch:
+				if !ok {
+					close(out)
+					return
+				}
+				if time.Unix(0, s.Timestamp).After(stale) {
+					out <- s
+					return
+				}
+			case <-deadline:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// runExecStream runs ExecTaskStreamingRaw as the client's alloc exec endpoint does and returns its error.
+func runExecStream(t *testing.T, d drivers.DriverPlugin, id string, cmd []string, tty bool, s *scriptedExec) error {
+	t.Helper()
+	raw, ok := d.(drivers.ExecTaskStreamingRawDriver)
+	if !ok {
+		t.Fatalf("the driver client is not an ExecTaskStreamingRawDriver")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- raw.ExecTaskStreamingRaw(ctx, id, cmd, tty, s) }()
+	select {
+	case err := <-done:
+		close(s.requests)
+		return err
+	case <-time.After(15 * time.Second):
+		out, errOut := s.output()
+		t.Fatalf("exec stream did not end within 15 s; stdout %q stderr %q trail %v", out, errOut, s.compactTrail())
+	}
+	return nil
+}
+
+// checkExecEnd: the stream ended with one exited message carrying the exit code, after the output closes.
+func checkExecEnd(t *testing.T, s *scriptedExec, code int) {
+	t.Helper()
+	trail := s.compactTrail()
+	s.mu.Lock()
+	result, exits := s.result, s.exits
+	s.mu.Unlock()
+	if exits != 1 || len(trail) == 0 || trail[len(trail)-1] != "exited" {
+		t.Errorf("message trail %v: want exactly one exited message, last", trail)
+	}
+	if result == nil || result.ExitCode != code {
+		t.Errorf("exited result %+v, want exit code %d (`nomad alloc exec` exits with it)", result, code)
+	}
+	if !contains(trail, "stdout-close") {
+		t.Errorf("message trail %v: no stdout close before the exit", trail)
+	}
+}
+
+func contains(list []string, want string) bool {
+	for _, s := range list {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLifecycleExitCodes: batch tasks report their exit code exactly, and a task killed by a signal reports it.
+func TestLifecycleExitCodes(t *testing.T) {
+	for _, code := range []int{0, 3} {
+		t.Run(fmt.Sprintf("finish-%d", code), func(t *testing.T) {
+			env := requireSim(t)
+			d := dispenseDriver(t, env.pluginConfig(t))
+			st := startTask(t, d.driver, env.commandJob(t, "batch", "finish", fmt.Sprint(code)))
+			exitIs(t, awaitExit(t, waitExit(t, d.driver, st.id()), 15*time.Second, "batch"), code, 0)
+			st.logs.await(t, "stdout", fmt.Sprintf("finishing with %d", code), 5*time.Second)
+			destroyAndCheck(t, env, d.driver, st.id())
+		})
+	}
+	t.Run("killed-by-signal", func(t *testing.T) {
+		env := requireSim(t)
+		d := dispenseDriver(t, env.pluginConfig(t))
+		st := startTask(t, d.driver, env.commandJob(t, "killed", "stubborn"))
+		st.logs.await(t, "stdout", "ready", 10*time.Second)
+		exited := waitExit(t, d.driver, st.id())
+		if err := d.driver.SignalTask(st.id(), "SIGKILL"); err != nil {
+			t.Fatalf("SignalTask(SIGKILL): %v", err)
+		}
+		r := awaitExit(t, exited, 15*time.Second, "after SIGKILL")
+		if r.Err != nil || r.Signal != int(syscall.SIGKILL) || r.Successful() {
+			t.Errorf("exit = {code %d signal %d err %v}, want signal 9 and not successful", r.ExitCode, r.Signal, r.Err)
+		}
+		t.Logf("killed by SIGKILL: exit code %d signal %d", r.ExitCode, r.Signal)
+		destroyAndCheck(t, env, d.driver, st.id())
+	})
+}
+
+// TestLifecycleStopIgnoredSignal: StopTask with the job's kill_signal and kill_timeout on tasks that ignore
+// the signal: the signal is delivered, the timeout is waited out, then the task is ended and WaitTask resolves.
+func TestLifecycleStopIgnoredSignal(t *testing.T) {
+	cases := []struct {
+		name, program string
+		timeout       time.Duration
+		// bound is the longest StopTask may take: the kill timeout, plus pot stop's own grace for a task that
+		// also ignores SIGTERM (pot's stop_timeout, 10 s, as the README documents), plus slack.
+		bound time.Duration
+		lines []string
+	}{
+		{"ignores-SIGINT", "stubborn", 2 * time.Second, 2*time.Second + 5*time.Second, []string{"stubborn: ignoring SIGINT"}},
+		{"ignores-SIGINT-and-SIGTERM", "immortal", 1 * time.Second, 1*time.Second + 10*time.Second + 5*time.Second, []string{"immortal: ignoring SIGINT", "immortal: ignoring SIGTERM"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := requireSim(t)
+			d := dispenseDriver(t, env.pluginConfig(t))
+			st := startTask(t, d.driver, env.commandJob(t, c.program, c.program))
+			st.logs.await(t, "stdout", "ready", 10*time.Second)
+			exited := waitExit(t, d.driver, st.id())
+			start := time.Now()
+			if err := d.driver.StopTask(st.id(), c.timeout, "SIGINT"); err != nil {
+				t.Fatalf("StopTask: %v", err)
+			}
+			took := time.Since(start)
+			t.Logf("StopTask(%v, SIGINT) took %v", c.timeout, took)
+			if took < c.timeout {
+				t.Errorf("StopTask returned after %v, before the %v kill timeout ran out", took, c.timeout)
+			}
+			if took > c.bound {
+				t.Errorf("StopTask took %v, more than %v", took, c.bound)
+			}
+			r := awaitExit(t, exited, 2*time.Second, "after StopTask returned")
+			if r.Err != nil || r.Successful() {
+				t.Errorf("exit = {code %d signal %d err %v}, want a known, unsuccessful exit", r.ExitCode, r.Signal, r.Err)
+			}
+			t.Logf("exit code %d signal %d", r.ExitCode, r.Signal)
+			for _, line := range c.lines {
+				if !strings.Contains(st.logs.read("stdout"), line) {
+					t.Errorf("stdout lacks %q: the signal was not delivered; it holds %q", line, st.logs.read("stdout"))
+				}
+			}
+			destroyAndCheck(t, env, d.driver, st.id())
+		})
+	}
+}
+
+// TestLifecycleRecoverAfterPluginKill: SIGKILL the plugin while a task runs; go-plugin sees the exit at once,
+// a fresh plugin process recovers the task from Nomad's handle — as stored, and as an agent restart returns it
+// without the driver config — and the task's later exit is reported exactly, with its logs still flowing.
+func TestLifecycleRecoverAfterPluginKill(t *testing.T) {
+	cases := []struct {
+		name string
+		// stripConfig recovers with the handle an agent restart yields; exitWhileDown ends the task before the
+		// new plugin process exists.
+		stripConfig, exitWhileDown bool
+		code                       int
+	}{
+		{"handle-as-returned", false, false, 7},
+		{"handle-after-agent-restart", true, false, 9},
+		{"exited-while-plugin-down", true, true, 42},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := requireSim(t)
+			cfg := env.pluginConfig(t)
+			d1 := dispenseDriver(t, cfg)
+			flag := filepath.Join(env.hostDir, "exit-code")
+			st := startTask(t, d1.driver, env.commandJob(t, "survivor", "wait-for", flag))
+			st.logs.await(t, "stdout", "waiting", 10*time.Second)
+			pot := onlyClone(t, env)
+
+			rc, ok := d1.instance.ReattachConfig()
+			if !ok || rc == nil {
+				t.Fatalf("no reattach config")
+			}
+			if err := syscall.Kill(rc.Pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			if !waitFor(2*time.Second, d1.instance.Exited) {
+				t.Fatalf("go-plugin still sees the SIGKILLed plugin (pid %d) running after 2 s: a task process holds its stdout/stderr", rc.Pid)
+			}
+			if s := env.potStatus(pot); s != "started" {
+				t.Fatalf("pot %s is %q after the plugin was killed; the task must outlive it", pot, s)
+			}
+			if c.exitWhileDown {
+				writeExitCode(t, flag, c.code)
+				if !waitFor(15*time.Second, func() bool { return env.potStatus(pot) == "stopped" }) {
+					t.Fatalf("pot %s is %q 15 s after its command was told to exit", pot, env.potStatus(pot))
+				}
+			}
+
+			handle := st.handle
+			if c.stripConfig {
+				handle = withoutDriverConfig(t, st.handle)
+			}
+			d2 := dispenseDriver(t, cfg)
+			if err := d2.driver.RecoverTask(handle); err != nil {
+				t.Fatalf("RecoverTask in a fresh plugin process: %v", err)
+			}
+			if err := d2.driver.RecoverTask(handle); err != nil {
+				t.Errorf("second RecoverTask (already tracked) failed: %v", err)
+			}
+			s, err := d2.driver.InspectTask(st.id())
+			if err != nil {
+				t.Fatalf("InspectTask of the recovered task: %v", err)
+			}
+			if !c.exitWhileDown {
+				if s.State != drivers.TaskStateRunning {
+					t.Fatalf("recovered task is %q, want running", s.State)
+				}
+				res, err := d2.driver.ExecTask(st.id(), []string{"sh", "-c", `echo "recovered $NOMAD_ALLOC_ID"`}, 10*time.Second)
+				if err != nil || res.ExitResult == nil || res.ExitResult.ExitCode != 0 || !strings.Contains(string(res.Stdout), "recovered "+st.f.alloc.ID) {
+					t.Errorf("ExecTask in the recovered task: %+v, %v", res, err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				stats, err := d2.driver.TaskStats(ctx, st.id(), 500*time.Millisecond)
+				if err != nil {
+					t.Errorf("TaskStats of the recovered task: %v", err)
+				} else {
+					select {
+					case u, ok := <-stats:
+						if !ok || u.ResourceUsage == nil || u.ResourceUsage.MemoryStats == nil || u.ResourceUsage.MemoryStats.RSS == 0 {
+							t.Errorf("recovered task's stats sample %+v (open %v), want a nonzero RSS", u, ok)
+						}
+					case <-time.After(5 * time.Second):
+						t.Errorf("no stats sample for the recovered task within 5 s")
+					}
+				}
+				cancel()
+			}
+
+			exited := waitExit(t, d2.driver, st.id())
+			if !c.exitWhileDown {
+				writeExitCode(t, flag, c.code)
+			}
+			exitIs(t, awaitExit(t, exited, 15*time.Second, "recovered task"), c.code, 0)
+			// Written after the plugin died: the task kept its own hold on logmon's FIFO.
+			st.logs.await(t, "stdout", fmt.Sprintf("wait-for: exiting with %d", c.code), 5*time.Second)
+			destroyAndCheck(t, env, d2.driver, st.id())
+		})
+	}
+}
+
+// writeExitCode tells the wait-for task to exit with code (rename makes the file appear complete).
+func writeExitCode(t *testing.T, flag string, code int) {
+	t.Helper()
+	tmp := flag + ".tmp"
+	if err := os.WriteFile(tmp, []byte(fmt.Sprint(code)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(2*time.Second, d.instance.Exited) {
-		t.Fatalf("go-plugin still sees the SIGKILLed plugin (pid %d) running after 2s: a task process holds its stdout/stderr", rc.Pid)
-	}
-
-	d2 := dispenseDriver(t, cfg)
-	if err := d2.driver.RecoverTask(handle); err != nil {
-		t.Fatalf("RecoverTask after plugin crash: %v", err)
-	}
-	if err := d2.driver.RecoverTask(handle); err != nil {
-		t.Errorf("second RecoverTask (already tracked) failed: %v", err)
-	}
-	st, err := d2.driver.InspectTask(f.config.ID)
-	if err != nil || st.State != drivers.TaskStateRunning {
-		t.Fatalf("recovered task not running: %+v, %v", st, err)
-	}
-
-	// After an agent restart the handle's config comes back from the state DB without the driver config.
-	d3 := dispenseDriver(t, cfg)
-	if err := d3.driver.RecoverTask(withoutDriverConfig(t, handle)); err != nil {
-		t.Fatalf("RecoverTask with the handle an agent restart yields: %v", err)
-	}
-
-	exited := waitExit(t, d3.driver, f.config.ID)
-	if err := d3.driver.StopTask(f.config.ID, 5*time.Second, "SIGTERM"); err != nil {
-		t.Fatalf("StopTask after recovery: %v", err)
-	}
-	select {
-	case r := <-exited:
-		if r == nil || r.Err != nil {
-			t.Errorf("WaitTask after recovery and stop: %+v", r)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("WaitTask on the recovered task did not resolve within 15s of StopTask")
+	if err := os.Rename(tmp, flag); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // TestLifecycleBadConfigFails: copy/mount sources outside allowed_host_paths fail StartTask before pot is
 // run, with an unrecoverable error that names the field. Needs no simulator: the stub pot fails if called.
 func TestLifecycleBadConfigFails(t *testing.T) {
-	d := dispenseDriver(t, pluginConfig(t, nil))
+	d := dispenseDriver(t, pluginConfig(t, map[string]interface{}{"pot_path": stubPot(t)}))
 	f := newTaskFixture(t, d.driver, filepath.Join("testdata", "seed.nomad.hcl"))
 	_, _, err := d.driver.StartTask(f.config)
-	if status.Code(err) == codes.Unimplemented {
-		t.Skipf("StartTask is not implemented yet: %v", err)
-	}
 	if err == nil {
 		_ = d.driver.DestroyTask(f.config.ID, true)
 		t.Fatalf("StartTask accepted copy/mount sources outside allowed_host_paths")
+	}
+	if status.Code(err) == codes.Unimplemented {
+		t.Fatalf("StartTask is unimplemented: %v", err)
 	}
 	if strings.Contains(err.Error(), "pot stub") {
 		t.Errorf("pot was run before the config was validated: %v", err)
@@ -312,6 +633,13 @@ func withoutDriverConfig(t *testing.T, h *drivers.TaskHandle) *drivers.TaskHandl
 	var cfg drivers.TaskConfig
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		t.Fatal(err)
+	}
+	var before, after map[string]interface{}
+	if err := h.Config.DecodeDriverConfig(&before); err != nil || len(before) == 0 {
+		t.Fatalf("the handle StartTask returned carries no driver config (%v): %v", before, err)
+	}
+	if err := cfg.DecodeDriverConfig(&after); err == nil && len(after) > 0 {
+		t.Fatalf("the stripped handle still carries a driver config: %v", after)
 	}
 	out := h.Copy()
 	out.Config = &cfg
