@@ -52,7 +52,9 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
       }),
     };
   }
-  const proc = Bun.spawn([...argv], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  // A process group of its own: pot exec does not pass signals on to the command it runs, so ending the
+  // session (the client went away) must signal the whole group or the command outlives it.
+  const proc = Bun.spawn([...argv], { stdin: "pipe", stdout: "pipe", stderr: "pipe", detached: true });
   const pump = async (stream: ReadableStream<Uint8Array>, sink: (d: Uint8Array) => void): Promise<void> => {
     for await (const chunk of stream) sink(chunk);
   };
@@ -72,7 +74,7 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
       }
     },
     resize: () => {},
-    kill: () => proc.kill("SIGKILL"),
+    kill: () => killGroup(proc.pid),
     exited: Promise.all([proc.exited, drained]).then(() => exitOf(proc)),
   };
 }
@@ -83,4 +85,12 @@ function exitOf(proc: Subprocess): { exitCode: number; signal: number } {
     return { exitCode: 128 + signal, signal };
   }
   return { exitCode: proc.exitCode ?? 1, signal: 0 };
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // The group is already gone.
+  }
 }

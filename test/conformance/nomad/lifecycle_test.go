@@ -128,8 +128,9 @@ func TestLifecycleSeedJob(t *testing.T) {
 	st := startTask(t, d.driver, env.seedJob(t))
 	id := st.id()
 	pot := onlyClone(t, env)
-	if s := env.potStatus(pot); s != "started" {
-		t.Errorf("pot %s is %q once StartTask returned, want started", pot, s)
+	// The jail is up (pot start may still be writing "started" while the command begins).
+	if s := env.potStatus(pot); s != "started" && s != "starting" {
+		t.Errorf("pot %s is %q once StartTask returned, want it started", pot, s)
 	}
 	if st.net == nil || st.net.IP == "" || st.net.PortMap["http"] != 80 {
 		t.Errorf("network override %+v, want the jail's address with port_map http=80", st.net)
@@ -286,6 +287,43 @@ func TestLifecycleSeedJob(t *testing.T) {
 		}
 		checkExecEnd(t, s, 3)
 	})
+
+	for _, tty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("exec-streaming-cancelled-tty-%v", tty), func(t *testing.T) {
+			// The user's `nomad alloc exec` goes away: Nomad cancels the call, and the command must not outlive it.
+			pidFile := filepath.Join(env.hostDir, fmt.Sprintf("exec-%v.pid", tty))
+			raw := d.driver.(drivers.ExecTaskStreamingRawDriver)
+			s := newScriptedExec()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- raw.ExecTaskStreamingRaw(ctx, id, []string{"sh", "-c", `echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec sleep 300`, pidFile}, tty, s)
+			}()
+			var pid int
+			if !waitFor(10*time.Second, func() bool {
+				raw, err := os.ReadFile(pidFile)
+				if err != nil {
+					return false
+				}
+				_, err = fmt.Sscan(string(raw), &pid)
+				return err == nil
+			}) {
+				t.Fatalf("the exec'd command never wrote %s", pidFile)
+			}
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("ExecTaskStreamingRaw did not return within 10 s of its context being cancelled")
+			}
+			close(s.requests)
+			if !waitFor(5*time.Second, func() bool { return !processAlive(pid) }) {
+				t.Errorf("the exec'd command (pid %d) still runs 5 s after the exec call was cancelled", pid)
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		})
+	}
 
 	t.Run("destroy-running-refused", func(t *testing.T) {
 		if err := d.driver.DestroyTask(id, false); err == nil {
@@ -644,4 +682,16 @@ func withoutDriverConfig(t *testing.T, h *drivers.TaskHandle) *drivers.TaskHandl
 	out := h.Copy()
 	out.Config = &cfg
 	return out
+}
+
+// processAlive reports whether pid is a live (not zombie) process.
+func processAlive(pid int) bool {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may itself contain spaces.
+	stat := string(raw)
+	end := strings.LastIndexByte(stat, ')')
+	return end >= 0 && end+2 < len(stat) && stat[end+2] != 'Z'
 }
