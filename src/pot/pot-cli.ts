@@ -253,10 +253,12 @@ export class PotCli {
   /**
    * `pot exec -p <pot> -- <command…>`: the command's exit status is returned, not thrown, because pot
    * propagates it. pot's own refusals (not running, bad option) exit 1 with a `###>` line in stdout; they are
-   * thrown when pot exec printed nothing but its error lines.
+   * thrown when pot exec printed nothing but its error lines. Passing the deadline throws timed-out (the status
+   * of the killed command is not the command's own).
    */
   async exec(potName: string, command: readonly string[], execOptions: ExecOptions = {}, options?: CallOptions): Promise<ExecResult> {
     const result = await this.run("exec", execArgv(potName, command, execOptions), options);
+    if (result.timedOut) throw this.failure("exec", result);
     if (result.exitCode === 1 && isOnlyPotErrors(result.stdout) && result.stderr.trim() === "") {
       throw this.failure("exec", result);
     }

@@ -15,6 +15,7 @@ import (
 
 	cstructs "github.com/hashicorp/nomad/client/structs"
 	"github.com/hashicorp/nomad/nomad/structs"
+	"github.com/hashicorp/nomad/plugins/base"
 	"github.com/hashicorp/nomad/plugins/drivers"
 	"github.com/hashicorp/nomad/plugins/drivers/proto"
 	"google.golang.org/grpc/codes"
@@ -251,6 +252,26 @@ func TestLifecycleSeedJob(t *testing.T) {
 		}
 	})
 
+	t.Run("exec-timeout", func(t *testing.T) {
+		// A script check's timeout: ExecTask fails, and the command does not outlive it.
+		pidFile := filepath.Join(env.hostDir, "exec-timeout.pid")
+		start := time.Now()
+		res, err := d.driver.ExecTask(id, []string{"sh", "-c", `echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec sleep 300`, pidFile}, time.Second)
+		took := time.Since(start)
+		if err == nil {
+			t.Errorf("ExecTask past its 1 s timeout succeeded: %+v", res.ExitResult)
+		}
+		if took > 8*time.Second {
+			t.Errorf("ExecTask with a 1 s timeout took %v", took)
+		}
+		pid := readPid(t, pidFile, time.Second)
+		if !waitFor(5*time.Second, func() bool { return !processAlive(pid) }) {
+			t.Errorf("the timed-out command (pid %d) still runs", pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		t.Logf("ExecTask timed out after %v: %v", took, err)
+	})
+
 	t.Run("exec-streaming-tty", func(t *testing.T) {
 		// What `nomad alloc exec -i -t` sends after the setup: the terminal size, a heartbeat, then keystrokes.
 		s := newScriptedExec()
@@ -300,17 +321,7 @@ func TestLifecycleSeedJob(t *testing.T) {
 			go func() {
 				done <- raw.ExecTaskStreamingRaw(ctx, id, []string{"sh", "-c", `echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec sleep 300`, pidFile}, tty, s)
 			}()
-			var pid int
-			if !waitFor(10*time.Second, func() bool {
-				raw, err := os.ReadFile(pidFile)
-				if err != nil {
-					return false
-				}
-				_, err = fmt.Sscan(string(raw), &pid)
-				return err == nil
-			}) {
-				t.Fatalf("the exec'd command never wrote %s", pidFile)
-			}
+			pid := readPid(t, pidFile, 10*time.Second)
 			cancel()
 			select {
 			case <-done:
@@ -336,14 +347,15 @@ func TestLifecycleSeedJob(t *testing.T) {
 
 	t.Run("stop", func(t *testing.T) {
 		start := time.Now()
-		if err := d.driver.StopTask(id, 5*time.Second, "SIGTERM"); err != nil {
+		// A long kill timeout: a driver that waited it out instead of seeing the exit would show.
+		if err := d.driver.StopTask(id, 20*time.Second, "SIGTERM"); err != nil {
 			t.Fatalf("StopTask: %v", err)
 		}
 		took := time.Since(start)
 		r := awaitExit(t, exited, 5*time.Second, "after StopTask")
 		exitIs(t, r, 0, 0)
 		st.logs.await(t, "stdout", "nginx stopping", 5*time.Second)
-		if took > 4*time.Second {
+		if took > 10*time.Second {
 			t.Errorf("StopTask took %v for a task that exits on SIGTERM at once", took)
 		}
 		// WaitTask answers again, at once, after the exit.
@@ -487,8 +499,8 @@ func TestLifecycleStopIgnoredSignal(t *testing.T) {
 		bound time.Duration
 		lines []string
 	}{
-		{"ignores-SIGINT", "stubborn", 2 * time.Second, 2*time.Second + 5*time.Second, []string{"stubborn: ignoring SIGINT"}},
-		{"ignores-SIGINT-and-SIGTERM", "immortal", 1 * time.Second, 1*time.Second + 10*time.Second + 5*time.Second, []string{"immortal: ignoring SIGINT", "immortal: ignoring SIGTERM"}},
+		{"ignores-SIGINT", "stubborn", 2 * time.Second, 2*time.Second + 8*time.Second, []string{"stubborn: ignoring SIGINT"}},
+		{"ignores-SIGINT-and-SIGTERM", "immortal", 1 * time.Second, 1*time.Second + 10*time.Second + 8*time.Second, []string{"immortal: ignoring SIGINT", "immortal: ignoring SIGTERM"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -694,4 +706,78 @@ func processAlive(pid int) bool {
 	stat := string(raw)
 	end := strings.LastIndexByte(stat, ')')
 	return end >= 0 && end+2 < len(stat) && stat[end+2] != 'Z'
+}
+
+// readPid waits for a pid file written by a command in the task and returns the pid.
+func readPid(t *testing.T, path string, limit time.Duration) int {
+	t.Helper()
+	var pid int
+	if !waitFor(limit, func() bool {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		_, err = fmt.Sscan(string(raw), &pid)
+		return err == nil && pid > 0
+	}) {
+		t.Fatalf("the command never wrote its pid to %s", path)
+	}
+	return pid
+}
+
+// TestLifecycleDestroyRunning: DestroyTask with force on a running task (what Nomad does after a failed
+// recovery) ends the task and leaves no pot.
+func TestLifecycleDestroyRunning(t *testing.T) {
+	env := requireSim(t)
+	d := dispenseDriver(t, env.pluginConfig(t))
+	st := startTask(t, d.driver, env.commandJob(t, "doomed", "stubborn"))
+	st.logs.await(t, "stdout", "ready", 10*time.Second)
+	pot := onlyClone(t, env)
+	raw, err := os.ReadFile(filepath.Join(env.root, "tmp", "pot_main_pid_"+pot))
+	if err != nil {
+		t.Fatalf("the simulator recorded no main pid for %s: %v", pot, err)
+	}
+	var main int
+	if _, err := fmt.Sscan(string(raw), &main); err != nil || !processAlive(main) {
+		t.Fatalf("main pid %q of %s is not a live process", raw, pot)
+	}
+	destroyAndCheck(t, env, d.driver, st.id())
+	if !waitFor(5*time.Second, func() bool { return !processAlive(main) }) {
+		t.Errorf("the task's main process (pid %d) still runs after DestroyTask", main)
+	}
+}
+
+// TestLifecycleReattachAfterAgentCrash: the agent dies but the plugin lives on; the restarted agent reattaches
+// to the same plugin process (no SetConfig) and recovers the task with its stored handle.
+func TestLifecycleReattachAfterAgentCrash(t *testing.T) {
+	env := requireSim(t)
+	d1 := dispenseDriver(t, env.pluginConfig(t))
+	flag := filepath.Join(env.hostDir, "exit-code")
+	st := startTask(t, d1.driver, env.commandJob(t, "survivor", "wait-for", flag))
+	st.logs.await(t, "stdout", "waiting", 10*time.Second)
+	rc, ok := d1.instance.ReattachConfig()
+	if !ok || rc == nil {
+		t.Fatalf("no reattach config")
+	}
+
+	l, err := newLoader(t, env.pluginConfig(t))
+	if err != nil {
+		t.Fatalf("plugin loader: %v", err)
+	}
+	inst, err := l.Reattach(driverName, base.PluginTypeDriver, rc)
+	if err != nil {
+		t.Fatalf("Reattach to the running plugin (pid %d): %v", rc.Pid, err)
+	}
+	t.Cleanup(inst.Kill)
+	d2, ok := inst.Plugin().(drivers.DriverPlugin)
+	if !ok {
+		t.Fatalf("reattached plugin is %T, not drivers.DriverPlugin", inst.Plugin())
+	}
+	if err := d2.RecoverTask(withoutDriverConfig(t, st.handle)); err != nil {
+		t.Fatalf("RecoverTask on the reattached plugin: %v", err)
+	}
+	exited := waitExit(t, d2, st.id())
+	writeExitCode(t, flag, 5)
+	exitIs(t, awaitExit(t, exited, 15*time.Second, "after reattach"), 5, 0)
+	destroyAndCheck(t, env, d2, st.id())
 }
