@@ -781,3 +781,51 @@ func TestLifecycleReattachAfterAgentCrash(t *testing.T) {
 	exitIs(t, awaitExit(t, exited, 15*time.Second, "after reattach"), 5, 0)
 	destroyAndCheck(t, env, d2, st.id())
 }
+
+// TestLifecycleStartFailureLeavesNothing: an image the registry does not have fails StartTask with pot's
+// complaint, creates no pot, and says so in a task event.
+func TestLifecycleStartFailureLeavesNothing(t *testing.T) {
+	env := requireSim(t)
+	d := dispenseDriver(t, env.pluginConfig(t))
+	events := collectEvents(t, d.driver)
+	path := env.commandJob(t, "missing", "nginx")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := strings.Replace(string(raw), hclString(imagePot), hclString("no-such-image"), 1)
+	if job == string(raw) {
+		t.Fatalf("commandJob's output no longer names the image pot as this test expects")
+	}
+	if err := os.WriteFile(path, []byte(job), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newTaskFixture(t, d.driver, path)
+	attachLogmon(t, f.config)
+	_, _, err = d.driver.StartTask(f.config)
+	if err == nil {
+		t.Fatalf("StartTask succeeded with an image the registry does not have")
+	}
+	if !strings.Contains(err.Error(), "prepare") || !strings.Contains(err.Error(), "no-such-image") {
+		t.Errorf("start error does not carry pot prepare's failure for the image: %v", err)
+	}
+	var rec *structs.RecoverableError
+	t.Logf("start error (recoverable detail %v): %v", errors.As(err, &rec) && rec.IsRecoverable(), err)
+	if left := env.clones(t); len(left) != 0 {
+		t.Errorf("a failed StartTask left pots behind: %v", left)
+	}
+	if !waitFor(5*time.Second, func() bool {
+		for _, ev := range events.snapshot() {
+			if ev.AllocID == f.alloc.ID && ev.TaskName == f.task.Name && strings.HasPrefix(ev.Message, "Failed to start") {
+				return true
+			}
+		}
+		return false
+	}) {
+		var seen []string
+		for _, ev := range events.snapshot() {
+			seen = append(seen, ev.Message)
+		}
+		t.Errorf("no \"Failed to start\" task event; events: %q", seen)
+	}
+}
