@@ -1,8 +1,8 @@
 // The start plan (driver layer, pure): validated task config + Nomad's task facts → every pot operation of a
 // StartTask, decided before anything is created. A plan either comes out whole or as a list of issues.
-import type { CopyInOptions, HostEntry, MountInOptions, PortExport, PrepareOptions, RssLimits } from "../pot/argv";
+import { type CopyInOptions, type HostEntry, isValidEnvName, type MountInOptions, type PortExport, type PrepareOptions, type RssLimits } from "../pot/argv";
 import { parseTaskId, potNameForTask } from "../pot/naming";
-import type { ConfigIssue } from "./config-schema";
+import { type ConfigIssue, formatConfigPath } from "./config-schema";
 import type { PluginConfig } from "./plugin-config";
 import type { PotAttribute, TaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
@@ -13,6 +13,8 @@ export interface StartPlan {
   copies: CopyInOptions[];
   mounts: MountInOptions[];
   env: Record<string, string>;
+  /** Names in the task's environment the jail's sh cannot export (Nomad builds some from port labels). */
+  skippedEnv: string[];
   hosts: HostEntry[];
   attributes: PotAttribute[];
   rss: RssLimits | null;
@@ -36,6 +38,8 @@ export const JAIL_ALLOC_DIR = "/alloc";
 
 export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginConfig, context: PlanContext): PlanResult {
   const issues: ConfigIssue[] = [];
+  const nameProblem = taskDirNameProblem(task.taskName);
+  if (nameProblem) return { ok: false, issues: [{ path: "task.name", message: nameProblem, value: task.taskName }] };
   const idParts = parseTaskId(task.taskId);
   if (!idParts) {
     return { ok: false, issues: [{ path: "task.id", message: "is not <alloc_id>/<task_name>/<invocation>", value: task.taskId }] };
@@ -66,6 +70,14 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
         portMap[port.label] = port.to;
       }
     }
+  }
+  const env: Record<string, string> = {};
+  const skippedEnv: string[] = [];
+  for (const [name, value] of Object.entries(task.env)) {
+    if (!isValidEnvName(name)) skippedEnv.push(name);
+    else if (/[\n\r\u0000]/.test(value)) {
+      issues.push({ path: formatConfigPath("task.env", [name]), message: "must not contain a newline, carriage return or NUL: pot keeps each variable on one line", value });
+    } else env[name] = value;
   }
   if (issues.length > 0) return { ok: false, issues };
 
@@ -99,7 +111,8 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
       prepare,
       copies: config.copy.map((c) => ({ source: c.hostPath, destination: c.jailPath, createDirs: true })),
       mounts,
-      env: { ...task.env },
+      env,
+      skippedEnv,
       hosts: config.extraHosts.map((h) => ({ hostname: h.hostname, ip: h.ip })),
       attributes: [...config.attributes],
       rss: rssLimits(task, context),
@@ -107,6 +120,19 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
       ownAddress: bridged,
     },
   };
+}
+
+/**
+ * Why a task name cannot be the task's directory `<alloc dir>/<name>`, which is mounted into the jail: pot
+ * mount-in refuses newlines, and pot reads fscomp.conf lines back with awk, so whitespace would cut the path.
+ */
+function taskDirNameProblem(name: string): string | undefined {
+  if (name === "") return "must not be empty";
+  if (name === "." || name === "..") return "must not be . or ..";
+  if (name.includes("/")) return "must not contain /";
+  if (/[\s\u0000-\u001f\u007f]/.test(name)) return "must not contain whitespace or control characters";
+  if (new TextEncoder().encode(name).length > 255) return "must be at most 255 bytes";
+  return undefined;
 }
 
 /** The host port Nomad allocated for a label: the group port, else the task env's NOMAD_HOST_PORT_<label>. */

@@ -79,6 +79,12 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     ctx.events.emit({ taskId: task.taskId, allocId: task.allocId, taskName: task.taskName, timestamp: new Date(), message, annotations });
   };
 
+  if (plan.skippedEnv.length > 0) {
+    const names = plan.skippedEnv.map((n) => JSON.stringify(n.length > 64 ? `${Array.from(n).slice(0, 61).join("")}...` : n));
+    event(`Environment variables not passed to the jail (names its shell cannot export): ${names.join(", ")}`);
+    taskLog.warn({ names: plan.skippedEnv }, "environment variables not passed to the jail");
+  }
+
   let created = false;
   let bundleDir: string | undefined;
   try {
