@@ -191,11 +191,14 @@ export class PotCli {
 
   /**
    * `pot set-env`: replaces the whole environment set. An empty `env` runs nothing (pot rejects an empty set),
-   * leaving whatever the image carried.
+   * leaving whatever the image carried. Values arrive in the jail literally: pot writes each into an
+   * `export "NAME=value"` line the jail's sh evaluates, escaping only `"`, so `\`, `$` and backquotes are
+   * escaped here.
    */
   async setEnv(potName: string, env: Readonly<Record<string, string>>, options?: CallOptions): Promise<void> {
     if (Object.keys(env).length === 0) return;
-    await this.runOk("set-env", setEnvArgv(potName, env), options);
+    const literal = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value.replace(/[\\$`]/g, "\\$&")]));
+    await this.runOk("set-env", setEnvArgv(potName, literal), options);
   }
 
   /** `pot set-hosts`: replaces the whole extra /etc/hosts set. An empty list runs nothing. */
