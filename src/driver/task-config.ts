@@ -109,6 +109,8 @@ function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
     const problems: string[] = [];
     const hostProblem = pathProblem(hostPath);
     if (hostProblem) problems.push(`host path ${hostProblem}`);
+    // pot reads fscomp.conf lines back with awk, so a mounted host dir with whitespace would be cut at it.
+    else if (kind === "mount" && /\s/.test(hostPath)) problems.push("host path must not contain whitespace");
     const jailProblem = pathProblem(jailPath);
     if (jailProblem) problems.push(`jail path ${jailProblem}`);
     else if (kind === "mount") {
@@ -152,7 +154,11 @@ function parsePotAttribute(entry: string): PotAttribute | string {
   const parts = splitFirstColon(entry);
   if (!parts) return 'must have the form "attribute:value"';
   const [name, value] = parts;
-  if (!Object.hasOwn(POT_ATTRIBUTE_KINDS, name)) return `${JSON.stringify(name)} is not a pot attribute`;
+  if (!Object.hasOwn(POT_ATTRIBUTE_KINDS, name)) {
+    // A long name is shortened so the reason survives when the issue is cut for the error message.
+    const shown = name.length > 40 ? `${Array.from(name).slice(0, 37).join("")}...` : name;
+    return `${JSON.stringify(shown)} is not a pot attribute`;
+  }
   if (LIFECYCLE_ATTRIBUTES.has(name)) return `attribute ${name} cannot be set: Nomad manages the jail's lifecycle`;
   const kind = POT_ATTRIBUTE_KINDS[name as PotAttributeName];
   if (CONTROL_CHARS.test(value)) return "value must not contain control characters";
