@@ -56,11 +56,21 @@ export function formatConfigPath(root: string, segments: readonly PathSegment[])
   return out;
 }
 
-/** All issues on one line, each as `path: message (got value)`, joined by "; ". */
+/** Issues listed in full in one message; the rest are counted. Hundreds would not fit a gRPC status. */
+const MAX_LISTED_ISSUES = 20;
+const MAX_ISSUE_LENGTH = 400;
+
+/** All issues on one line, each as `path: message (got value)`, joined by "; ", bounded in length. */
 export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
-  return issues
-    .map((issue) => ("value" in issue ? `${issue.path}: ${issue.message} (got ${describeValue(issue.value)})` : `${issue.path}: ${issue.message}`))
-    .join("; ");
+  const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => {
+    const text = "value" in issue ? `${issue.path}: ${issue.message} (got ${describeValue(issue.value)})` : `${issue.path}: ${issue.message}`;
+    if (text.length <= MAX_ISSUE_LENGTH) return text;
+    // Never cut between the two halves of a surrogate pair.
+    const cut = /[\ud800-\udbff]/.test(text[MAX_ISSUE_LENGTH - 4] ?? "") ? MAX_ISSUE_LENGTH - 4 : MAX_ISSUE_LENGTH - 3;
+    return `${text.slice(0, cut)}...`;
+  });
+  const rest = issues.length - listed.length;
+  return rest > 0 ? `${listed.join("; ")}; and ${rest} more issue${rest === 1 ? "" : "s"}` : listed.join("; ");
 }
 
 function describeValue(value: unknown): string {
