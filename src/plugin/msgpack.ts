@@ -120,7 +120,8 @@ export function decodeCtyMsgpack(bytes: Uint8Array, options: CtyDecodeOptions = 
 
 function toCtyValue(raw: unknown, path: PathSegment[], root: string): CtyValue {
   if (path.length > MAX_DEPTH) {
-    throw new CtyDecodeError("unexpected", formatConfigPath(root, path), `value nested deeper than ${MAX_DEPTH} levels`);
+    const where = formatConfigPath(root, path);
+    throw new CtyDecodeError("unexpected", where, `${where} is nested deeper than ${MAX_DEPTH} levels`);
   }
   if (raw === null || typeof raw === "boolean" || typeof raw === "string") return raw;
   if (typeof raw === "number") return raw;
