@@ -7,7 +7,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compileDriver, SHIPPED_FLAGS } from "./bench/build.ts";
-import { attachExecTracer, type ExecTrace, perfAvailable } from "./bench/exec-trace.ts";
+import { attachExecTracer, type ExecTrace, type ExecTracer, perfAvailable } from "./bench/exec-trace.ts";
 import { compareHandshakes } from "./bench/handshake.ts";
 import { readInvocations, summarizeVerbs } from "./bench/invocations.ts";
 import { machineLine } from "./bench/machine.ts";
@@ -157,9 +157,20 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
   progress(`${TASKS} TaskStats streams at ${STATS_INTERVAL_MS} ms; measuring for ${WINDOW_S} s`);
   const streams = world.streamStats(tasks, STATS_INTERVAL_MS);
   await waitFor("a first sample on every stats stream", () => streams.counts.every((n) => n > 0), 30_000);
-  const tracer = perfAvailable() ? await attachExecTracer(pid, scratch) : undefined;
-  if (tracer !== undefined) cleanups.push(() => tracer.kill());
-  await tracer?.enable();
+  // perf may be missing or not allowed to attach (perf_event_paranoid, no root): then that one row says why.
+  let tracer: ExecTracer | undefined;
+  let noTrace = "perf(1) is not installed";
+  if (perfAvailable()) {
+    try {
+      tracer = await attachExecTracer(pid, scratch);
+      cleanups.push(() => tracer?.kill());
+      await tracer.enable();
+    } catch (err) {
+      tracer?.kill();
+      tracer = undefined;
+      noTrace = err instanceof Error ? err.message : String(err);
+    }
+  }
   const supBefore = new Map(supervisors.map((p) => [p, procStat(p)?.ownSeconds]));
   const windowStat = mustStat(pid);
   const samplesBefore = streams.total();
@@ -192,11 +203,11 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
     metric: "processes spawned per stats interval",
     value:
       execs === undefined
-        ? "n/a (perf not installed)"
+        ? "n/a"
         : `${(execs.processes / intervals).toFixed(1)} (${ticks > 0 ? (execs.processes / ticks).toFixed(1) : "n/a"} per completed tick)`,
     how:
       execs === undefined
-        ? "needs perf(1) to count execs of the plugin's new child processes"
+        ? `counted with perf(1), which could not run: ${noTrace}`
         : `perf record of sched:sched_process_exec on the plugin and every process it started during the same ${windowS.toFixed(1)} s (${intervals} intervals) with ${TASKS} streams open: ${[...execs.byProgram].map(([prog, n]) => `${prog} ×${n}`).join(", ") || "none"}; ${tickNote}`,
   });
   rows.push({
