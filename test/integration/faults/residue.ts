@@ -83,6 +83,21 @@ export function rssKb(pid: number): number {
   return Number(match[1]);
 }
 
+/**
+ * A process's RSS once it has been idle for a while: Bun hands freed heap pages back to the system about ten
+ * seconds after the work stops, so RSS right after a burst says more about GC timing than about what is still
+ * held. Samples every 250 ms over `windowMs` and returns the lowest value (KiB).
+ */
+export async function idleRssKb(pid: number, windowMs = 15_000): Promise<number> {
+  const end = Date.now() + windowMs;
+  let lowest = rssKb(pid);
+  while (Date.now() < end) {
+    await Bun.sleep(250);
+    lowest = Math.min(lowest, rssKb(pid));
+  }
+  return lowest;
+}
+
 /** Children of `pid` that have ended but were never reaped. */
 export function zombieChildren(pid: number): number[] {
   const zombies: number[] = [];
