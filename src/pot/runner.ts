@@ -1,4 +1,7 @@
 // CommandRunner: runs one argv (never a shell string) with a deadline and captures its output (layer 3).
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface RunOptions {
   /** Kill the process group after this many ms (SIGTERM, then SIGKILL after killGraceMs). 0 or absent: no deadline. */
@@ -37,31 +40,38 @@ export interface CommandRunner {
 }
 
 const DEFAULT_KILL_GRACE_MS = 2_000;
-/** After the process exits, how long to wait for pipes still held open by escaped descendants. */
-const PIPE_DRAIN_MS = 500;
 /** Output kept per stream; the rest is dropped (the head is what parsers need). */
 const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Spawns with Bun in a new session (setsid), so a timeout or abort can signal the whole process group:
- * pot is a shell script whose children (fetch, zfs, jexec) would otherwise keep running and hold the pipes.
+ * pot is a shell script whose children (fetch, zfs, jexec) would otherwise keep running.
+ *
+ * Output goes to unlinked temporary files, not pipes: pot is a shell script that dies of SIGPIPE at its next
+ * `echo` once the reading end of a pipe is gone, so a plugin killed mid-command (SIGKILL during `pot stop` or
+ * `pot prepare`) would leave pot half way through. A file has no reader to lose; the command finishes on its
+ * own, and a descendant that escapes the group cannot hold the result back either.
  */
 export class SpawnRunner implements CommandRunner {
   async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     if (argv.length === 0 || argv[0] === undefined || argv[0] === "") throw new Error("failed to spawn: empty argv");
     const startedAt = performance.now();
-    let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+    const stdout = captureFile();
+    const stderr = captureFile();
+    let proc: Bun.Subprocess;
     try {
       proc = Bun.spawn({
         cmd: [...argv],
         cwd: options.cwd,
         env: options.env === undefined ? { ...process.env } : { ...process.env, ...options.env },
         stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
+        stdout: stdout.fd,
+        stderr: stderr.fd,
         detached: true,
       });
     } catch (err) {
+      stdout.close();
+      stderr.close();
       throw new Error(`failed to spawn ${argv[0]}`, { cause: err });
     }
 
@@ -86,8 +96,6 @@ export class SpawnRunner implements CommandRunner {
     if (options.signal?.aborted === true) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
 
-    const stdout = collect(proc.stdout);
-    const stderr = collect(proc.stderr);
     try {
       await proc.exited;
     } finally {
@@ -95,12 +103,10 @@ export class SpawnRunner implements CommandRunner {
       if (killTimer !== undefined) clearTimeout(killTimer);
       options.signal?.removeEventListener("abort", onAbort);
     }
-    const drainTimer = setTimeout(() => {
-      stdout.cancel();
-      stderr.cancel();
-    }, PIPE_DRAIN_MS);
-    const [out, err] = await Promise.all([stdout.text, stderr.text]);
-    clearTimeout(drainTimer);
+    const out = stdout.read();
+    const err = stderr.read();
+    stdout.close();
+    stderr.close();
     const signalCode = proc.signalCode;
     return {
       argv,
@@ -123,36 +129,40 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-interface Collector {
-  text: Promise<string>;
-  cancel(): void;
+let captureDir: string | undefined;
+let captureCounter = 0;
+
+interface Capture {
+  /** The descriptor handed to the child as its stdout or stderr. */
+  fd: number;
+  /** What was written so far, at most MAX_CAPTURE_BYTES (the head is what parsers need). */
+  read(): string;
+  close(): void;
 }
 
-/** Reads a stream to the end (or until cancelled), keeping at most MAX_CAPTURE_BYTES. */
-function collect(stream: ReadableStream<Uint8Array>): Collector {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let kept = 0;
-  const text = (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (kept < MAX_CAPTURE_BYTES) {
-          const slice = value.subarray(0, MAX_CAPTURE_BYTES - kept);
-          chunks.push(slice);
-          kept += slice.byteLength;
-        }
-      }
-    } catch {
-      // Cancelled or broken pipe: keep what was read.
-    }
-    return new TextDecoder().decode(Buffer.concat(chunks));
-  })();
+/** A temporary file that exists only as an open descriptor: unlinked at once, so nothing outlives us. */
+function captureFile(): Capture {
+  captureDir ??= mkdtempSync(join(tmpdir(), "pot-task-driver-"));
+  const path = join(captureDir, `out-${process.pid}-${captureCounter++}`);
+  const fd = openSync(path, "w+", 0o600);
+  unlinkSync(path);
+  let open = true;
   return {
-    text,
-    cancel: () => {
-      reader.cancel().catch(() => {});
+    fd,
+    read: () => {
+      const size = Math.min(fstatSync(fd).size, MAX_CAPTURE_BYTES);
+      const buffer = Buffer.alloc(size);
+      let offset = 0;
+      while (offset < size) {
+        const n = readSync(fd, buffer, offset, size - offset, offset);
+        if (n <= 0) break;
+        offset += n;
+      }
+      return new TextDecoder().decode(buffer.subarray(0, offset));
+    },
+    close: () => {
+      if (open) closeSync(fd);
+      open = false;
     },
   };
 }
