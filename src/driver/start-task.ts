@@ -105,7 +105,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       event(`pot: ${warning}`);
       taskLog.warn({ warning }, "pot prepare reported a problem it ignored");
     }
-    const fatal = prepared.warnings.filter(isFatalSkip);
+    const fatal = prepared.essentialSkips;
     if (fatal.length > 0) {
       throw new DriverError("failed", `failed to start task: pot prepare skipped steps the task needs: ${fatal.join("; ")}`, {
         recoverable: true,
@@ -141,15 +141,6 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
   }
 }
 
-/**
- * A step `pot prepare` reported as "Couldn't … - ignoring" without which the pot would not run the task as asked:
- * the command (the image's own would run instead), persistent=OFF and no-rc-script=ON (the jail would boot
- * /etc/rc and outlive its command), the exported ports. pot prints the no-rc-script text for prunable as well.
- * The others (prunable, localhost-tunnel, no-etc-hosts, no-tmpfs) only become task events.
- */
-function isFatalSkip(warning: string): boolean {
-  return /\bcommand\b|\bpersistent\b|\bno-rc-script\b|\bexport ports\b/.test(warning);
-}
 
 /** How long StartTask waits for `pot start` to bring the jail up before returning anyway. */
 const JAIL_UP_TIMEOUT_MS = 60_000;

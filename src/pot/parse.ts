@@ -30,6 +30,16 @@ export function splitPotMessages(output: string): PotMessages {
   return messages;
 }
 
+/**
+ * Steps `pot prepare` can skip while still exiting 0 ("Couldn't … - ignoring", pot-cli.md §5.1), named by what
+ * the skip loses. "essential" ones change what runs: the command (the image's own would run instead),
+ * persistent=OFF and no-rc-script=ON (the jail would boot /etc/rc and outlive its command), exported ports.
+ * pot prints the no-rc-script text for a skipped prunable too, so that one also counts as essential.
+ */
+export function isEssentialPrepareSkip(warning: string): boolean {
+  return /\bcommand\b|\bpersistent\b|\bno-rc-script\b|\bexport ports\b/.test(warning);
+}
+
 /** The last `maxLines` non-empty lines of stderr, then of stdout, joined by newlines. */
 export function outputTail(stdout: string, stderr: string, maxLines = 20): string {
   const lastLines = (text: string) =>

@@ -45,6 +45,7 @@ import {
   parseList,
   parsePreparedName,
   parseVersion,
+  isEssentialPrepareSkip,
   splitPotMessages,
   type ParseResult,
   type PotInfo,
@@ -119,6 +120,8 @@ export interface PrepareResult {
   potName: string;
   /** `###>` lines of a successful prepare: steps pot skipped with "- ignoring" (pot-cli.md §5.1 step 5). */
   warnings: string[];
+  /** The warnings that mean the pot would not run the task as asked (see isEssentialPrepareSkip). */
+  essentialSkips: string[];
 }
 
 export interface ExecResult {
@@ -166,7 +169,8 @@ export class PotCli {
     const potName =
       parsePreparedName(result.stdout) ??
       preparedPotName(prepare.imageName, prepare.tag, prepare.allocId, prepare.name);
-    return { potName, warnings: splitPotMessages(result.stdout).errors };
+    const warnings = splitPotMessages(result.stdout).errors;
+    return { potName, warnings, essentialSkips: warnings.filter(isEssentialPrepareSkip) };
   }
 
   /** `pot copy-in` (globally locked by pot). A running pot needs `force`. */

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  isEssentialPrepareSkip,
   classifyFailure,
   compareVersions,
   isStopOfUnknownPot,
@@ -174,5 +175,19 @@ describe("classifyFailure", () => {
 
   test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     expect(classifyFailure(splitPotMessages(c.stdout).errors, c.stdout, c.stderr)).toBe(c.kind as never);
+  });
+});
+
+describe("isEssentialPrepareSkip", () => {
+  test.each([
+    ["Couldn't set the command nginx ot the pot - ignoring", true],
+    ["Couldn't disable the persistent attribute - ignoring", true],
+    ["Couldn't enable the no-rc-script attribute - ignoring", true],
+    ["Couldn't export ports - ignoring", true],
+    ["Couldn't enable the localhost-tunnel attribute - ignoring", false],
+    ["Couldn't disable the enrichment of /etc/hosts - ignoring", false],
+    ["Couldn't disable tmpfs for /tmp - ignoring", false],
+  ])("%p → %p", (warning, essential) => {
+    expect(isEssentialPrepareSkip(warning)).toBe(essential);
   });
 });
