@@ -14,9 +14,11 @@ check() {
     done < <(grep -rnE "from \"(\.\./)+$forbidden/" "$layer" 2>/dev/null || true)
   done
 }
-check driver plugin
-check pot plugin driver supervisor
-check supervisor plugin driver pot
+check driver plugin cli
+check plugin cli
+check pot plugin driver supervisor cli
+check supervisor plugin driver pot cli
+check cli plugin
 check log plugin driver pot supervisor support
 check support plugin driver pot supervisor log
 [ "$violations" -eq 0 ] && echo "no layer violations"

@@ -203,11 +203,19 @@ function toStartError(err: unknown): DriverError {
   if (err instanceof DriverError) return err;
   if (isPotError(err)) {
     const potErr = err as PotError;
-    const recoverable = potErr.kind !== "bad-argument" && potErr.kind !== "already-exists";
+    // E2BIG: the job's values do not fit in an argv; retrying the same job cannot help.
+    const recoverable = potErr.kind !== "bad-argument" && potErr.kind !== "already-exists" && !hasErrno(err, "E2BIG");
     return new DriverError("failed", `failed to start task: ${potErr.message}`, { cause: err, recoverable });
   }
   return new DriverError("failed", `failed to start task: ${err instanceof Error ? err.message : String(err)}`, {
     cause: err,
     recoverable: true,
   });
+}
+
+function hasErrno(err: unknown, code: string): boolean {
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
+    if ((current as NodeJS.ErrnoException).code === code) return true;
+  }
+  return false;
 }

@@ -332,3 +332,18 @@ describe("recoverTask", () => {
     expect(err).toBeInstanceOf(DriverError);
   });
 });
+
+describe("start errors", () => {
+  test("an argv too long for the kernel (E2BIG) is not retried", async () => {
+    const runner: CommandRunner = {
+      async run() {
+        throw new Error("failed to spawn /usr/local/bin/pot", { cause: Object.assign(new Error("E2BIG: argument list too long"), { code: "E2BIG" }) });
+      },
+    };
+    const driver = new PotDriver({ pot: (p) => new PotCli(p, runner), supervision: new FakeSupervision(), sampler: noSampler, hostCpus: 1, mhzPerCore: 1000 });
+    driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
+    const err = await driver.startTask(task(), { ...CONFIG, command: "x".repeat(10) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).recoverable).toBe(false);
+  });
+});
