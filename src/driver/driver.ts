@@ -213,11 +213,12 @@ export class PotDriver {
     if (!(await this.deps.supervision.bundleExists(state.bundleDir))) {
       throw new DriverError("not-found", `failed to recover task ${state.taskId}: its bundle ${state.bundleDir} is gone`);
     }
-    const supervised = await this.deps.supervision.attach(state.bundleDir, state.supervisorPid);
+    // The pot first: attaching starts watching the supervisor, which a vanished task must not leave behind.
     const potExists = await this.pot().exists(state.potName);
     if (!potExists) {
       throw new DriverError("not-found", `failed to recover task ${state.taskId}: pot ${state.potName} no longer exists`);
     }
+    const supervised = await this.deps.supervision.attach(state.bundleDir, state.supervisorPid);
     const idParts = parseTaskId(state.taskId);
     const handle = new TaskHandle({
       taskName: task.taskName || idParts?.taskName || "",
