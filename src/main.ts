@@ -53,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     sampler: usageSamplerFrom(sharedSampler),
     hostCpus: availableParallelism(),
     hostFacts: () => readHostFacts(runner),
+    onIdle: idleCollector(),
     mhzPerCore: cpus()[0]?.speed || 1000,
     ...(prepareTimeout.ok ? { prepareTimeoutMs: prepareTimeout.ms } : {}),
   });
@@ -70,6 +71,22 @@ const cliIo = {
   stdout: (text: string) => process.stdout.write(text),
   stderr: (text: string) => process.stderr.write(text),
 };
+
+/**
+ * Once the node has no tasks left, a full garbage collection a second later gives the memory of the last burst
+ * back, so an idle plugin returns to its idle size instead of keeping its high-water mark.
+ */
+function idleCollector(): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      Bun.gc(true);
+    }, 1_000);
+    timer.unref();
+  };
+}
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -52,6 +52,8 @@ export interface PotDriverDeps {
   hostCpus: number;
   /** Host facts for node attributes (racct, VIMAGE, ZFS); absent keys are unknown. */
   hostFacts?: () => Promise<{ racct?: boolean; vimage?: boolean; zfs?: boolean }>;
+  /** Called whenever the last tracked task is destroyed (main.ts uses it to return memory to the system). */
+  onIdle?: () => void;
   /** How long to wait for the task after `pot stop` before killing its supervisor; default STOP_GRACE_MS. */
   stopGraceMs?: number;
   /** Deadline of `pot prepare`; default DEFAULT_PREPARE_TIMEOUT_MS (15 min). */
@@ -301,6 +303,7 @@ export class PotDriver {
     await this.deps.supervision.remove(bundleDir);
     this.tasks.delete(taskId);
     this.supervisors.delete(taskId);
+    if (this.tasks.size === 0) this.deps.onIdle?.();
   }
 
   inspectTask(taskId: string): TaskStatus {
