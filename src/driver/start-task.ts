@@ -62,18 +62,17 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
   if (!validated.ok) {
     throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(validated.issues)}`);
   }
+  // Plan and host-path problems are reported together, so one failed start names all of them.
   const planned = planStart(validated.config, task, ctx.plugin, { hostCpus: ctx.hostCpus });
-  if (!planned.ok) {
-    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(planned.issues)}`);
-  }
-  const plan = planned.plan;
   const pathIssues = await checkHostPaths(validated.config, {
     taskDirs: [`${task.allocDir}/${task.taskName}`, `${task.allocDir}/alloc`],
     allowed: ctx.plugin.allowedHostPaths,
   });
-  if (pathIssues.length > 0) {
-    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(pathIssues)}`);
+  if (!planned.ok || pathIssues.length > 0) {
+    const issues = [...(planned.ok ? [] : planned.issues), ...pathIssues];
+    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(issues)}`);
   }
+  const plan = planned.plan;
   const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
   const event = (message: string, annotations: Record<string, string> = {}): void => {
     ctx.events.emit({ taskId: task.taskId, allocId: task.allocId, taskName: task.taskName, timestamp: new Date(), message, annotations });

@@ -347,3 +347,16 @@ describe("start errors", () => {
     expect((err as DriverError).recoverable).toBe(false);
   });
 });
+
+describe("problems found after validation", () => {
+  test("a missing port label and a disallowed host path are reported together", async () => {
+    const { driver, runner } = setup(okPrepare);
+    const err = await driver
+      .startTask(task(), { ...CONFIG, network_mode: "public-bridge", port_map: [{ metrics: "9100" }], copy: ["/etc/passwd:/etc/x"] })
+      .catch((e: unknown) => e);
+    expect((err as DriverError).kind).toBe("invalid-config");
+    expect((err as Error).message).toContain("config.port_map.metrics");
+    expect((err as Error).message).toContain("config.copy[0]");
+    expect(runner.calls).toEqual([]);
+  });
+});
