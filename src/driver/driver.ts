@@ -3,6 +3,7 @@
 import { access, constants } from "node:fs/promises";
 import { log } from "../log/logger";
 import type { PotCli } from "../pot/pot-cli";
+import { isValidEnvName } from "../pot/argv";
 import { isPotError } from "../pot/errors";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import type { ExitRecord } from "../supervisor/exit-record";
@@ -413,7 +414,7 @@ function derivedPotName(taskId: string): string | undefined {
 function execEnv(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !/[\n\r]/.test(v)) out[k] = v;
+    if (isValidEnvName(k) && !/[\n\r]/.test(v)) out[k] = v;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Interactive `pot exec` sessions (layer 3): one process per `nomad alloc exec`, with a pseudo-terminal when
 // asked for (resizable), or plain pipes; stdin is fed by the caller. The argv comes from PotCli.execArgv.
 import type { Subprocess } from "bun";
+import { constants } from "node:os";
 
 export interface ExecSessionOptions {
   tty: boolean;
@@ -20,7 +21,8 @@ export interface ExecSession {
   exited: Promise<{ exitCode: number; signal: number }>;
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+/** The host's signal numbers by name; a signal death is reported as 128 + its number on this host. */
+const SIGNALS: Readonly<Record<string, number>> = constants.signals;
 
 export function startExecSession(argv: readonly string[], options: ExecSessionOptions): ExecSession {
   if (options.tty) {
