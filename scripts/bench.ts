@@ -220,12 +220,12 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
   rows.push({
     metric: `Go driver: processes per stats interval, ${TASKS} tasks (derived)`,
     value: `≥ ${TASKS} (one pot run per task per tick)`,
-    how: "derived from its source, not measured (reference/anchor-pot-driver.md §3.8): every TaskStats stream runs `pot get-rss -p <pot> -J` on each tick, a sh script that itself starts `rctl -u jail:<pot>` and more",
+    how: "derived from its source, not measured (nomad-pot-driver v0.10.0 driver/handle.go and driver/prepare.go; docs/architecture.md): every TaskStats stream runs `pot get-rss -p <pot> -J` on each tick, a sh script that itself starts `rctl -u jail:<pot>` and more",
   });
   rows.push({
     metric: "Go driver: pot invocations for the seed job (derived)",
     value: "12: ls 1, prepare 1, copy-in 2, mount-in 4, set-env 1, set-rss 1, start 1, destroy 1",
-    how: "derived from its source, not measured (reference/anchor-pot-driver.md §3.1, §3.4): StartTask and StopTask; plus 11 `sh -c` wrappers (pgrep probe, `pot ls -q | grep`, each copy-in, mount-in, set-env, set-hosts, set-rss)",
+    how: "derived from its source, not measured (nomad-pot-driver v0.10.0 driver/driver.go and driver/pot.go; docs/architecture.md): StartTask and StopTask; plus 11 `sh -c` wrappers (pgrep probe, `pot ls -q | grep`, each copy-in, mount-in, set-env, set-hosts, set-rss)",
   });
 }
 

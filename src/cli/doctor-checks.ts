@@ -102,7 +102,7 @@ export interface HostProbe {
     fsRootDir?: PathFacts;
     /** `pot config -q -g zfs_root`. */
     zfsRoot?: CommandOutcome;
-    /** `pot ls -q`, run when `pot config` failed: pot's root-dir pre-check decides its exit (pot-cli.md §1). */
+    /** `pot ls -q`, run when `pot config` failed: pot's root-dir pre-check decides its exit (docs/pot-behaviour.md). */
     list?: CommandOutcome;
   };
   /** FreeBSD only. */
@@ -128,7 +128,10 @@ export interface HostProbe {
 /** The plugin block names Nomad would match to this driver's executable. */
 export const PLUGIN_NAMES = ["pot-task-driver", "nomad-pot-driver"] as const;
 
-/** pot release recommended for this driver (exec_stop/stop_timeout, stale status files ignored; pot-cli.md §9). */
+/**
+ * pot release recommended for this driver (exec_stop/stop_timeout, stale status files ignored;
+ * docs/pot-behaviour.md).
+ */
 export const RECOMMENDED_POT_VERSION = "0.16.0";
 
 export const DEFAULT_PF_CONF = "/etc/pf.conf";
@@ -304,7 +307,7 @@ function anchorsListed(stdout: string): { nat: boolean; rdr: boolean } {
   return { nat: names.includes("pot-nat"), rdr: names.some((name) => name === "pot-rdr" || name.startsWith("pot-rdr/")) };
 }
 
-/** The two lines `pot init` puts at the top of pf.conf (pot-cli.md §5.20). */
+/** The two lines `pot init` puts at the top of pf.conf (docs/pot-behaviour.md, init). */
 function anchorsConfigured(text: string): { nat: boolean; rdr: boolean } {
   return {
     nat: /^[ \t]*nat-anchor[ \t]+"?pot-nat"?[ \t]*(#.*)?$/m.test(text),

@@ -24,7 +24,7 @@ export type HclValue<T extends string> = T extends "string"
             : never;
 
 /**
- * The neutral hclspec tree (protocol.md §5): plugin/hclspec.ts turns it into the protobuf Spec. Attribute
+ * The neutral hclspec tree (docs/protocol.md §5): plugin/hclspec.ts turns it into the protobuf Spec. Attribute
  * names are always explicit because Nomad gives children of Default no implied name.
  */
 export type SpecNode =

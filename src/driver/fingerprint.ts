@@ -12,7 +12,7 @@ export interface Fingerprint {
   attributes: Record<string, AttributeValue>;
 }
 
-/** Oldest pot with last-run-stats, exit 125, `signal` and `exec` (pot-cli.md §9). */
+/** Oldest pot with last-run-stats, exit 125, `signal` and `exec` (docs/pot-behaviour.md, versions). */
 export const MIN_POT_VERSION = "0.15.0";
 
 export interface FingerprintProbes {

@@ -1,5 +1,6 @@
 // From the supervisor's record of `pot start` to the task's real exit (driver layer): pot start's own status
-// says little (0, 125 or 1); `pot last-run-stats` holds the command's code (pot-cli.md §7, src/pot/exit-code.ts).
+// says little (0, 125 or 1); `pot last-run-stats` holds the command's code (docs/pot-behaviour.md,
+// src/pot/exit-code.ts).
 import type { PotCli } from "../pot/pot-cli";
 import { type LastRunStats, type PotStartExit, taskExitFromPotStart } from "../pot/exit-code";
 import type { ExitRecord } from "../supervisor/exit-record";

@@ -1,8 +1,8 @@
 // Task config (driver layer): the job's `config {}` for driver "pot", declared once; validation and spec derive from it.
 //
-// Attribute names and shapes are those of the seed job and the existing Go driver (anchor-pot-driver.md §1.2), so
+// Attribute names and shapes are those of the seed job and the existing Go driver (docs/architecture.md), so
 // jobs written for it keep working. Map-shaped `port_map` is declared list(map(string)) because Nomad's jobspec
-// parser wraps object literals in a one-element list (protocol.md §5).
+// parser wraps object literals in a one-element list (docs/protocol.md §5).
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import {
@@ -33,7 +33,7 @@ export interface ExtraHost {
   ip: string;
 }
 
-/** pot's settable attributes (pot-cli.md §3, §5.4) and the kind of value each takes. */
+/** pot's settable attributes (docs/pot-behaviour.md, attributes) and the kind of value each takes. */
 const POT_ATTRIBUTE_KINDS = {
   "start-at-boot": "bool",
   "early-start-at-boot": "bool",
@@ -114,7 +114,7 @@ function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
     const jailProblem = pathProblem(jailPath);
     if (jailProblem) problems.push(`jail path ${jailProblem}`);
     else if (kind === "mount") {
-      // pot mount-in refuses these mount points (pot-cli.md §5.9).
+      // pot mount-in refuses these mount points (docs/pot-behaviour.md, mount-in).
       if (/\s/.test(jailPath)) problems.push("jail path must not contain spaces");
       if (/^\/+$/.test(jailPath)) problems.push("jail path must not be /");
     }
@@ -129,7 +129,7 @@ function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
 const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
 const extraHost: z.ZodType<ExtraHost, string> = z.string().transform((entry, ctx): ExtraHost => {
-  // Split on the first colon as pot set-hosts does, so "h:::1" is host h at ::1 (pot-cli.md §5.5).
+  // Split on the first colon as pot set-hosts does, so "h:::1" is host h at ::1 (docs/pot-behaviour.md, set-hosts).
   const parts = splitFirstColon(entry);
   if (!parts) {
     issue(ctx, entry, 'must have the form "hostname:IP"');
@@ -242,7 +242,7 @@ const imageUrl = z.string().transform((url, ctx): string => {
   return url;
 });
 
-/** Image name and tag become the file `<pot>_<tag>.xz` under the image URL (pot-cli.md §5.2). */
+/** Image name and tag become the file `<pot>_<tag>.xz` under the image URL (docs/pot-behaviour.md, import). */
 const imageNamePart = (what: string) =>
   z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
     error: `${what} must start with a letter or digit and contain only letters, digits, '.', '_' and '-'`,

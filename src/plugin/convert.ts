@@ -118,7 +118,7 @@ export function taskSpecFromProto(config: TaskConfig): TaskSpec {
   };
 }
 
-/** Go's zero time.Time, which Nomad uses for "not completed" (protocol.md §3.6). */
+/** Go's zero time.Time, which Nomad uses for "not completed" (docs/protocol.md §9, trap 14). */
 const GO_ZERO_TIME: Timestamp = { seconds: -62135596800n, nanos: 0 };
 
 export function timestampFromDate(date: Date | undefined): Timestamp {

@@ -1,5 +1,5 @@
 // Driver RPCs (plugin layer): each handler decodes the request, calls the driver core, encodes the answer.
-// Errors go through status.ts only. Streams stay open until the client cancels (protocol.md §11 item 6).
+// Errors go through status.ts only. Streams stay open until the client cancels (docs/protocol.md §9, trap 7).
 import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver";
 import { log } from "../log/logger";

@@ -1,7 +1,7 @@
 // ExecTaskStreaming (plugin layer): `nomad alloc exec` over a bidi stream. The first request carries setup
 // (task id, command, tty); later ones carry stdin data, stdin close, or a terminal size; a request with none
 // of these is Nomad's heartbeat and is ignored. Output goes out as stdout/stderr chunks, then a close for each,
-// then `exited` with the result, then the stream completes (protocol.md §7.9).
+// then `exited` with the result, then the stream completes (docs/protocol.md §7.2).
 import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver";
 import { DriverError } from "../driver/errors";

@@ -1,7 +1,7 @@
 // hclspec (plugin layer): turns the driver's neutral spec trees into the protobuf Spec Nomad converts to hcldec.
 //
 // Every Attr carries its name explicitly: Nomad (helper/pluginutils/hclspecutils/dec.go) gives children of
-// Default no implied name and rejects an unnamed Attr there (protocol.md §5).
+// Default no implied name and rejects an unnamed Attr there (docs/protocol.md §5).
 import { type SpecNode } from "../driver/config-schema";
 import { pluginConfigSpec as pluginConfigTree } from "../driver/plugin-config";
 import { taskConfigSpec as taskConfigTree } from "../driver/task-config";

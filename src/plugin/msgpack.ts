@@ -1,6 +1,6 @@
 // go-cty msgpack decoding (plugin layer): the bytes Nomad sends as msgpack_driver_config / msgpack_config.
 //
-// Byte format (protocol.md §6.2, go-cty cty/msgpack with compact ints, floats never compacted):
+// Byte format (docs/protocol.md §6, go-cty cty/msgpack with compact ints, floats never compacted):
 // objects and maps are msgpack maps with str keys, every declared attribute present (nil when unset);
 // lists, sets and tuples are arrays; numbers arrive as compact ints, float64, or a decimal str when neither
 // is exact (0.1, integers beyond int64); an unknown value is ext type 0, a refined unknown ext type 0x0c;

@@ -2,7 +2,7 @@
 //
 // StartTask errors carry a google.rpc.Status in the `grpc-status-details-bin` trailer whose first detail is
 // hashicorp.nomad.plugins.shared.structs.RecoverableError: Nomad's client turns that into a recoverable (or
-// not) task error; without it every start failure is treated as unrecoverable (protocol.md §8).
+// not) task error; without it every start failure is treated as unrecoverable (docs/protocol.md §7.3).
 import * as grpc from "@grpc/grpc-js";
 import { DriverError, type DriverErrorKind } from "../driver/errors";
 import { describeError, log } from "../log/logger";

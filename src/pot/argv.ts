@@ -1,7 +1,7 @@
 // Pure builders: typed options → pot argv (subcommand first, pot path not included) (layer 3).
 //
-// Flags and value rules are pot 0.16's (pot-cli.md §5). A value pot would silently mangle (a newline in a
-// pot.conf line, a `.` in a pot name, an env name the jail's sh cannot export) is refused here with a
+// Flags and value rules are pot 0.16's (docs/pot-behaviour.md). A value pot would silently mangle (a newline
+// in a pot.conf line, a `.` in a pot name, an env name the jail's sh cannot export) is refused here with a
 // PotError of kind "bad-argument" instead of being passed on.
 import { PotError } from "./errors.ts";
 import { isSafePotName } from "./naming.ts";
@@ -18,7 +18,7 @@ export interface PortExport {
   protocol?: "tcp" | "udp";
 }
 
-/** pot attributes set-attr accepts (pot-cli.md §3): the 8 pot attributes and the 17 jail attributes. */
+/** pot attributes set-attr accepts (docs/pot-behaviour.md): the 8 pot attributes and the 17 jail attributes. */
 export const POT_ATTRIBUTES = [
   "start-at-boot",
   "early-start-at-boot",
@@ -208,8 +208,8 @@ export function setCmdArgv(potName: string, command: string): string[] {
 }
 
 /**
- * set-env replaces the whole pot.env set with `env` (pot-cli.md §5.5). pot refuses an empty set, so callers
- * must not call it with none. Values reach the jail through `export "NAME=value"` in a shell script: `$`,
+ * set-env replaces the whole pot.env set with `env` (docs/pot-behaviour.md, set-env). pot refuses an empty set, so
+ * callers must not call it with none. Values reach the jail through `export "NAME=value"` in a shell script: `$`,
  * backquotes and `\` in values are expanded there (pot escapes only `"`).
  */
 export function setEnvArgv(potName: string, env: Readonly<Record<string, string>>): string[] {
@@ -225,7 +225,7 @@ export function setEnvArgv(potName: string, env: Readonly<Record<string, string>
   return argv;
 }
 
-/** set-hosts replaces the whole pot.hosts set (pot-cli.md §5.5); pot splits each entry at its first `:`. */
+/** set-hosts replaces the whole pot.hosts set (docs/pot-behaviour.md); pot splits each entry at its first `:`. */
 export function setHostsArgv(potName: string, hosts: readonly HostEntry[]): string[] {
   requirePotName("set-hosts", potName);
   if (hosts.length === 0) refuse("set-hosts", "at least one host entry is required");

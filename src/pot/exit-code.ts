@@ -2,8 +2,9 @@
 //
 // pot start (0.15+, non-persistent pot) exits 0 when the command exited 0 or when someone else was already
 // stopping the pot, 125 when the command exited non-zero, and 1 for setup failures or when the pot vanished
-// under it (pot-cli.md §7). The command's own status is the `{ "ExitCode": N }` that start writes to
-// conf/.last_run_stats (N = the shell's wait status: the code, or 128+signal). `{}` means nothing was recorded.
+// under it (docs/pot-behaviour.md, exit status). The command's own status is the `{ "ExitCode": N }` that start
+// writes to conf/.last_run_stats (N = the shell's wait status: the code, or 128+signal). `{}` means nothing was
+// recorded.
 
 /** How `pot start` itself ended, as observed by whoever waited for it. */
 export type PotStartExit =

@@ -3,9 +3,10 @@ import { createHash } from "node:crypto";
 
 /**
  * Longest pot name we produce. pot uses `<name>.<host hostname>` as the jail hostname when that fits in
- * POT_HOSTNAME_MAX_LENGTH (64) and otherwise the bare name truncated to 64 (pot-cli.md §5.3), so 63 keeps the
- * whole name as the hostname. pf anchors keep the *last* 55 characters of the name (pot-cli.md §6); the
- * invocation and alloc parts (46 characters for Nomad ids) sit at the end, so every anchor stays unique.
+ * POT_HOSTNAME_MAX_LENGTH (64) and otherwise the bare name truncated to 64 (docs/pot-behaviour.md, hostname), so
+ * 63 keeps the whole name as the hostname. pf anchors keep the *last* 55 characters of the name
+ * (docs/pot-behaviour.md, pf anchors); the invocation and alloc parts (46 characters for Nomad ids) sit at the
+ * end, so every anchor stays unique.
  */
 export const POT_NAME_MAX_LENGTH = 63;
 
@@ -96,14 +97,14 @@ export function potNameForTask(parts: TaskIdParts): PotNaming {
 
 /**
  * The name `pot prepare` gives the new pot: pot's dot rule over `<name or image_tag>_<allocId>`
- * (pot-cli.md §5.1).
+ * (docs/pot-behaviour.md, prepare).
  */
 export function preparedPotName(imageName: string, tag: string, allocId: string, name?: string): string {
   const prefix = name === undefined || name === "" ? importedPotName(imageName, tag) : name;
   return applyPotDotRule(`${prefix}_${allocId}`);
 }
 
-/** The local name of an imported image: pot's dot rule over `<image>_<tag>` (pot-cli.md §5.2). */
+/** The local name of an imported image: pot's dot rule over `<image>_<tag>` (docs/pot-behaviour.md, import). */
 export function importedPotName(imageName: string, tag: string): string {
   return applyPotDotRule(`${imageName}_${tag}`);
 }

@@ -1,6 +1,7 @@
 // Pure parsers of pot output and the one place pot's message text is matched (layer 3).
 //
-// Every pattern here has a fixture under test/fixtures/pot/ written from pot-cli.md and pot 0.16's scripts.
+// Every pattern here has a fixture under test/fixtures/pot/ written from docs/pot-behaviour.md and pot 0.16's
+// scripts.
 import type { PotErrorKind } from "./errors.ts";
 import type { LastRunStats } from "./exit-code.ts";
 
@@ -31,8 +32,8 @@ export function splitPotMessages(output: string): PotMessages {
 }
 
 /**
- * Steps `pot prepare` can skip while still exiting 0 ("Couldn't … - ignoring", pot-cli.md §5.1), named by what
- * the skip loses. "essential" ones change what runs: the command (the image's own would run instead),
+ * Steps `pot prepare` can skip while still exiting 0 ("Couldn't … - ignoring", docs/pot-behaviour.md, prepare),
+ * named by what the skip loses. "essential" ones change what runs: the command (the image's own would run instead),
  * persistent=OFF and no-rc-script=ON (the jail would boot /etc/rc and outlive its command), exported ports.
  * pot prints the no-rc-script text for a skipped prunable too, so that one also counts as essential.
  */

@@ -118,7 +118,7 @@ export interface CallOptions {
 export interface PrepareResult {
   /** The pot pot created (from its `Prepared the pot` line, else computed with pot's naming rule). */
   potName: string;
-  /** `###>` lines of a successful prepare: steps pot skipped with "- ignoring" (pot-cli.md §5.1 step 5). */
+  /** `###>` lines of a successful prepare: steps pot skipped with "- ignoring" (docs/pot-behaviour.md, prepare). */
   warnings: string[];
   /** The warnings that mean the pot would not run the task as asked (see isEssentialPrepareSkip). */
   essentialSkips: string[];
@@ -139,7 +139,7 @@ export type DestroyOutcome = "destroyed" | "not-found";
 /**
  * Runs pot. Every method spawns exactly one `pot <verb> …` (argv array) and either returns parsed output or
  * throws a PotError (with the argv, exit code, kind, pot's `###>` lines and the output tail). Methods are
- * independent and safe to call concurrently; pot itself serialises what needs it (pot-cli.md §4).
+ * independent and safe to call concurrently; pot itself serialises what needs it (docs/pot-behaviour.md, locking).
  */
 export class PotCli {
   readonly potPath: string;

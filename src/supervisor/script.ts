@@ -2,8 +2,8 @@
 //
 // Why sh: one supervisor lives for every running task, so it must cost what /bin/sh costs (about 1–2 MB RSS),
 // not what a Bun process costs (about 40 MB). Why detached: tasks must outlive the plugin being SIGKILLed, and
-// go-plugin only notices a dead plugin once every holder of its stdout/stderr has closed them (protocol.md §11
-// items 0 and 8), so the supervisor gets its own session and its own stdio.
+// go-plugin only notices a dead plugin once every holder of its stdout/stderr has closed them (docs/protocol.md
+// §9, traps 1 and 8), so the supervisor gets its own session and its own stdio.
 
 /** Format version of the script and of the records it writes (supervisor.pid, exit.json). */
 export const SCRIPT_VERSION = 1;

@@ -1,4 +1,4 @@
-// The pot behaviour contract (pot-cli.md §10), exercised through src/pot's PotCli against any pot binary.
+// The pot behaviour contract (docs/pot-behaviour.md), exercised through src/pot's PotCli against any pot binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

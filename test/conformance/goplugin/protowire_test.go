@@ -22,7 +22,7 @@ import (
 const nomadVersion = "v1.6.3"
 
 // allowedExtras are the declarations ours may have beyond Nomad v1.6.3: later upstream additions that newer
-// agents send or read and v1.6.3 ignores (protocol.md §9, plus the node topology of Nomad 1.7, image-driver
+// agents send or read and v1.6.3 ignores (docs/protocol.md §10, plus the node topology of Nomad 1.7, image-driver
 // UNVEIL isolation, dynamic workload users and mount SELinux labels). Keys use the same notation as the
 // differences reported below.
 var allowedExtras = map[string]string{

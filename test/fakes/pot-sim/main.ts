@@ -62,7 +62,7 @@ const VERBS: Record<string, Verb> = {
   "set-status": setStatusVerb,
 };
 
-/** Commands pot runs under `lockf -k /tmp/pot-lock-file` (pot-cli.md §1). */
+/** Commands pot runs under `lockf -k /tmp/pot-lock-file` (docs/pot-behaviour.md, locking). */
 const GLOBALLY_LOCKED = new Set(["create", "import", "clone", "create-private-bridge", "prepare", "copy-in"]);
 /** Commands that work without an initialised root. */
 const NO_ROOT_NEEDED = new Set(["version", "init", "de-init"]);

@@ -1,4 +1,4 @@
-// Tests for src/log/logger.ts: every emitted line must pass go-plugin's stderr parser (protocol.md §1.8).
+// Tests for src/log/logger.ts: every emitted line must pass go-plugin's stderr parser (docs/protocol.md §4).
 import { describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
 import { createLogger, describeError, hclogTimestamp, type Logger } from "../../../src/log/logger";

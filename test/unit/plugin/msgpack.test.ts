@@ -75,7 +75,7 @@ describe("go-cty golden fixtures", () => {
 });
 
 describe("hand-written bytes", () => {
-  test("protocol.md §6.2 worked example", () => {
+  test("docs/protocol.md §6 worked example", () => {
     const bytes = hex(`
       88 a4 61 72 67 73 92 a2 2d 63 a7 73 6c 65 65 70 20 35
       a7 63 6f 6d 6d 61 6e 64 a7 2f 62 69 6e 2f 73 68

@@ -15,7 +15,7 @@ const ALLOC = "0b6c4f5e-1d2a-4b8e-9f00-123456789abc";
 const INVOCATION = "3f2a1b0c";
 const name = (taskName: string) => potNameForTask({ allocId: ALLOC, taskName, invocationId: INVOCATION });
 
-/** What pot prepare does with -n and -a (pot-cli.md §5.1). */
+/** What pot prepare does with -n and -a (docs/pot-behaviour.md, prepare). */
 const potWouldName = (n: string, a: string) => applyPotDotRule(`${n}_${a}`);
 
 describe("parseTaskId", () => {
