@@ -38,7 +38,7 @@ else
 fi
 
 echo "== layer imports"
-if bash scripts/check-layers.sh >"$logdir/layers.out" 2>&1; then
+if "$BUN" scripts/check-layers.ts >"$logdir/layers.out" 2>&1; then
   passed=$((passed + 1)); echo "layer rule ok"
 else
   cat "$logdir/layers.out"; failed=$((failed + 1)); status=1
