@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: type-check, build, every test suite; ends with one line "N passed, N failed"
-# summed over all suites (bun, Go), and exits non-zero on any failure.
+# The project's test command: type-check, layer rule, generated code, build, every test suite; ends with one
+# line "N passed, N failed" summed over all suites (bun, Go), and exits non-zero on any failure.
 #   scripts/test.sh            everything
 #   SKIP_E2E=1 scripts/test.sh without the real-Nomad end-to-end suite
 set -uo pipefail
@@ -42,6 +42,13 @@ if "$BUN" scripts/check-layers.ts >"$logdir/layers.out" 2>&1; then
   passed=$((passed + 1)); echo "layer rule ok"
 else
   cat "$logdir/layers.out"; failed=$((failed + 1)); status=1
+fi
+
+echo "== generated code"
+if bash scripts/check-gen.sh >"$logdir/gen.out" 2>&1; then
+  passed=$((passed + 1)); echo "generated code ok"
+else
+  cat "$logdir/gen.out"; failed=$((failed + 1)); status=1
 fi
 
 echo "== build"
