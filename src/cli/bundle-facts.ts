@@ -1,7 +1,7 @@
 // Reads what `orphans` needs to know about each task bundle under <state_dir>/tasks/ (cli layer): its pot, whether
 // it recorded an exit, and whether its supervisor still runs. Reads only; removal goes through the supervisor layer.
 import { describeError } from "../log/logger.ts";
-import { bundlePath, listBundles, readOptional, readPidRecord, readSpec } from "../supervisor/bundle.ts";
+import { type BundleSpec, bundlePath, listBundles, readOptional, readPidRecord, readSpec } from "../supervisor/bundle.ts";
 import { probeProcess } from "../supervisor/ps.ts";
 import { type BundleFacts, potNameOfStartArgv, type SupervisorState } from "./orphan-plan.ts";
 
@@ -19,7 +19,7 @@ export async function readBundleFacts(stateDir: string): Promise<BundleFacts[]> 
     entries.map(async ({ bundleId, bundleDir }): Promise<BundleFacts> => {
       const exitRecorded = (await readOptional(bundlePath(bundleDir, "exit")).catch(() => undefined)) !== undefined;
       const pidRecord = await readPidRecord(bundleDir).catch(() => undefined);
-      let spec;
+      let spec: BundleSpec;
       try {
         spec = await readSpec(bundleDir);
       } catch (err) {

@@ -1,7 +1,7 @@
 // The doctor's probes (cli layer): reads files and runs commands (argv arrays, each with a deadline) to build
 // the HostProbe record that doctor-checks.ts judges. It draws no conclusions itself.
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
+import { type Stats, constants as fsConstants } from "node:fs";
 import { access, lstat, open, readFile, readdir, realpath, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CommandRunner } from "../pot/runner.ts";
@@ -41,7 +41,7 @@ export interface ProbeContext {
 
 /** lstat, stat, access(X_OK) and realpath of a path. Never throws. */
 export async function pathFacts(path: string): Promise<PathFacts> {
-  let link;
+  let link: Stats;
   try {
     link = await lstat(path);
   } catch (err) {

@@ -56,7 +56,12 @@ describe("wrong imports of every form", () => {
     ["a dynamic import", "driver/events.ts", 'export const later = () => import("../plugin/status");', "plugin/"],
     ["a require call", "cli/table.ts", 'export const early = require("../plugin/convert");', "plugin/"],
     ["an import of a root file", "pot/errors.ts", 'import { VERSION } from "../version";', "version.ts"],
-    ["an import of the wiring", "driver/events.ts", 'import { supervisionFromSupervisor } from "../supervision-adapter.ts";', "supervision-adapter.ts"],
+    [
+      "an import of the wiring",
+      "driver/events.ts",
+      'import { supervisionFromSupervisor } from "../supervision-adapter.ts";',
+      "supervision-adapter.ts",
+    ],
     ["a root file importing above its list", "supervision-adapter.ts", 'import { log } from "./plugin/serve";', "plugin/"],
   ];
   for (const [what, file, statement, target] of planted) {
@@ -111,7 +116,7 @@ describe("importsOf", () => {
   test("reports each specifier once with its line, and ignores imports quoted in comments", () => {
     const source = [
       'import { a } from "./a";',
-      "// Not an import: data read from \"../b\" (a comment).",
+      '// Not an import: data read from "../b" (a comment).',
       "import type {",
       "  C,",
       '} from "../c";',
