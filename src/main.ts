@@ -1,9 +1,10 @@
 // Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it;
-// `doctor` and `orphans` → the operator commands in src/cli/.
+// `doctor`, `orphans` and `selftest` → the operator commands in src/cli/.
 import { availableParallelism, cpus } from "node:os";
 import { linePrompter } from "./cli/confirm";
 import { doctorCommand } from "./cli/doctor";
 import { orphansCommand } from "./cli/orphans";
+import { selftestCommand } from "./cli/selftest";
 import { PotDriver } from "./driver/driver";
 import { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom } from "./driver/start-task";
 import { log } from "./log/logger";
@@ -32,6 +33,15 @@ async function main(argv: string[]): Promise<number> {
       prompter: () => linePrompter(process.stdin, process.stderr),
     });
   }
+  if (command === "selftest") {
+    const runner = new SpawnRunner();
+    return selftestCommand(argv.slice(1), {
+      ...cliIo,
+      version: VERSION,
+      makeDriver: () => makeDriver(runner),
+      pot: (potPath) => new PotCli(potPath, runner, { logger: log }),
+    });
+  }
   if (command !== undefined) {
     process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${NOT_A_PLUGIN_MESSAGE}`);
     return 2;
@@ -43,11 +53,23 @@ async function main(argv: string[]): Promise<number> {
   // stdout belongs to the handshake line: keep stray console output on stderr.
   console.log = console.error;
   console.info = console.error;
-  const runner = new SpawnRunner();
+  const driver = makeDriver(new SpawnRunner());
+  await serve({
+    env: process.env,
+    register: (server) => {
+      addBasePluginService(server, driver);
+      addDriverService(server, driver);
+    },
+  });
+  return -1;
+}
+
+/** The driver core as the plugin runs it (the selftest drives the same wiring). */
+function makeDriver(runner: SpawnRunner): PotDriver {
   // An operator (or test) override of the prepare deadline, read once; a bad value keeps the default, loudly.
   const prepareTimeout = prepareTimeoutFrom(process.env[PREPARE_TIMEOUT_ENV]);
   if (!prepareTimeout.ok) log.error({ reason: prepareTimeout.reason }, "ignoring the prepare timeout override");
-  const driver = new PotDriver({
+  return new PotDriver({
     pot: (potPath) => new PotCli(potPath, runner, { logger: log }),
     supervision: supervisionFromSupervisor(),
     sampler: usageSamplerFrom(sharedSampler),
@@ -57,14 +79,6 @@ async function main(argv: string[]): Promise<number> {
     mhzPerCore: cpus()[0]?.speed || 1000,
     ...(prepareTimeout.ok ? { prepareTimeoutMs: prepareTimeout.ms } : {}),
   });
-  await serve({
-    env: process.env,
-    register: (server) => {
-      addBasePluginService(server, driver);
-      addDriverService(server, driver);
-    },
-  });
-  return -1;
 }
 
 const cliIo = {

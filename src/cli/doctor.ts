@@ -2,6 +2,7 @@
 import { SpawnRunner } from "../pot/runner.ts";
 import { type CheckResult, type CheckStatus, exitCodeFor, type HostProbe, runChecks, type Setting } from "./doctor-checks.ts";
 import { probeHost } from "./doctor-probe.ts";
+import type { DoctorFlags } from "./doctor-settings.ts";
 import { parseOptions } from "./options.ts";
 import { renderTable } from "./table.ts";
 
@@ -39,7 +40,7 @@ export async function doctorCommand(argv: readonly string[], version: string, io
     io.stdout(DOCTOR_USAGE);
     return 0;
   }
-  const probe = await probeHost(
+  const probe = await probeThisHost(
     {
       ...(values["pot-path"] === undefined ? {} : { potPath: values["pot-path"] }),
       ...(values["state-dir"] === undefined ? {} : { stateDir: values["state-dir"] }),
@@ -47,18 +48,23 @@ export async function doctorCommand(argv: readonly string[], version: string, io
       ...(lists["agent-config"] === undefined ? {} : { agentConfigs: lists["agent-config"] }),
       ...(values["rc-conf"] === undefined ? {} : { rcConf: values["rc-conf"] }),
     },
-    {
-      platform: process.platform,
-      ...(typeof process.getuid === "function" ? { uid: process.getuid() } : {}),
-      runner: new SpawnRunner(),
-      selfPath: process.execPath,
-      selfVersion: version,
-      commandTimeoutMs: COMMAND_TIMEOUT_MS,
-    },
+    version,
   );
   const results = runChecks(probe);
   io.stdout(renderDoctorReport(probe, results));
   return exitCodeFor(results);
+}
+
+/** Probes this host as the running executable sees it (the doctor's and the selftest's first step). */
+export function probeThisHost(flags: DoctorFlags, version: string): Promise<HostProbe> {
+  return probeHost(flags, {
+    platform: process.platform,
+    ...(typeof process.getuid === "function" ? { uid: process.getuid() } : {}),
+    runner: new SpawnRunner(),
+    selfPath: process.execPath,
+    selfVersion: version,
+    commandTimeoutMs: COMMAND_TIMEOUT_MS,
+  });
 }
 
 /** The whole report: where the paths came from, the table, and the counts. */
