@@ -11,6 +11,7 @@ import { potVersion } from "../../src/pot/version-probe.ts";
 import { getopts } from "../fakes/pot-sim/getopts.ts";
 import { exportedPotConf, startSimulator, type Simulator } from "../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
+import { commandOf, flockWaiterExists, holdsFlock, isLiveProcess } from "../support/host.ts";
 import { definePotCliContract } from "./pot-cli.case.ts";
 
 definePotCliContract("simulator", async () => {
@@ -46,11 +47,7 @@ async function rejection(promise: Promise<unknown>, kind: PotErrorKind): Promise
 }
 
 function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
+  return isLiveProcess(pid);
 }
 
 /** Every simulator case spawns several pot processes; give each its own generous deadline. */
@@ -236,7 +233,7 @@ describe("simulator specifics", () => {
       await waitFor("started", () => status(name) === "pot.status=started,");
       const mainPid = Number(readFileSync(join(sim.root, "tmp", `pot_main_pid_${name}`), "utf8"));
       expect(alive(mainPid)).toBe(true);
-      expect(readFileSync(`/proc/${mainPid}/cmdline`, "utf8").split("\0")[0]).toBe("sleep");
+      expect(commandOf(mainPid)).toBe("sleep");
       expect(await pot.stop(name)).toBe("stopped");
       // stop waits for start's own cleanup.
       expect(alive(running.proc.pid)).toBe(false);
@@ -388,9 +385,9 @@ describe("simulator specifics", () => {
         stdout: "ignore",
         stderr: "ignore",
       });
-      await waitFor("the first prepare to hold the lock", () => readFileSync("/proc/locks", "utf8").split("\n").some((l) => / FLOCK .* WRITE /.test(l) && l.includes(` ${hung.pid} `)));
+      await waitFor("the first prepare to hold the lock", () => holdsFlock(hung.pid, join(sim.root, "tmp", "pot-lock-file")));
       const waiting = pot.prepare({ imageUrl: sim.imageUrl, imageName: "sim-img", tag: "2.1", allocId: "waiting" });
-      await waitFor("the second prepare to block on the lock", () => readFileSync("/proc/locks", "utf8").split("\n").some((l) => l.includes("->") && l.includes("FLOCK")));
+      await waitFor("the second prepare to block on the lock", () => flockWaiterExists());
       hung.kill("SIGKILL");
       await hung.exited;
       const result = await waiting;

@@ -21,6 +21,9 @@ cache=${NOMAD_E2E_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/pot-task-driver
 out=$cache/nomad-$NOMAD_VERSION
 stamp=$out.inputs
 
+# shellcheck source=../support/host.sh
+source "$here/../support/host.sh"
+
 say() { printf 'build-nomad: %s\n' "$*" >&2; }
 
 check_licence() {
@@ -50,9 +53,12 @@ check_licence
 mkdir -p "$cache"
 key=$(inputs_key)
 
-# Serialise concurrent callers (two test runs at once build only once).
-exec 9>"$out.lock"
-flock 9
+# Serialise concurrent callers (two test runs at once build only once): the rest of this script runs again
+# under the lock (flock(1) on Linux, lockf(1) on FreeBSD).
+if [[ -z ${_BUILD_NOMAD_LOCKED:-} ]]; then
+  _BUILD_NOMAD_LOCKED=1 host_locked "$out.lock" bash "${BASH_SOURCE[0]}" "$@"
+  exit
+fi
 
 if [[ -x $out && -f $stamp && $(cat "$stamp") == "$key" ]]; then
   say "cached (inputs unchanged): $out"

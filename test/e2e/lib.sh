@@ -11,6 +11,8 @@
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+# shellcheck source=../support/host.sh
+source "$REPO_ROOT/test/support/host.sh"
 BUN=$REPO_ROOT/node_modules/.bin/bun
 PLUGIN_NAME="pot-task-driver"
 DEADLINE=${POT_E2E_DEADLINE:-60}
@@ -222,15 +224,7 @@ alloc_field() { nomad alloc status -t "$2" "$1" 2>/dev/null; }
 # PIDs of processes started for this run: those carrying our marker in their
 # environment or naming the work directory on their command line.
 run_pids() {
-  local p self=$$
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    [[ $p == "$self" || $p == "$BASHPID" ]] && continue
-    if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "POT_E2E_RUN=$RUN_ID" ||
-      { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF "$WORK/"; then
-      echo "$p"
-    fi
-  done
+  host_pids_matching "POT_E2E_RUN=$RUN_ID" "$WORK"
 }
 
 e2e_teardown() {
@@ -279,14 +273,14 @@ e2e_teardown() {
   # and private/ until the allocation is garbage-collected, which a stopped
   # agent never does.
   local mnt count=0
-  for mnt in $(awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts 2>/dev/null | sort -r); do
-    if umount -l "$mnt" 2>/dev/null; then count=$((count + 1)); else note "teardown: could not unmount $mnt"; fi
+  for mnt in $(host_mounts_under "$WORK"); do
+    if host_unmount "$mnt" 2>/dev/null; then count=$((count + 1)); else note "teardown: could not unmount $mnt"; fi
   done
   ((count == 0)) || note "teardown: unmounted $count mounts left below $WORK"
   if [[ ${POT_E2E_KEEP:-0} == 1 || $status != 0 ]]; then
     note "kept $WORK (agent.log, fileserver.log, data/)"
   else
-    rm -rf --one-file-system "$WORK"
+    host_rm_tree "$WORK"
   fi
   WORK=""
 }

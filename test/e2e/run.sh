@@ -93,7 +93,7 @@ running_or_terminal() { task_state_is "$1" "$2" running || alloc_terminal "$1"; 
 nginx_pids() {
   local p
   for p in $(run_pids); do
-    { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q 'usr/local/sbin/nginx' && echo "$p"
+    host_args "$p" | grep -q 'usr/local/sbin/nginx' && echo "$p"
   done
 }
 
@@ -246,7 +246,7 @@ c_restart_recovers() {
     }
   done
   local restarted_ns
-  restarted_ns=$(date +%s%N)
+  restarted_ns=$(host_now_ns)
   start_agent || {
     WHY="agent did not come back"
     return 1

@@ -1,10 +1,11 @@
 // What a simulator world still holds after a scenario (pots, bundles, processes, plugin fds and RSS), plus knob control.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Status } from "../../../src/plugin/gen/google/rpc/status";
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
 import { TIMEOUT_MULTIPLIER } from "../../setup";
+import { fdCount, processes, rssKb, zombieChildren } from "../../support/host";
 import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-env";
 
 /** The imported image pot every prepare clones from; it stays, as pot's image cache does. */
@@ -48,40 +49,12 @@ export interface StrayProcess {
  */
 export function strayProcesses(world: SimWorld, except: readonly number[] = []): StrayProcess[] {
   const allowed = new Set([process.pid, ...except]);
-  const found: StrayProcess[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (allowed.has(pid)) continue;
-    const cmdline = readProc(pid, "cmdline");
-    if (cmdline === undefined || cmdline === "") continue; // gone, or a zombie (no argv left)
-    const environ = readProc(pid, "environ") ?? "";
-    if (cmdline.includes(world.root) || environ.includes(world.root)) {
-      found.push({ pid, cmdline: cmdline.replaceAll("\0", " ").trim() });
-    }
-  }
-  return found;
+  return processes()
+    .filter((p) => !allowed.has(p.pid) && (p.args.includes(world.root) || p.environ.includes(world.root)))
+    .map((p) => ({ pid: p.pid, cmdline: p.args }));
 }
 
-function readProc(pid: number, file: string): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, "latin1");
-  } catch {
-    return undefined;
-  }
-}
-
-/** Open file descriptors of a process. */
-export function fdCount(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Resident set size of a process in KiB (VmRSS). */
-export function rssKb(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(match[1]);
-}
+export { fdCount, rssKb, zombieChildren };
 
 /**
  * A process's RSS once it has been idle for a while: Bun hands freed heap pages back to the system about ten
@@ -96,20 +69,6 @@ export async function idleRssKb(pid: number, windowMs = 15_000): Promise<number>
     lowest = Math.min(lowest, rssKb(pid));
   }
   return lowest;
-}
-
-/** Children of `pid` that have ended but were never reaped. */
-export function zombieChildren(pid: number): number[] {
-  const zombies: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readProc(Number(entry), "stat");
-    if (stat === undefined) continue;
-    // pid (comm) state ppid …: comm may contain spaces and parentheses, so split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" && Number(fields[1]) === pid) zombies.push(Number(entry));
-  }
-  return zombies;
 }
 
 export interface Residue {

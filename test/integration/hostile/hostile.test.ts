@@ -3,7 +3,7 @@
 // the host, nothing is left behind, and the plugin keeps serving throughout.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Status } from "../../../src/plugin/gen/google/rpc/status";
@@ -11,6 +11,7 @@ import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugin
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
 import { isSafePotName, parseTaskId, potNameForTask } from "../../../src/pot/naming";
 import { buildPotImage, exportedPotConf } from "../../fakes/pot-image";
+import { cwdOf, processes } from "../../support/host";
 import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core";
 import { type LaunchedPlugin, REPO_ROOT, unary } from "../harness";
 import { bundles, createSimWorld, launchConfiguredPlugin, processAlive, type SimWorld, simPots } from "../sim-env";
@@ -378,22 +379,11 @@ function canariesOnHost(): string[] {
 /** Processes (other than the plugin) whose command line or working directory lies in this test's world. */
 function leftoverProcesses(): number[] {
   const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid || pid === plugin?.proc.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      let cwd = "";
-      try {
-        cwd = readlinkSync(`/proc/${pid}/cwd`);
-      } catch {
-        cwd = "";
-      }
-      if (cmdline.includes(world.root) || cwd.startsWith(world.root) || cmdline.includes(runTag)) {
-        if (processAlive(pid)) out.push(pid);
-      }
-    } catch {
-      // Gone meanwhile.
+  for (const { pid, args } of processes()) {
+    if (pid === process.pid || pid === plugin?.proc.pid) continue;
+    const cwd = cwdOf(pid) ?? "";
+    if (args.includes(world.root) || cwd.startsWith(world.root) || args.includes(runTag)) {
+      if (processAlive(pid)) out.push(pid);
     }
   }
   return out;

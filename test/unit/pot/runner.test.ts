@@ -4,17 +4,12 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SpawnRunner } from "../../../src/pot/runner.ts";
+import { isLiveProcess } from "../../support/host.ts";
 
 const runner = new SpawnRunner();
 
 function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return !/^\d+ \(.*\) Z/.test(stat);
+  return isLiveProcess(pid);
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
