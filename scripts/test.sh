@@ -3,6 +3,11 @@
 # line "N passed, N failed" summed over all suites (bun, Go), and exits non-zero on any failure.
 #   scripts/test.sh            everything
 #   SKIP_E2E=1 scripts/test.sh without the real-Nomad end-to-end suite
+#   POT_PATH=/usr/local/bin/pot scripts/test.sh   (FreeBSD, as root) the suites that can use real pot use it:
+#                              the real-pot contract, lifecycle, faults (all but its simulator knobs), load and e2e,
+#                              with an image made from an installed base by scripts/make-pot-image.sh; the
+#                              simulator-only suites are skipped. On FreeBSD POT_PATH defaults to
+#                              /usr/local/bin/pot when that exists. See docs/freebsd.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
@@ -58,8 +63,44 @@ else
   cat "$logdir/build.out"
 fi
 
+# Suites that exist only for the pot simulator (its knobs, call log and internals); the simulator itself needs
+# Linux's /proc. They are skipped when real pot is under test or the host is not Linux.
+SIMULATOR_ONLY_SUITES=(test/contract/sim-pot.test.ts test/integration/hostile/ test/integration/cli/doctor.test.ts
+  test/integration/cli/orphans.test.ts test/integration/cli/selftest.test.ts)
+if [[ $(uname -s) == FreeBSD && -z ${POT_PATH:-} && -x /usr/local/bin/pot ]]; then export POT_PATH=/usr/local/bin/pot; fi
+simulator_only=""
+if [[ -n ${POT_PATH:-} ]]; then
+  simulator_only="real pot is under test (POT_PATH=$POT_PATH)"
+elif [[ $(uname -s) != Linux ]]; then
+  simulator_only="the pot simulator needs Linux /proc; set POT_PATH to real pot"
+fi
+suite_image_pot=""
+if [[ -n ${POT_PATH:-} ]]; then
+  echo "== real-pot image for the suites"
+  pots_before=$("$POT_PATH" ls -q 2>/dev/null)
+  if env -u POT_PATH "$BUN" test/support/write-suite-image-tree.ts "$logdir/image-files" &&
+    scripts/make-pot-image.sh -P "$POT_PATH" -p FBSD120-nginx -t suite-1 -f "$logdir/image-files" "$logdir/images" >"$logdir/image.env"; then
+    while IFS= read -r line; do
+      case $line in POT_TEST_IMAGE_*=*) export "${line?}" ;; esac
+    done <"$logdir/image.env"
+    grep -qx FBSD120-nginx_suite-1 <<<"$pots_before" || suite_image_pot=FBSD120-nginx_suite-1
+    echo "image $POT_TEST_IMAGE_NAME $POT_TEST_IMAGE_TAG at $POT_TEST_IMAGE_URL"
+  else
+    echo "could not make the real-pot image"; failed=$((failed + 1)); status=1
+  fi
+fi
+
 echo "== bun test"
-"$BUN" test --timeout 60000 2>&1 | tee "$logdir/bun.out"
+bun_args=()
+if [[ -n $simulator_only ]]; then
+  for suite in "${SIMULATOR_ONLY_SUITES[@]}"; do echo "skipped (simulator only: $simulator_only): $suite"; done
+  while IFS= read -r file; do
+    skip=0
+    for suite in "${SIMULATOR_ONLY_SUITES[@]}"; do [[ $file == "$suite"* ]] && skip=1; done
+    ((skip)) || bun_args+=("./$file")
+  done < <(find test -name '*.test.ts' | sort)
+fi
+"$BUN" test --timeout 60000 "${bun_args[@]}" 2>&1 | tee "$logdir/bun.out"
 rc=${PIPESTATUS[0]}
 bp=$(grep -E '^ *[0-9]+ pass$' "$logdir/bun.out" | tail -n 1 | tr -dc '0-9')
 bf=$(grep -E '^ *[0-9]+ fail$' "$logdir/bun.out" | tail -n 1 | tr -dc '0-9')
@@ -69,11 +110,17 @@ tally "bun test" "$rc" "$logdir/bun.count"
 for suite in test/gocty/check.sh test/conformance/run.sh test/e2e/run.sh; do
   [ -f "$suite" ] || continue
   if [ "$suite" = test/e2e/run.sh ] && [ -n "${SKIP_E2E:-}" ]; then echo "== $suite skipped (SKIP_E2E)"; continue; fi
+  # The conformance harness drives the plugin with the simulator's pot.
+  if [ "$suite" = test/conformance/run.sh ] && [ -n "$simulator_only" ]; then echo "== $suite skipped (simulator only: $simulator_only)"; continue; fi
   echo "== $suite"
   bash "$suite" 2>&1 | tee "$logdir/suite.out"
   tally "$suite" "${PIPESTATUS[0]}" "$logdir/suite.out"
 done
 
+# The image pot that pot imported for the suites (pot keeps imports) goes again, if this run made it.
+if [[ -n $suite_image_pot ]] && "$POT_PATH" ls -q 2>/dev/null | grep -qx "$suite_image_pot"; then
+  "$POT_PATH" destroy -p "$suite_image_pot" >/dev/null 2>&1 || echo "could not destroy the image pot $suite_image_pot"
+fi
 rm -rf "$logdir"
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -22,9 +22,10 @@ export function selftestCommand(): string {
     'echo "copy: $(cat "$J/selftest/copied.txt")"',
     'echo "mount: $(cat "$J/selftest-mount/host.txt")"',
     "trap 'echo \"got USR1\"' USR1",
-    // The TERM trap ends the backgrounded sleep too, so the task leaves no process behind even outside a jail.
-    `trap 'echo "stopping"; kill $! 2>/dev/null; exit ${SELFTEST_STOP_EXIT}' TERM`,
-    "while :; do sleep 1 & wait $!; done",
+    // Each sleep is ended once waited for (a trapped signal cuts the wait short), and the TERM trap ends the
+    // current one, so the task leaves no process behind even where nothing reaps the jail's processes.
+    `trap 'echo "stopping"; kill $s 2>/dev/null; exit ${SELFTEST_STOP_EXIT}' TERM`,
+    "while :; do sleep 1 & s=$!; wait $s; kill $s 2>/dev/null; done",
   ].join("; ");
   return `/bin/sh -c '${script.replaceAll("'", `'"'"'`)}'`;
 }

@@ -7,7 +7,8 @@
 # Environment knobs:
 #   POT_E2E_KEEP=1         keep the work directory (logs, agent data) afterwards
 #   POT_E2E_DEADLINE=60    seconds allowed for each state change we wait for
-#   POT_E2E_REAL_POT=path  use this pot instead of the simulator (FreeBSD)
+#   POT_E2E_REAL_POT=path  use this pot instead of the simulator (FreeBSD); POT_PATH, the
+#                          switch of the whole suite (scripts/test.sh), does the same
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
@@ -83,8 +84,8 @@ ensure_plugin() {
 }
 
 ensure_pot() {
-  if [[ -n ${POT_E2E_REAL_POT:-} ]]; then
-    POT_BIN=$POT_E2E_REAL_POT
+  if [[ -n ${POT_E2E_REAL_POT:-${POT_PATH:-}} ]]; then
+    POT_BIN=${POT_E2E_REAL_POT:-$POT_PATH}
     POT_IS_SIM=0
   elif [[ $(uname -s) == FreeBSD && -x /usr/local/bin/pot ]]; then
     POT_BIN=/usr/local/bin/pot
@@ -112,16 +113,23 @@ make_host_files() {
   printf 'mounted read-only\n' >"$HOST_DIR/test2/ro.txt"
 }
 
-# The seed job's image, FBSD120-nginx @ 1.0, in the simulator's image format
-# (see make-image.ts: a stand-in nginx and a `finish` program). With real pot,
-# POT_E2E_REGISTRY names a directory that already holds a real image of that name.
+# The seed job's image, FBSD120-nginx @ 1.0 (see make-image.ts: a stand-in nginx
+# and a `finish` program): in the simulator's format, or with real pot made by
+# scripts/make-pot-image.sh from an installed base. POT_E2E_REGISTRY instead names
+# a directory that already holds a real image of that name.
 make_image() {
   if [[ -n ${POT_E2E_REGISTRY:-} ]]; then
     rmdir "$WORK/registry" && ln -s "$POT_E2E_REGISTRY" "$WORK/registry" || die "bad POT_E2E_REGISTRY"
     return 0
   fi
-  ((POT_IS_SIM)) || die "real pot needs a real image: set POT_E2E_REGISTRY to a directory holding FBSD120-nginx_1.0.xz"
-  "$BUN" "$E2E_DIR/make-image.ts" "$WORK/registry" >/dev/null || die "could not build the test image"
+  if ((POT_IS_SIM)); then
+    "$BUN" "$E2E_DIR/make-image.ts" "$WORK/registry" >/dev/null || die "could not build the test image"
+    return 0
+  fi
+  # Real pot: the same jail files made into a real image from an installed base (scripts/make-pot-image.sh).
+  "$BUN" "$E2E_DIR/make-image.ts" --tree "$WORK/image-files" || die "could not write the test image's files"
+  "$REPO_ROOT/scripts/make-pot-image.sh" -P "$POT_BIN" -p FBSD120-nginx -t 1.0 -f "$WORK/image-files" -c nginx \
+    "$WORK/registry" >"$WORK/make-image.out" || die "could not make a real pot image (see above; or set POT_E2E_REGISTRY)"
 }
 
 start_fileserver() {

@@ -355,7 +355,7 @@ c_batch_exit_code() {
 
 # --- run ---------------------------------------------------------------------------
 
-if [[ $(uname -s) != FreeBSD && -z ${POT_E2E_REAL_POT:-} ]]; then
+if [[ $(uname -s) != FreeBSD && -z ${POT_E2E_REAL_POT:-${POT_PATH:-}} ]]; then
   note "pot is the simulator (test/fakes/pot): jails are plain processes on this host"
 fi
 e2e_init

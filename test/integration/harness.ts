@@ -11,15 +11,17 @@ import { GRPCStdioClient } from "../../src/plugin/gen/plugin/grpc_stdio";
 import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base";
 import { DriverClient } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { TIMEOUT_MULTIPLIER } from "../setup";
+import { hostBinary } from "../support/pot-under-test";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
-export const PLUGIN_BINARY = process.env.POT_DRIVER_BIN ?? join(REPO_ROOT, "dist/pot-task-driver-linux-x64");
+export const PLUGIN_BINARY = process.env.POT_DRIVER_BIN ?? hostBinary(REPO_ROOT);
 export const MAGIC_COOKIE = "e4327c2e01eabfd75a8a67adb114fb34a757d57eee7728d857a8cec6e91a7255";
 
 /** Builds the linux binary once per test run when it is missing or older than the sources. */
 export async function ensureBinary(): Promise<string> {
   if (!process.env.POT_DRIVER_BIN && !existsSync(PLUGIN_BINARY)) {
-    const build = Bun.spawnSync(["bash", join(REPO_ROOT, "scripts/build.sh"), "linux-x64"], { stdout: "pipe", stderr: "pipe" });
+    const target = PLUGIN_BINARY.slice(PLUGIN_BINARY.lastIndexOf("pot-task-driver-") + "pot-task-driver-".length);
+    const build = Bun.spawnSync(["bash", join(REPO_ROOT, "scripts/build.sh"), target], { stdout: "pipe", stderr: "pipe" });
     if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
   }
   return PLUGIN_BINARY;

@@ -8,14 +8,16 @@ import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
 import { buildPotImage } from "../fakes/pot-image";
 import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
-import { type LaunchedPlugin, launchPlugin, REPO_ROOT, unary } from "./harness";
+import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test";
+import { type LaunchedPlugin, launchPlugin, unary } from "./harness";
 
-export const SIM_POT = join(REPO_ROOT, "test/fakes/pot");
-export const IMAGE_NAME = "FBSD120-nginx";
-export const IMAGE_TAG = "1.0";
+/** The pot the world drives: the simulator, or real pot when POT_PATH selects it (test/support/pot-under-test.ts). */
+export const SIM_POT = POT_UNDER_TEST;
+export const IMAGE_NAME = REAL_POT_PATH ? realPotImage().name : "FBSD120-nginx";
+export const IMAGE_TAG = REAL_POT_PATH ? realPotImage().tag : "1.0";
 
-/** Programs the test image provides (in-jail paths). */
-const IMAGE_FILES: Record<string, { content: string; mode: number }> = {
+/** Programs the test image provides (in-jail paths); scripts/test.sh puts the same into the real-pot image. */
+export const IMAGE_FILES: Record<string, { content: string; mode: number }> = {
   // A long-running "nginx": prints on start, on HUP and on TERM (then exits 0).
   "/usr/local/sbin/nginx": {
     mode: 0o755,
@@ -49,6 +51,8 @@ export interface SimWorld {
   env: Record<string, string>;
   /** FIFO readers started for tasks; killed by cleanup (a task that never ran leaves its reader blocked). */
   readers: Subprocess[];
+  /** With real pot: the host's pots when the world was made (the world's own pots are the others). */
+  potsBefore: ReadonlySet<string>;
   cleanup: () => Promise<void>;
 }
 
@@ -61,8 +65,9 @@ export async function createSimWorld(): Promise<SimWorld> {
   for (const d of [simRoot, stateDir, hostDir, images, join(hostDir, "test"), join(hostDir, "test2")]) mkdirSync(d, { recursive: true });
   writeFileSync(join(hostDir, "index.html"), "<h1>hello from the host</h1>\n");
   writeFileSync(join(hostDir, "nginx.conf"), "worker_processes 1;\n");
-  await buildPotImage(images, { name: IMAGE_NAME, tag: IMAGE_TAG, files: IMAGE_FILES });
+  if (!REAL_POT_PATH) await buildPotImage(images, { name: IMAGE_NAME, tag: IMAGE_TAG, files: IMAGE_FILES });
   const server = startFileServer(images);
+  const potsBefore = REAL_POT_PATH ? new Set(realPots()) : new Set<string>();
   const readers: Subprocess[] = [];
   return {
     readers,
@@ -71,8 +76,9 @@ export async function createSimWorld(): Promise<SimWorld> {
     stateDir,
     hostDir,
     server,
-    imageUrl: `${server.url}/`,
+    imageUrl: REAL_POT_PATH ? realPotImage().url : `${server.url}/`,
     env: { POT_SIM_ROOT: simRoot },
+    potsBefore,
     cleanup: async () => {
       for (const reader of readers) reader.kill("SIGKILL");
       // Anything a failed test left running (supervisors, jailed commands, readers) has this world's root in its argv.
@@ -190,8 +196,9 @@ export function nomadTask(world: SimWorld, taskName: string, driverConfig: Recor
   return { config, allocDir, stdout: out.text, stderr: err.text, readers: [out.proc, err.proc] };
 }
 
-/** Pot names the simulator knows (its jails dir). */
+/** Pot names the simulator knows (its jails dir); with real pot, the pots made since the world was. */
 export function simPots(world: SimWorld): string[] {
+  if (REAL_POT_PATH) return realPots().filter((pot) => !world.potsBefore.has(pot));
   try {
     return readdirSync(join(world.simRoot, "jails"));
   } catch {

@@ -96,6 +96,17 @@ function residue(): { pots: string[]; bundles: string[]; processes: string[] } {
   return { pots, bundles, processes: procs };
 }
 
+/** Polls until the world is empty (a killed process takes a moment to go); returns what is left at the deadline. */
+async function residueAfterExit(): Promise<ReturnType<typeof residue>> {
+  const deadline = Date.now() + 5_000 * TIMEOUT_MULTIPLIER;
+  let left = residue();
+  while ((left.pots.length > 0 || left.bundles.length > 0 || left.processes.length > 0) && Date.now() < deadline) {
+    await Bun.sleep(50);
+    left = residue();
+  }
+  return left;
+}
+
 describe("selftest against the simulator", () => {
   test(
     "every step passes, one line each with its time, exit 0, and nothing is left",
@@ -108,7 +119,7 @@ describe("selftest against the simulator", () => {
       expect(run.lines.ports).toContain("8080:28080");
       expect(run.stdout.trimEnd().endsWith("selftest passed")).toBe(true);
       expect(run.exitCode).toBe(0);
-      expect(residue()).toEqual({ pots: [], bundles: [], processes: [] });
+      expect(await residueAfterExit()).toEqual({ pots: [], bundles: [], processes: [] });
     },
     DEADLINE_MS,
   );
@@ -129,7 +140,7 @@ describe("selftest against the simulator", () => {
       } finally {
         sim.setKnobs(null);
       }
-      expect(residue()).toEqual({ pots: [], bundles: [], processes: [] });
+      expect(await residueAfterExit()).toEqual({ pots: [], bundles: [], processes: [] });
     },
     DEADLINE_MS,
   );

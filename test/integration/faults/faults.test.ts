@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
 import { type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, unary, waitFor } from "../harness";
+import { SIMULATOR_ONLY } from "../../support/pot-under-test";
 import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, SIM_POT, type SimWorld, type TaskWorld } from "../sim-env";
 import {
   countVerb,
@@ -115,7 +116,7 @@ async function expectNothingLeft(s: Scene, plugin: LaunchedPlugin = s.plugin, ba
   return `plugin fds ${baselineFds}→${fds}`;
 }
 
-describe("prepare", () => {
+describe.skipIf(SIMULATOR_ONLY !== undefined)("prepare", () => {
   test("fails: a recoverable start error with pot's message, nothing created", async () => {
     const s = await scene();
     setKnobs(s.world, { prepare: { action: "fail", message: "pot import failed: registry said 503", exitCode: 1 } });
@@ -194,7 +195,7 @@ describe("prepare", () => {
   });
 });
 
-describe("start", () => {
+describe.skipIf(SIMULATOR_ONLY !== undefined)("start", () => {
   test("fails at once (doa): StartTask returns, WaitTask says the exit is unknown, destroy leaves nothing", async () => {
     const s = await scene();
     setKnobs(s.world, { start: { action: "fail", message: "pot batch is dead on arrival" } });
@@ -211,7 +212,7 @@ describe("start", () => {
   });
 });
 
-describe("copy-in", () => {
+describe.skipIf(SIMULATOR_ONLY !== undefined)("copy-in", () => {
   test("fails on the second of two copies: the half-configured pot is destroyed, a recoverable start error", async () => {
     const s = await scene();
     const message = "cp: /usr/local/etc/nginx/nginx.conf: No space left on device";
@@ -242,7 +243,7 @@ describe("copy-in", () => {
   });
 });
 
-describe("destroy", () => {
+describe.skipIf(SIMULATOR_ONLY !== undefined)("destroy", () => {
   test("pot destroy fails once then succeeds: DestroyTask still cleans everything up", async () => {
     const s = await scene();
     const t = task(s.world, "batch", { command: "finish", args: ["4"] });
@@ -298,7 +299,7 @@ describe("the log FIFO reader", () => {
 });
 
 describe("the plugin SIGKILLed", () => {
-  test("during prepare: the prepared pot is an orphan that `orphans` lists; DestroyTask of the old id removes it", async () => {
+  test.skipIf(SIMULATOR_ONLY !== undefined)("during prepare: the prepared pot is an orphan that `orphans` lists; DestroyTask of the old id removes it", async () => {
     const s = await scene();
     setKnobs(s.world, { prepare: { action: "delay", delayMs: 1_500 } });
     const t = task(s.world, "web", { command: "nginx" });
@@ -371,7 +372,7 @@ describe("the plugin SIGKILLed", () => {
     outcomes.push(`SIGKILL while running, then DestroyTask of an id the new plugin never saw → jail, supervisor, bundle gone [${left}]`);
   });
 
-  test("during stop: pot stop completes without it; the restarted plugin reports the exact exit and cleans up", async () => {
+  test.skipIf(SIMULATOR_ONLY !== undefined)("during stop: pot stop completes without it; the restarted plugin reports the exact exit and cleans up", async () => {
     const s = await scene();
     const t = task(s.world, "stubborn", { command: "stubborn" });
     const started = await start(s.plugin, t);
