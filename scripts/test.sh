@@ -63,17 +63,10 @@ else
   cat "$logdir/build.out"
 fi
 
-# Suites that exist only for the pot simulator (its knobs, call log and internals); the simulator itself needs
-# Linux's /proc. They are skipped when real pot is under test or the host is not Linux.
-SIMULATOR_ONLY_SUITES=(test/contract/sim-pot.test.ts test/integration/hostile/ test/integration/cli/doctor.test.ts
-  test/integration/cli/orphans.test.ts test/integration/cli/selftest.test.ts)
-if [[ $(uname -s) == FreeBSD && -z ${POT_PATH:-} && -x /usr/local/bin/pot ]]; then export POT_PATH=/usr/local/bin/pot; fi
-simulator_only=""
-if [[ -n ${POT_PATH:-} ]]; then
-  simulator_only="real pot is under test (POT_PATH=$POT_PATH)"
-elif [[ $(uname -s) != Linux ]]; then
-  simulator_only="the pot simulator needs Linux /proc; set POT_PATH to real pot"
-fi
+# shellcheck source=test-plan.sh
+source scripts/test-plan.sh
+default_pot_path
+simulator_only=$(simulator_only_reason)
 suite_image_pot=""
 if [[ -n ${POT_PATH:-} ]]; then
   echo "== real-pot image for the suites"
@@ -94,11 +87,7 @@ echo "== bun test"
 bun_args=()
 if [[ -n $simulator_only ]]; then
   for suite in "${SIMULATOR_ONLY_SUITES[@]}"; do echo "skipped (simulator only: $simulator_only): $suite"; done
-  while IFS= read -r file; do
-    skip=0
-    for suite in "${SIMULATOR_ONLY_SUITES[@]}"; do [[ $file == "$suite"* ]] && skip=1; done
-    ((skip)) || bun_args+=("./$file")
-  done < <(find test -name '*.test.ts' | sort)
+  while IFS= read -r file; do bun_args+=("$file"); done < <(bun_test_files "$simulator_only")
 fi
 "$BUN" test --timeout 60000 "${bun_args[@]}" 2>&1 | tee "$logdir/bun.out"
 rc=${PIPESTATUS[0]}
