@@ -182,7 +182,13 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
   let bundleDir = "";
   let supervisorPid = 0;
   const driver = io.makeDriver();
+  // The plugin config the agent would send: this host's pot and state directory, nothing else allowed.
+  driver.setConfig(
+    { enabled: true, pot_path: plan.potPath, state_dir: plan.stateDir, allowed_host_paths: [], log_level: "error" },
+    { clientMinPort: 0, clientMaxPort: 0, fromAgent: false, mhzPerCore: 0 },
+  );
   let stdout = () => "";
+  let startAttempted = false;
 
   const image = await (async (): Promise<SelftestImage | undefined> => {
     if (plan.source.kind === "url") return plan.source.image;
@@ -199,6 +205,7 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
   const started =
     image !== undefined &&
     (await report.step("start", async () => {
+      startAttempted = true;
       for (const dir of [join(taskDir, "local", "mount"), join(taskDir, "secrets"), join(allocDir, "alloc", "logs")]) {
         await mkdir(dir, { recursive: true });
       }
@@ -212,10 +219,6 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
       }
       stdout = collect(stdoutPath, readers);
       collect(stderrPath, readers);
-      driver.setConfig(
-        { enabled: true, pot_path: plan.potPath, state_dir: plan.stateDir, allowed_host_paths: [], log_level: "error" },
-        { clientMinPort: 0, clientMaxPort: 0, fromAgent: false, mhzPerCore: 0 },
-      );
       const spec = taskSpec(taskId, allocId, allocDir, stdoutPath, stderrPath, plan.hostPort);
       const result = await driver.startTask(spec, selftestDriverConfig(image, taskDir));
       const state = decodeDriverState(result.driverState, result.handleVersion);
@@ -262,15 +265,16 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
       }
       return `exit code ${SELFTEST_STOP_EXIT}, as the task's TERM trap set it`;
     });
-  } else if (image !== undefined) {
-    report.line("skip", "logs … stop", undefined, "the task did not start");
+  } else {
+    report.line("skip", image === undefined ? "start … stop" : "logs … stop", undefined, image === undefined ? "there is no image" : "the task did not start");
   }
 
   // Cleanup runs whatever happened above: a forced destroy of the task (idempotent), the image pot that pot's
   // prepare imported for this run (pot keeps imports for later prepares), then our own files.
   const imagePot = image === undefined ? undefined : `${image.name}_${image.tag}`.replaceAll(".", "_");
   await report.step("destroy", async () => {
-    await driver.destroyTask(taskId, true);
+    // A start that failed part-way has destroyed its pot itself; the forced destroy is then a no-op check.
+    if (startAttempted) await driver.destroyTask(taskId, true);
     const removed = potName === "" ? [] : [`pot ${potName} and its bundle`];
     if (imagePot !== undefined && !potsBefore.has(imagePot) && (await pot.exists(imagePot))) {
       await pot.destroy(imagePot, { force: true });

@@ -145,6 +145,28 @@ describe("selftest against the simulator", () => {
     DEADLINE_MS,
   );
 
+  test(
+    "--from-pot: a failing pot export is the image step's fail line with pot's words; no task is started",
+    async () => {
+      const proc = Bun.spawn(
+        [installed, "selftest", "--agent-config", agentConfig, "--rc-conf", rcConf, "--from-pot", "web", "--tag", "7"],
+        { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...sim.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+      );
+      const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      const imageLine = stdout.split("\n").find((line) => line.startsWith("fail  image"));
+      expect(imageLine).toContain(`export -p web -t 7 -D `);
+      expect(imageLine).toContain("export is not simulated");
+      expect(stdout).not.toMatch(/^pass {2}start/m);
+      expect(stdout).toMatch(/^skip {2}start … stop +there is no image$/m);
+      expect(stdout).toMatch(/^pass {2}destroy/m);
+      expect(stdout).toMatch(/^pass {2}leftovers/m);
+      expect(exitCode).toBe(1);
+      expect(sim.invocations().filter((i) => i.argv[0] === "prepare" && i.argv.includes("web"))).toEqual([]);
+      expect(await residueAfterExit()).toEqual({ pots: [], bundles: [], processes: [] });
+    },
+    DEADLINE_MS,
+  );
+
   test("bad arguments name the option and exit 2 before touching pot", async () => {
     const before = sim.invocations().length;
     const proc = Bun.spawnSync([installed, "selftest", "--image", sim.imageUrl, "--pot", IMAGE.name], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...sim.env } });
