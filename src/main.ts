@@ -4,7 +4,7 @@ import { availableParallelism, cpus } from "node:os";
 import { linePrompter } from "./cli/confirm";
 import { doctorCommand } from "./cli/doctor";
 import { orphansCommand } from "./cli/orphans";
-import { selftestCommand } from "./cli/selftest";
+import { selftestCommand } from "./cli/selftest.ts";
 import { PotDriver } from "./driver/driver";
 import { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom } from "./driver/start-task";
 import { log } from "./log/logger";

@@ -132,7 +132,9 @@ export async function selftestCommand(argv: readonly string[], io: SelftestIo): 
     const failed = results.filter((r) => r.status === "fail");
     const counts = (["pass", "warn", "skip"] as const).map((s) => `${results.filter((r) => r.status === s).length} ${s}`).join(", ");
     if (exitCodeFor(results) !== 0) {
-      throw new Error(`failing checks: ${failed.map((r) => `${r.check} (${r.detail})`).join("; ")}; run pot-task-driver doctor for the fixes`);
+      throw new Error(
+        `failing checks: ${failed.map((r) => `${r.check} (${r.detail})`).join("; ")}; run pot-task-driver doctor for the fixes`,
+      );
     }
     return `${counts}; pot_path ${potPath}, state_dir ${stateDir}`;
   });
@@ -142,7 +144,9 @@ export async function selftestCommand(argv: readonly string[], io: SelftestIo): 
     return 1;
   }
   await runTask(report, io, { potPath, stateDir, source, hostPort });
-  io.stdout(report.failures === 0 ? "selftest passed\n" : `selftest failed: ${report.failures} step${report.failures === 1 ? "" : "s"} failed\n`);
+  io.stdout(
+    report.failures === 0 ? "selftest passed\n" : `selftest failed: ${report.failures} step${report.failures === 1 ? "" : "s"} failed\n`,
+  );
   return report.failures === 0 ? 0 : 1;
 }
 
@@ -230,7 +234,10 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
   if (started) {
     await report.step("logs", async () => {
       const wanted = [`greeting: ${SELFTEST_GREETING}`, `copy: ${SELFTEST_COPY_TEXT}`, `mount: ${SELFTEST_MOUNT_TEXT}`];
-      await until(() => wanted.every((line) => stdout().includes(line)), () => `the task's stdout lacks ${JSON.stringify(wanted.filter((l) => !stdout().includes(l)))}; it has ${JSON.stringify(stdout())}`);
+      await until(
+        () => wanted.every((line) => stdout().includes(line)),
+        () => `the task's stdout lacks ${JSON.stringify(wanted.filter((l) => !stdout().includes(l)))}; it has ${JSON.stringify(stdout())}`,
+      );
       return "env, copied file and mounted file reached the task's stdout";
     });
     await report.step("ports", async () => {
@@ -243,13 +250,18 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
       const result = await driver.execTask(taskId, ["/bin/sh", "-c", 'echo "exec sees $SELFTEST_GREETING"; exit 3'], STEP_DEADLINE_MS);
       const text = new TextDecoder().decode(result.stdout);
       if (result.exitCode !== 3 || !text.includes(`exec sees ${SELFTEST_GREETING}`)) {
-        throw new Error(`exec returned exit ${result.exitCode} with stdout ${JSON.stringify(text)}; expected exit 3 and "exec sees ${SELFTEST_GREETING}"`);
+        throw new Error(
+          `exec returned exit ${result.exitCode} with stdout ${JSON.stringify(text)}; expected exit 3 and "exec sees ${SELFTEST_GREETING}"`,
+        );
       }
       return "exit status 3 and the task's environment came back";
     });
     await report.step("signal", async () => {
       await driver.signalTask(taskId, "SIGUSR1");
-      await until(() => stdout().includes("got USR1"), () => "the task did not report SIGUSR1 on its stdout");
+      await until(
+        () => stdout().includes("got USR1"),
+        () => "the task did not report SIGUSR1 on its stdout",
+      );
       return "SIGUSR1 reached the task";
     });
     await report.step("stats", async () => {
@@ -266,7 +278,12 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
       return `exit code ${SELFTEST_STOP_EXIT}, as the task's TERM trap set it`;
     });
   } else {
-    report.line("skip", image === undefined ? "start … stop" : "logs … stop", undefined, image === undefined ? "there is no image" : "the task did not start");
+    report.line(
+      "skip",
+      image === undefined ? "start … stop" : "logs … stop",
+      undefined,
+      image === undefined ? "there is no image" : "the task did not start",
+    );
   }
 
   // Cleanup runs whatever happened above: a forced destroy of the task (idempotent), the image pot that pot's
@@ -373,7 +390,9 @@ function processExists(pid: number): boolean {
   } catch {
     return false;
   }
-  const stat = Bun.spawnSync(["ps", "-o", "stat=", "-p", String(pid)]).stdout.toString().trim();
+  const stat = Bun.spawnSync(["ps", "-o", "stat=", "-p", String(pid)])
+    .stdout.toString()
+    .trim();
   return stat !== "" && !stat.startsWith("Z");
 }
 

@@ -11,7 +11,7 @@ import { GRPCStdioClient } from "../../src/plugin/gen/plugin/grpc_stdio";
 import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base";
 import { DriverClient } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { TIMEOUT_MULTIPLIER } from "../setup";
-import { hostBinary } from "../support/pot-under-test";
+import { hostBinary } from "../support/pot-under-test.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const PLUGIN_BINARY = process.env.POT_DRIVER_BIN ?? hostBinary(REPO_ROOT);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
 import { buildPotImage } from "../fakes/pot-image";
 import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
-import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test";
+import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test.ts";
 import { type LaunchedPlugin, launchPlugin, unary } from "./harness";
 
 /** The pot the world drives: the simulator, or real pot when POT_PATH selects it (test/support/pot-under-test.ts). */

@@ -144,7 +144,10 @@ export function advlockHeldOn(text: string, path: string): boolean {
 
 /** `ps -A -o wchan=`: one wait channel per line ("-" for a running process). */
 export function psWaitChannels(text: string): string[] {
-  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 }
 
 // --- probes --------------------------------------------------------------------------------------------------
@@ -251,7 +254,16 @@ export function isLiveProcess(pid: number, os: HostOs = hostOs()): boolean {
 
 /** Mount points at or below `dir`, deepest first (so they can be unmounted in order). */
 export function mountsUnder(dir: string, os: HostOs = hostOs()): string[] {
-  const text = os === "linux" ? (() => { try { return readFileSync("/proc/mounts", "utf8"); } catch { return ""; } })() : run(["mount", "-p"]);
+  const text =
+    os === "linux"
+      ? (() => {
+          try {
+            return readFileSync("/proc/mounts", "utf8");
+          } catch {
+            return "";
+          }
+        })()
+      : run(["mount", "-p"]);
   const prefix = dir.endsWith("/") ? dir : `${dir}/`;
   return parseMountTable(text)
     .filter((point) => point === dir || point.startsWith(prefix))

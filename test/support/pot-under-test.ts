@@ -33,7 +33,9 @@ export function realPotImage(): RealPotImage {
   const name = process.env.POT_TEST_IMAGE_NAME;
   const tag = process.env.POT_TEST_IMAGE_TAG;
   if (!url || !name || !tag) {
-    throw new Error("POT_PATH selects real pot but POT_TEST_IMAGE_URL/NAME/TAG are unset: run the suites with scripts/test.sh, which makes the image");
+    throw new Error(
+      "POT_PATH selects real pot but POT_TEST_IMAGE_URL/NAME/TAG are unset: run the suites with scripts/test.sh, which makes the image",
+    );
   }
   return { url, name, tag };
 }
@@ -42,7 +44,10 @@ export function realPotImage(): RealPotImage {
 export function realPots(potPath: string = POT_UNDER_TEST): string[] {
   const proc = Bun.spawnSync([potPath, "ls", "-q"], { stdout: "pipe", stderr: "pipe" });
   if (proc.exitCode !== 0) throw new Error(`${potPath} ls -q failed: ${proc.stderr.toString().trim()}`);
-  return proc.stdout.toString().split("\n").filter((line) => line.trim() !== "");
+  return proc.stdout
+    .toString()
+    .split("\n")
+    .filter((line) => line.trim() !== "");
 }
 
 /** The compiled driver for this host (dist/pot-task-driver-<os>-<arch>). */

@@ -33,7 +33,10 @@ beforeAll(async () => {
   copyFileSync(binary, installed);
   Bun.spawnSync(["chmod", "0755", installed]);
   agentConfig = join(work, "agent.hcl");
-  writeFileSync(agentConfig, `plugin_dir = "${pluginDir}"\n\nplugin "pot-task-driver" {\n  config {\n    pot_path  = "${sim.potPath}"\n    state_dir = "${stateDir}"\n  }\n}\n`);
+  writeFileSync(
+    agentConfig,
+    `plugin_dir = "${pluginDir}"\n\nplugin "pot-task-driver" {\n  config {\n    pot_path  = "${sim.potPath}"\n    state_dir = "${stateDir}"\n  }\n}\n`,
+  );
   rcConf = join(work, "rc.conf");
   writeFileSync(rcConf, 'nomad_user="root"\nnomad_env="PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/sbin:/bin"\n');
 }, DEADLINE_MS);
@@ -53,7 +56,20 @@ interface SelftestRun {
 }
 
 async function selftest(extra: string[] = []): Promise<SelftestRun> {
-  const args = ["selftest", "--agent-config", agentConfig, "--rc-conf", rcConf, "--image", sim.imageUrl, "--pot", IMAGE.name, "--tag", IMAGE.tag, ...extra];
+  const args = [
+    "selftest",
+    "--agent-config",
+    agentConfig,
+    "--rc-conf",
+    rcConf,
+    "--image",
+    sim.imageUrl,
+    "--pot",
+    IMAGE.name,
+    "--tag",
+    IMAGE.tag,
+    ...extra,
+  ];
   const proc = Bun.spawn([installed, ...args], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...sim.env },
     stdin: "ignore",
@@ -150,7 +166,12 @@ describe("selftest against the simulator", () => {
     async () => {
       const proc = Bun.spawn(
         [installed, "selftest", "--agent-config", agentConfig, "--rc-conf", rcConf, "--from-pot", "web", "--tag", "7"],
-        { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...sim.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+        {
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...sim.env },
+          stdin: "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+        },
       );
       const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
       const imageLine = stdout.split("\n").find((line) => line.startsWith("fail  image"));
@@ -169,7 +190,9 @@ describe("selftest against the simulator", () => {
 
   test("bad arguments name the option and exit 2 before touching pot", async () => {
     const before = sim.invocations().length;
-    const proc = Bun.spawnSync([installed, "selftest", "--image", sim.imageUrl, "--pot", IMAGE.name], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...sim.env } });
+    const proc = Bun.spawnSync([installed, "selftest", "--image", sim.imageUrl, "--pot", IMAGE.name], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...sim.env },
+    });
     expect(proc.exitCode).toBe(2);
     expect(proc.stderr.toString()).toContain("missing --tag");
     expect(sim.invocations().length).toBe(before);

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Status } from "../../../src/plugin/gen/google/rpc/status";
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
 import { TIMEOUT_MULTIPLIER } from "../../setup";
-import { fdCount, processes, rssKb, zombieChildren } from "../../support/host";
+import { fdCount, processes, rssKb, zombieChildren } from "../../support/host.ts";
 import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-env";
 
 /** The imported image pot every prepare clones from; it stays, as pot's image cache does. */

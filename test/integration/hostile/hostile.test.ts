@@ -11,7 +11,7 @@ import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugin
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
 import { isSafePotName, parseTaskId, potNameForTask } from "../../../src/pot/naming";
 import { buildPotImage, exportedPotConf } from "../../fakes/pot-image";
-import { cwdOf, processes } from "../../support/host";
+import { cwdOf, processes } from "../../support/host.ts";
 import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core";
 import { type LaunchedPlugin, REPO_ROOT, unary } from "../harness";
 import { bundles, createSimWorld, launchConfiguredPlugin, processAlive, type SimWorld, simPots } from "../sim-env";

@@ -12,7 +12,7 @@ let files: string;
 beforeAll(() => {
   files = mkdtempSync(join(tmpdir(), "image-files-"));
   mkdirSync(join(files, "usr/local/bin"), { recursive: true });
-  writeFileSync(join(files, "usr/local/bin/finish"), "#!/bin/sh\nexit \"$1\"\n");
+  writeFileSync(join(files, "usr/local/bin/finish"), '#!/bin/sh\nexit "$1"\n');
   writeFileSync(join(files, "usr/local/bin/it's here"), "x\n");
   chmodSync(join(files, "usr/local/bin/finish"), 0o755);
 });
@@ -28,7 +28,22 @@ function script(args: string[]): { exitCode: number; stdout: string; stderr: str
 
 describe("make-pot-image.sh -n", () => {
   test("prints create, one copy-in per file, set-cmd, snapshot, export, destroy, then the image variables", () => {
-    const run = script(["-n", "-P", "/usr/local/bin/pot", "-b", "14.3", "-p", "FBSD120-nginx", "-t", "1.0", "-f", files, "-c", "nginx -g 'daemon off;'", "/tmp/images"]);
+    const run = script([
+      "-n",
+      "-P",
+      "/usr/local/bin/pot",
+      "-b",
+      "14.3",
+      "-p",
+      "FBSD120-nginx",
+      "-t",
+      "1.0",
+      "-f",
+      files,
+      "-c",
+      "nginx -g 'daemon off;'",
+      "/tmp/images",
+    ]);
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
     expect(run.stdout.split("\n")).toEqual([

@@ -19,12 +19,18 @@ afterAll(() => {
 });
 
 function plan(env: Record<string, string>, freebsd = false): { reason: string; files: string[] } {
-  const proc = Bun.spawnSync(["bash", "-c", 'source scripts/test-plan.sh; default_pot_path; r=$(simulator_only_reason); echo "reason=$r"; bun_test_files "$r"'], {
-    cwd: REPO_ROOT,
-    env: { PATH: freebsd ? `${stubs}:${process.env.PATH}` : (process.env.PATH ?? "/usr/bin:/bin"), ...env },
-    stdout: "pipe",
-  });
-  const lines = proc.stdout.toString().split("\n").filter((l) => l !== "");
+  const proc = Bun.spawnSync(
+    ["bash", "-c", 'source scripts/test-plan.sh; default_pot_path; r=$(simulator_only_reason); echo "reason=$r"; bun_test_files "$r"'],
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: freebsd ? `${stubs}:${process.env.PATH}` : (process.env.PATH ?? "/usr/bin:/bin"), ...env },
+      stdout: "pipe",
+    },
+  );
+  const lines = proc.stdout
+    .toString()
+    .split("\n")
+    .filter((l) => l !== "");
   return { reason: (lines[0] ?? "").slice("reason=".length), files: lines.slice(1) };
 }
 

@@ -50,7 +50,10 @@ function sh(os: "FreeBSD" | "Linux", script: string, withStubs = os === "FreeBSD
   return { stdout: proc.stdout.toString(), exitCode: proc.exitCode ?? -1 };
 }
 
-const called = () => readFileSync(calls, "utf8").split("\n").filter((l) => l !== "");
+const called = () =>
+  readFileSync(calls, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 
 describe("FreeBSD branch", () => {
   test("run pids: the exact marker in the environment (procstat -e -a) or the work dir in argv (procstat -c -a)", () => {
@@ -87,7 +90,10 @@ describe("FreeBSD branch", () => {
 describe("Linux branch", () => {
   test("run pids from /proc: a child carrying the marker is found, the shell itself is not", () => {
     const marker = `POT_E2E_RUN=host-sh-${process.pid}`;
-    const run = sh("Linux", `env ${marker} sleep 5 & child=$!\nsleep 0.2\nhost_pids_matching ${marker} /nonexistent-dir\necho "child=$child"\nkill $child`);
+    const run = sh(
+      "Linux",
+      `env ${marker} sleep 5 & child=$!\nsleep 0.2\nhost_pids_matching ${marker} /nonexistent-dir\necho "child=$child"\nkill $child`,
+    );
     const lines = run.stdout.split("\n").filter((l) => l !== "");
     const child = lines.find((l) => l.startsWith("child="))?.slice(6);
     expect(child).toMatch(/^\d+$/);

@@ -171,7 +171,15 @@ esac`,
     expect(holdsFlock(4300, "/tmp/pot-lock-file", "freebsd")).toBe(true);
     expect(flockWaiterExists("freebsd")).toBe(true);
     const log = readFileSync(calls, "utf8");
-    for (const call of ["procstat -h -c -a", "procstat -h -e -a", "procstat -h -f 4242", "ps -o rss= -p 4242", "mount -p", "procstat advlock", "ps -A -o wchan="]) {
+    for (const call of [
+      "procstat -h -c -a",
+      "procstat -h -e -a",
+      "procstat -h -f 4242",
+      "ps -o rss= -p 4242",
+      "mount -p",
+      "procstat advlock",
+      "ps -A -o wchan=",
+    ]) {
       expect(log).toContain(`${call}\n`);
     }
   });
