@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const prepareTimeout = prepareTimeoutFrom(process.env[PREPARE_TIMEOUT_ENV]);
   if (!prepareTimeout.ok) log.error({ reason: prepareTimeout.reason }, "ignoring the prepare timeout override");
   const driver = new PotDriver({
-    pot: (potPath) => new PotCli(potPath, runner, { logger: log }),
+    pot: (potPath, env) => new PotCli(potPath, runner, { logger: log, env }),
     supervision: supervisionFromSupervisor(),
     sampler: usageSamplerFrom(sharedSampler),
     hostCpus: availableParallelism(),

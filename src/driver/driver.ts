@@ -45,8 +45,11 @@ export interface AgentInfo {
 export interface PotDriverDeps {
   /** MHz of one host core, for Nomad's CPU "ticks" when the agent sends no topology. */
   mhzPerCore: number;
-  /** A pot command layer for the configured pot executable. */
-  pot: (potPath: string) => PotCli;
+  /**
+   * A pot command layer for the configured pot executable; `env` (PATH from the plugin config) goes into the
+   * environment of every pot process.
+   */
+  pot: (potPath: string, env: Readonly<Record<string, string>>) => PotCli;
   supervision: Supervision;
   sampler: UsageSampler;
   /** Logical CPUs of the host. */
@@ -154,7 +157,7 @@ export class PotDriver {
   }
 
   private pot(): PotCli {
-    return this.deps.pot(this.config.potPath);
+    return this.deps.pot(this.config.potPath, { PATH: this.config.childPath });
   }
 
   /**
@@ -360,12 +363,17 @@ export class PotDriver {
   }
 
   /** The argv and environment for an interactive exec (the plugin layer streams it). */
-  execSession(taskId: string, command: readonly string[], tty: boolean): { potName: string; argv: string[] } {
+  execSession(
+    taskId: string,
+    command: readonly string[],
+    tty: boolean,
+  ): { potName: string; argv: string[]; env: Readonly<Record<string, string>> } {
     const handle = this.handle(taskId);
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
-    const argv = this.pot().execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
-    return { potName: handle.state.potName, argv };
+    const pot = this.pot();
+    const argv = pot.execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+    return { potName: handle.state.potName, argv, env: pot.env };
   }
 
   /**

@@ -4,6 +4,7 @@
 import { log } from "../log/logger";
 import { isPotError, type PotError } from "../pot/errors";
 import type { PotCli } from "../pot/pot-cli";
+import { childEnv } from "../support/child-env";
 import type { ExitRecord } from "../supervisor/exit-record";
 import { formatConfigIssues } from "./config-schema";
 import { destroyPot } from "./destroy-pot";
@@ -119,6 +120,8 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       argv: pot.startArgv(plan.potName),
       stdoutPath: task.stdoutPath,
       stderrPath: task.stderrPath,
+      // pot start hands this on to the task (jexec without -l), so no LC_ALL: the job's own locale wins.
+      env: childEnv({ path: ctx.plugin.childPath }),
     });
     bundleDir = supervised.bundleDir;
     const state: DriverState = {

@@ -5,6 +5,8 @@ import { constants } from "node:os";
 
 export interface ExecSessionOptions {
   tty: boolean;
+  /** The whole environment of the pot exec process (PotCli.env); nothing else is inherited. */
+  env: Readonly<Record<string, string>>;
   rows?: number;
   cols?: number;
   onStdout: (data: Uint8Array) => void;
@@ -28,6 +30,7 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
   if (options.tty) {
     let terminalClosed = false;
     const proc = Bun.spawn([...argv], {
+      env: { ...options.env },
       terminal: {
         rows: options.rows && options.rows > 0 ? options.rows : 24,
         cols: options.cols && options.cols > 0 ? options.cols : 80,
@@ -56,7 +59,7 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
   }
   // A process group of its own: pot exec does not pass signals on to the command it runs, so ending the
   // session (the client went away) must signal the whole group or the command outlives it.
-  const proc = Bun.spawn([...argv], { stdin: "pipe", stdout: "pipe", stderr: "pipe", detached: true });
+  const proc = Bun.spawn([...argv], { env: { ...options.env }, stdin: "pipe", stdout: "pipe", stderr: "pipe", detached: true });
   const pump = async (stream: ReadableStream<Uint8Array>, sink: (d: Uint8Array) => void): Promise<void> => {
     for await (const chunk of stream) sink(chunk);
   };

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { open } from "node:fs/promises";
 import { basename } from "node:path";
 import { describeError, log } from "../log/logger.ts";
+import { childEnv } from "../support/child-env.ts";
 import {
   bundlePath,
   createBundle,
@@ -36,8 +37,8 @@ export interface LaunchSpec {
   /** Where the argv's stdout/stderr go: Nomad's logmon FIFOs, /dev/null, or a file (appended to). */
   stdoutPath: string;
   stderrPath: string;
-  /** The whole environment of the supervisor and argv; the driver's own environment when absent. */
-  env?: Record<string, string | undefined>;
+  /** The whole environment of the supervisor and argv; childEnv() when absent, never the driver's own. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface SupervisorOptions {
@@ -110,7 +111,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
       stdin: "ignore",
       stdout: "ignore",
       stderr: "ignore",
-      env: spec.env ?? process.env,
+      env: { ...(spec.env ?? childEnv()) },
     });
   } catch (err) {
     await removeBundle(bundleDir).catch(() => {});

@@ -6,10 +6,12 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
+import { installSimPot } from "../fakes/simulator";
 import { buildPotImage } from "../fakes/pot-image";
 import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { type LaunchedPlugin, launchPlugin, REPO_ROOT, unary } from "./harness";
 
+/** The bare simulator; a world's plugin uses the world's own installed copy (SimWorld.potPath). */
 export const SIM_POT = join(REPO_ROOT, "test/fakes/pot");
 export const IMAGE_NAME = "FBSD120-nginx";
 export const IMAGE_TAG = "1.0";
@@ -42,6 +44,8 @@ while :; do sleep 1 & wait $!; done
 export interface SimWorld {
   root: string;
   simRoot: string;
+  /** This world's pot: the simulator with POT_SIM_ROOT fixed in it (the plugin passes pot no environment). */
+  potPath: string;
   stateDir: string;
   hostDir: string;
   server: FileServer;
@@ -68,6 +72,7 @@ export async function createSimWorld(): Promise<SimWorld> {
     readers,
     root,
     simRoot,
+    potPath: installSimPot(join(root, "bin"), { POT_SIM_ROOT: simRoot }),
     stateDir,
     hostDir,
     server,
@@ -89,7 +94,7 @@ export function pluginConfigBytes(world: SimWorld, extra: Record<string, unknown
       enabled: true,
       fingerprint_period: "30s",
       log_level: "debug",
-      pot_path: SIM_POT,
+      pot_path: world.potPath,
       state_dir: world.stateDir,
       ...extra,
     }),

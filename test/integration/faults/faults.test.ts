@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
 import { type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, unary, waitFor } from "../harness";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, SIM_POT, type SimWorld, type TaskWorld } from "../sim-env";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, type TaskWorld } from "../sim-env";
 import {
   countVerb,
   fdCount,
@@ -446,7 +446,7 @@ function collectEvents(p: LaunchedPlugin): { messages: () => string[]; close: ()
 
 /** `pot-task-driver orphans` as an operator runs it, listing only. */
 function orphans(world: SimWorld): { exitCode: number; stdout: string } {
-  const run = Bun.spawnSync([PLUGIN_BINARY, "orphans", "--pot-path", SIM_POT, "--state-dir", world.stateDir, "--min-age", "0"], {
+  const run = Bun.spawnSync([PLUGIN_BINARY, "orphans", "--pot-path", world.potPath, "--state-dir", world.stateDir, "--min-age", "0"], {
     env: { ...pluginEnv(world.env), NOMAD_PLUGIN_MAGIC_COOKIE: "" },
     stdin: "ignore",
   });

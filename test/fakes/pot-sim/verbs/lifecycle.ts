@@ -5,7 +5,7 @@ import { constants as osConstants } from "node:os";
 import { getConfRaw, getConfVar, replaceConfKey } from "../conf.ts";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
-import { jailProcessEnv, potCommand, removeJail, resolveProgram, tinirc } from "../jail.ts";
+import { potCommand, removeJail, resolveProgram, startCommandEnv, tinirc } from "../jail.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
 import { confDir, jailRoot, mainPidFile, potDir, statusFile } from "../paths.ts";
@@ -165,7 +165,7 @@ export const start: Verb = async (sim, args) => {
   const argv = noRcScript ? ["/bin/sh", "-c", script] : [resolveProgram(root, words[0] ?? ""), ...words.slice(1)];
   let child: Bun.Subprocess<"ignore", "inherit", "inherit"> | undefined;
   try {
-    child = Bun.spawn(argv, { cwd: root, env: jailProcessEnv(sim, pot), stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    child = Bun.spawn(argv, { cwd: root, env: startCommandEnv(sim, pot), stdin: "ignore", stdout: "inherit", stderr: "inherit" });
   } catch (err) {
     sim.out.stderr(`jexec: execvp: ${argv[0] ?? ""}: ${err instanceof Error ? err.message : String(err)}`);
   }
