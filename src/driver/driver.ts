@@ -193,7 +193,20 @@ export class PotDriver {
   private track(handle: TaskHandle, exited: Promise<ExitRecord>): void {
     const taskLog = log.child({ task_id: handle.taskId, pot: handle.state.potName });
     void exited
-      .then((record) => resolveOutcome(this.pot(), handle.state.potName, record))
+      .then((record) => {
+        if (record.kind === "failed") {
+          // The supervisor never ran pot start (a log path it could not or would not open): say why on the task.
+          this.events.emit({
+            taskId: handle.taskId,
+            allocId: handle.allocId,
+            taskName: handle.taskName,
+            timestamp: new Date(),
+            message: `Task not started: ${record.reason}`,
+            annotations: {},
+          });
+        }
+        return resolveOutcome(this.pot(), handle.state.potName, record);
+      })
       .catch((err: unknown): TaskOutcome => ({ kind: "unknown", reason: `failed to learn the exit: ${describe(err)}` }))
       .then((outcome) => {
         handle.settle(outcome);

@@ -149,10 +149,10 @@ describe("startTask", () => {
     expect(supervision.launched).toEqual([]);
   });
 
-  test("runs prepare, copy-in, mount-in ×3, set-env, set-rss, then launches pot start", async () => {
+  test("runs prepare, copy-in, mount-in ×4, set-env, set-rss, then launches pot start", async () => {
     const { runner, supervision, driver } = setup(okPrepare);
     const started = await driver.startTask(task(), CONFIG);
-    expect(runner.verbs()).toEqual(["prepare", "copy-in", "mount-in", "mount-in", "mount-in", "set-env", "set-rss", "info"]);
+    expect(runner.verbs()).toEqual(["prepare", "copy-in", "mount-in", "mount-in", "mount-in", "mount-in", "set-env", "set-rss", "info"]);
     expect(supervision.launched[0]?.argv).toEqual(["/usr/local/bin/pot", "start", "-p", POT]);
     expect(started.handleVersion).toBe(1);
     expect(JSON.parse(new TextDecoder().decode(started.driverState)).potName).toBe(POT);

@@ -1,5 +1,5 @@
 // start, stop and destroy: the status machine, the jail's real command process, and teardown.
-import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, lstatSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { getConfRaw, getConfVar, replaceConfKey } from "../conf.ts";
@@ -12,7 +12,7 @@ import { confDir, jailRoot, mainPidFile, potDir, statusFile } from "../paths.ts"
 import { isDirectory, isPot, isRunning, potList, removeJail as removeJailRecord, writeJail } from "../pots.ts";
 import { startTicksOf } from "../procs.ts";
 import { setStatus } from "../status.ts";
-import { directoryMounts, inJail } from "./files.ts";
+import { directoryMounts, inJail, resolvedOrUndefined, writeMountTable } from "./files.ts";
 import { racctEnabled } from "./query.ts";
 
 /** The status a shell reports for a child: its code, or 128 + the signal number. */
@@ -34,6 +34,7 @@ function mountAll(sim: Sim, pot: string): boolean {
   for (const { source, mountPoint } of directoryMounts(sim, pot)) {
     if (!isDirectory(source)) return false;
     const link = inJail(sim, pot, mountPoint);
+    if (resolvedOrUndefined(link) === realpathSync(source)) continue;
     let present = false;
     try {
       present = lstatSync(link).isSymbolicLink();
@@ -50,6 +51,7 @@ function mountAll(sim: Sim, pot: string): boolean {
       }
     }
   }
+  writeMountTable(sim, pot);
   return true;
 }
 
