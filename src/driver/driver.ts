@@ -7,7 +7,7 @@ import { isValidEnvName } from "../pot/argv";
 import { isPotError } from "../pot/errors";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import type { ExitRecord } from "../supervisor/exit-record";
-import { signalNumber } from "../supervisor/exit-status";
+import { fromChildExit } from "../supervisor/exit-status";
 import { VERSION } from "../version";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities";
 import { formatConfigIssues, type SpecNode } from "./config-schema";
@@ -366,12 +366,12 @@ export class PotDriver {
       }
       throw new DriverError("failed", `failed to exec in task ${taskId}`, { cause: err });
     }
-    const signal = result.signal ? (signalNumber(result.signal) ?? 0) : 0;
+    const ended = fromChildExit(result.exitCode, result.exitCode === null ? result.signal : null);
     return {
       stdout: new TextEncoder().encode(result.stdout),
       stderr: new TextEncoder().encode(result.stderr),
-      exitCode: result.exitCode ?? 128 + signal,
-      signal,
+      exitCode: ended.exitCode,
+      signal: ended.signal,
     };
   }
 

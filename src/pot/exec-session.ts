@@ -1,7 +1,7 @@
 // Interactive `pot exec` sessions (layer 3): one process per `nomad alloc exec`, with a pseudo-terminal when
 // asked for (resizable), or plain pipes; stdin is fed by the caller. The argv comes from PotCli.execArgv.
 import type { Subprocess } from "bun";
-import { constants } from "node:os";
+import { exitOfSignal } from "../support/signals.ts";
 
 export interface ExecSessionOptions {
   tty: boolean;
@@ -22,9 +22,6 @@ export interface ExecSession {
   /** Resolves with the exit code (128+N when killed by signal N) once the process and its output are done. */
   exited: Promise<{ exitCode: number; signal: number }>;
 }
-
-/** The host's signal numbers by name; a signal death is reported as 128 + its number on this host. */
-const SIGNALS: Readonly<Record<string, number>> = constants.signals;
 
 export function startExecSession(argv: readonly string[], options: ExecSessionOptions): ExecSession {
   if (options.tty) {
@@ -84,11 +81,13 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
   };
 }
 
+/**
+ * A signal death is reported as 128 + its number on this host, also for signals Bun has no name for (it gives
+ * their number); a signal the host cannot number at all is exit code 255, never 128 or 0.
+ */
 function exitOf(proc: Subprocess): { exitCode: number; signal: number } {
-  if (proc.signalCode) {
-    const signal = SIGNALS[proc.signalCode] ?? 0;
-    return { exitCode: 128 + signal, signal };
-  }
+  const code: string | number | null = proc.signalCode;
+  if (code !== null && code !== undefined) return exitOfSignal(code);
   return { exitCode: proc.exitCode ?? 1, signal: 0 };
 }
 
