@@ -70,7 +70,7 @@ export async function checkHostPaths(config: TaskConfig, policy: HostPathPolicy,
  * its own restart or for another task of the allocation. Every component below `allocDir` must be what it says:
  * the source's real path is the alloc dir's real path plus the same suffix. The alloc dir itself is the
  * operator's (its own symlinks are trusted). A source that does not exist yet is left to pot, which refuses it.
- * Returns one problem per source, naming the path and where it leads.
+ * Returns one problem per source, naming the path and where it leads (docs/security.md, "The log path").
  */
 export async function checkAllocDirMounts(dirs: readonly string[], allocDir: string, resolve: PathResolver = resolveRealPath): Promise<string[]> {
   const root = await resolve(allocDir);
