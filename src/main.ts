@@ -12,7 +12,7 @@ import { addDriverService } from "./plugin/driver-service";
 import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
 import { serve } from "./plugin/serve";
 import { PotCli } from "./pot/pot-cli";
-import { readHostCpu, readHostFacts } from "./pot/host-facts";
+import { readHostCpu, readHostFacts } from "./pot/host-facts.ts";
 import { SpawnRunner } from "./pot/runner";
 import { sharedSampler } from "./supervisor/sampler";
 import { supervisionFromSupervisor, usageSamplerFrom } from "./supervision-adapter";

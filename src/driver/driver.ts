@@ -7,7 +7,7 @@ import { isValidEnvName } from "../pot/argv";
 import { isPotError } from "../pot/errors";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import type { ExitRecord } from "../supervisor/exit-record";
-import { fromChildExit } from "../supervisor/exit-status";
+import { fromChildExit } from "../supervisor/exit-status.ts";
 import { VERSION } from "../version";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities";
 import { formatConfigIssues, type SpecNode } from "./config-schema";

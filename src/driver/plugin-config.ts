@@ -1,7 +1,7 @@
 // Plugin config (driver layer): the agent's `plugin "pot-task-driver" { config {} }`, declared once; every
 // attribute has a default, so an agent without a config block gets a complete config.
 import { z } from "zod";
-import { childPathProblem, DEFAULT_CHILD_PATH } from "../support/child-env";
+import { childPathProblem, DEFAULT_CHILD_PATH } from "../support/child-env.ts";
 import { type ConfigOf, type ConfigResult, declareConfig, defaultedField, type SpecNode } from "./config-schema";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;

@@ -4,14 +4,14 @@
 import { log } from "../log/logger";
 import { isPotError, type PotError } from "../pot/errors";
 import type { PotCli } from "../pot/pot-cli";
-import { childEnv } from "../support/child-env";
+import { childEnv } from "../support/child-env.ts";
 import type { ExitRecord } from "../supervisor/exit-record";
 import { formatConfigIssues } from "./config-schema";
 import { destroyPot } from "./destroy-pot";
 import type { DriverState } from "./driver-state";
 import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
-import { checkAllocDirMounts, checkHostPaths } from "./host-paths";
+import { checkAllocDirMounts, checkHostPaths } from "./host-paths.ts";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import { planStart, type StartPlan } from "./start-plan";
 import type { SupervisedTask, Supervision } from "./supervision";

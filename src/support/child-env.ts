@@ -23,7 +23,7 @@ export interface ChildEnvOptions {
 /** A fresh environment: PATH, and LC_ALL=C when the output is parsed. Nothing of the plugin's own. */
 export function childEnv(options: ChildEnvOptions = {}): Record<string, string> {
   const env: Record<string, string> = { PATH: options.path ?? DEFAULT_CHILD_PATH };
-  if (options.parsed === true) env["LC_ALL"] = "C";
+  if (options.parsed === true) env.LC_ALL = "C";
   return env;
 }
 

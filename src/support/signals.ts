@@ -6,17 +6,55 @@ import os from "node:os";
 
 /** FreeBSD's numbers (sys/sys/signal.h), used on FreeBSD beside what os.constants knows. */
 export const FREEBSD_SIGNALS: Readonly<Record<string, number>> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGEMT: 7, SIGFPE: 8, SIGKILL: 9,
-  SIGBUS: 10, SIGSEGV: 11, SIGSYS: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGURG: 16, SIGSTOP: 17,
-  SIGTSTP: 18, SIGCONT: 19, SIGCHLD: 20, SIGTTIN: 21, SIGTTOU: 22, SIGIO: 23, SIGXCPU: 24, SIGXFSZ: 25,
-  SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGINFO: 29, SIGUSR1: 30, SIGUSR2: 31, SIGTHR: 32, SIGLIBRT: 33,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGEMT: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGBUS: 10,
+  SIGSEGV: 11,
+  SIGSYS: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGURG: 16,
+  SIGSTOP: 17,
+  SIGTSTP: 18,
+  SIGCONT: 19,
+  SIGCHLD: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGIO: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGINFO: 29,
+  SIGUSR1: 30,
+  SIGUSR2: 31,
+  SIGTHR: 32,
+  SIGLIBRT: 33,
 };
 
 /** Second names a number already has a canonical name for. */
-const ALIASES: Readonly<Record<string, string>> = { SIGIOT: "SIGABRT", SIGPOLL: "SIGIO", SIGCLD: "SIGCHLD", SIGLWP: "SIGTHR", SIGLOST: "SIGPWR" };
+const ALIASES: Readonly<Record<string, string>> = {
+  SIGIOT: "SIGABRT",
+  SIGPOLL: "SIGIO",
+  SIGCLD: "SIGCHLD",
+  SIGLWP: "SIGTHR",
+  SIGLOST: "SIGPWR",
+};
 
 /** The signal table of a platform: FreeBSD's own numbers there, then whatever the runtime knows. */
-export function signalTable(platform: string = process.platform, known: Readonly<Record<string, number>> = os.constants.signals): Readonly<Record<string, number>> {
+export function signalTable(
+  platform: string = process.platform,
+  known: Readonly<Record<string, number>> = os.constants.signals,
+): Readonly<Record<string, number>> {
   return platform === "freebsd" ? { ...known, ...FREEBSD_SIGNALS } : { ...known };
 }
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
-import { installSimPot } from "../fakes/simulator";
+import { installSimPot } from "../fakes/simulator.ts";
 import { buildPotImage } from "../fakes/pot-image";
 import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { type LaunchedPlugin, launchPlugin, REPO_ROOT, unary } from "./harness";

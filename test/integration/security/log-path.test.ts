@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
-import { type LaunchedPlugin, unary, waitFor } from "../harness";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../sim-env";
+import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { type LaunchedPlugin, unary, waitFor } from "../harness.ts";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../sim-env.ts";
 
 const CANARY_TEXT = "host canary: never to be written or read through a task's logs\n";
 
@@ -62,7 +62,7 @@ test("the running jail's mount table shows /alloc/logs read-only, after /alloc",
   });
   const lines = table.split("\n");
   const alloc = lines.findIndex((line) => line.startsWith(`${task.allocDir}/alloc on `) && line.endsWith("/m/alloc (nullfs, local)"));
-  const logs = lines.findIndex((line) => line === `${task.allocDir}/alloc/logs on ${world.simRoot}/jails/${pot}/m/alloc/logs (nullfs, read-only)`);
+  const logs = lines.indexOf(`${task.allocDir}/alloc/logs on ${world.simRoot}/jails/${pot}/m/alloc/logs (nullfs, read-only)`);
   expect(alloc).toBeGreaterThanOrEqual(0);
   expect(logs).toBeGreaterThan(alloc);
   await destroy(task.config);

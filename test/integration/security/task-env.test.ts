@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { launchPlugin, type LaunchedPlugin, unary, waitFor } from "../harness";
-import { createSimWorld, nomadTask, pluginConfigBytes, type SimWorld } from "../sim-env";
+import { launchPlugin, type LaunchedPlugin, unary, waitFor } from "../harness.ts";
+import { createSimWorld, nomadTask, pluginConfigBytes, type SimWorld } from "../sim-env.ts";
 
 const CANARY = `canary-${randomUUID()}`;
 /** A PATH the plugin config sets; the task inherits it through pot start like the rest of pot's environment. */
@@ -47,7 +47,10 @@ test("the task's own env shows Nomad's task env and pot's additions, nothing of 
   const waited = await unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, 30_000);
   expect(waited.result?.exitCode).toBe(0);
   await waitFor("the env output", () => task.stdout().includes("GREETING="));
-  const lines = task.stdout().split("\n").filter((line) => line !== "");
+  const lines = task
+    .stdout()
+    .split("\n")
+    .filter((line) => line !== "");
   const env = new Map(lines.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
 
   // What the task must see: Nomad's task environment (pot set-env) and what pot itself exports.
@@ -70,7 +73,9 @@ test("the task's own env shows Nomad's task env and pot's additions, nothing of 
 });
 
 test("no pot process the plugin started had the plugin's environment", async () => {
-  const log = readFileSync(`${world.simRoot}/invocations.log`, "utf8").split("\n").filter((line) => line !== "");
+  const log = readFileSync(`${world.simRoot}/invocations.log`, "utf8")
+    .split("\n")
+    .filter((line) => line !== "");
   expect(log.length).toBeGreaterThan(3);
   for (const line of log) {
     const record = JSON.parse(line) as { argv: string[]; env: Record<string, string> };

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { decodeCtyMsgpack } from "../../../src/plugin/msgpack";
+import { decodeCtyMsgpack } from "../../../src/plugin/msgpack.ts";
 import {
   declareConfig,
   defaultedField,

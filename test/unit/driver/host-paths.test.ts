@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkAllocDirMounts } from "../../../src/driver/host-paths";
+import { checkAllocDirMounts } from "../../../src/driver/host-paths.ts";
 
 const work = mkdtempSync(join(tmpdir(), "alloc-mounts-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,7 +29,9 @@ describe("checkAllocDirMounts", () => {
     mkdirSync(host, { recursive: true });
     rmSync(join(dir, "alloc/logs"), { recursive: true });
     symlinkSync(host, join(dir, "alloc/logs"));
-    expect(await checkAllocDirMounts(mountsOf(dir), dir)).toEqual([`${dir}/alloc/logs leads to ${host}: a symlink inside the allocation directory`]);
+    expect(await checkAllocDirMounts(mountsOf(dir), dir)).toEqual([
+      `${dir}/alloc/logs leads to ${host}: a symlink inside the allocation directory`,
+    ]);
   });
 
   test("a symlink in the operator's part of the path (above the alloc dir) is trusted", async () => {

@@ -1,7 +1,7 @@
 // Tests for readHostCpu (src/pot/host-facts.ts): os.cpus() may throw or know no speed on FreeBSD; sysctl fills in.
 import { describe, expect, test } from "bun:test";
-import { parseSysctlValues, readHostCpu } from "../../../src/pot/host-facts";
-import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner";
+import { parseSysctlValues, readHostCpu } from "../../../src/pot/host-facts.ts";
+import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
 
 class SysctlRunner implements CommandRunner {
   calls: string[][] = [];
@@ -32,10 +32,12 @@ describe("readHostCpu", () => {
 
   test("os.cpus() complete: no sysctl run", async () => {
     const runner = new SysctlRunner("");
-    expect(await readHostCpu(runner, "freebsd", { cpus: () => [{ speed: 3000 }, { speed: 3000 }], availableParallelism: () => 2 })).toEqual({
-      count: 2,
-      mhz: 3000,
-    });
+    expect(await readHostCpu(runner, "freebsd", { cpus: () => [{ speed: 3000 }, { speed: 3000 }], availableParallelism: () => 2 })).toEqual(
+      {
+        count: 2,
+        mhz: 3000,
+      },
+    );
     expect(runner.calls).toEqual([]);
   });
 

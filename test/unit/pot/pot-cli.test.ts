@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PotError } from "../../../src/pot/errors.ts";
-import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env";
+import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
 import { DEFAULT_TIMEOUTS_MS, PotCli, silentLogger } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
 

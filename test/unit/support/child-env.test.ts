@@ -1,18 +1,18 @@
 // Tests for src/support/child-env.ts: the fixed environment of every child, and the PATH rules.
 import { afterEach, describe, expect, test } from "bun:test";
-import { childEnv, childPathProblem, DEFAULT_CHILD_PATH } from "../../../src/support/child-env";
+import { childEnv, childPathProblem, DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
 
 const CANARY = "POT_DRIVER_TEST_CANARY";
 
 afterEach(() => {
   delete process.env[CANARY];
-  delete process.env["NOMAD_PLUGIN_MAGIC_COOKIE"];
+  delete process.env.NOMAD_PLUGIN_MAGIC_COOKIE;
 });
 
 describe("childEnv", () => {
   test("holds PATH only, whatever the plugin's own environment has", () => {
     process.env[CANARY] = "secret";
-    process.env["NOMAD_PLUGIN_MAGIC_COOKIE"] = "cookie";
+    process.env.NOMAD_PLUGIN_MAGIC_COOKIE = "cookie";
     expect(childEnv()).toEqual({ PATH: DEFAULT_CHILD_PATH });
   });
 
@@ -32,7 +32,7 @@ describe("childEnv", () => {
 
   test("each call gives a fresh object", () => {
     const first = childEnv();
-    first["EXTRA"] = "x";
+    first.EXTRA = "x";
     expect(childEnv()).toEqual({ PATH: DEFAULT_CHILD_PATH });
   });
 });

@@ -1,7 +1,7 @@
 // Tests for src/support/signals.ts: every signal Bun can report maps to its number; none becomes 0 / exit 128.
 import { describe, expect, test } from "bun:test";
-import { exitOfSignal, FREEBSD_SIGNALS, signalName, signalNumber, signalTable, UNKNOWN_SIGNAL_EXIT } from "../../../src/support/signals";
-import { fromChildExit } from "../../../src/supervisor/exit-status";
+import { exitOfSignal, FREEBSD_SIGNALS, signalName, signalNumber, signalTable, UNKNOWN_SIGNAL_EXIT } from "../../../src/support/signals.ts";
+import { fromChildExit } from "../../../src/supervisor/exit-status.ts";
 
 /** What os.constants.signals holds on a FreeBSD host: Node's list, which has no SIGTHR and no SIGLIBRT. */
 const NODE_ON_FREEBSD = Object.fromEntries(Object.entries(FREEBSD_SIGNALS).filter(([name]) => name !== "SIGTHR" && name !== "SIGLIBRT"));
