@@ -13,15 +13,17 @@ import { dirname, join, relative, resolve, sep } from "node:path";
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // Nomad's protocol. pot/ is used directly by exec streaming today (exec-stream.ts).
-  "plugin/": ["driver/", "pot/", "supervisor/", "log/"],
+  "plugin/": ["driver/", "pot/", "supervisor/", "log/", "support/"],
   // The decisions; reaches processes only through pot/ and the supervision interfaces.
-  "driver/": ["pot/", "supervisor/", "log/", "version.ts"],
+  "driver/": ["pot/", "supervisor/", "log/", "support/", "version.ts"],
   // pot and the supervisor are independent of each other and of everything above them.
-  "pot/": ["log/"],
-  "supervisor/": ["log/"],
+  "pot/": ["log/", "support/"],
+  "supervisor/": ["log/", "support/"],
   "log/": [],
+  // Host rules both pot/ and the supervisor need (children's environment, signal numbers); imports nothing.
+  "support/": [],
   // Operator commands.
-  "cli/": ["driver/", "pot/", "supervisor/", "log/"],
+  "cli/": ["driver/", "pot/", "supervisor/", "log/", "support/"],
   // Wiring.
   "main.ts": ["cli/", "driver/", "log/", "plugin/", "pot/", "supervisor/", "supervision-adapter.ts", "version.ts"],
   "supervision-adapter.ts": ["driver/", "supervisor/"],

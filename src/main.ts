@@ -1,6 +1,6 @@
 // Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it;
 // `doctor`, `orphans` and `selftest` → the operator commands in src/cli/.
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism } from "node:os";
 import { linePrompter } from "./cli/confirm";
 import { doctorCommand } from "./cli/doctor";
 import { orphansCommand } from "./cli/orphans";
@@ -13,7 +13,7 @@ import { addDriverService } from "./plugin/driver-service";
 import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
 import { serve } from "./plugin/serve";
 import { PotCli } from "./pot/pot-cli";
-import { readHostFacts } from "./pot/host-facts";
+import { readHostCpu, readHostFacts } from "./pot/host-facts.ts";
 import { SpawnRunner } from "./pot/runner";
 import { sharedSampler } from "./supervisor/sampler";
 import { supervisionFromSupervisor, usageSamplerFrom } from "./supervision-adapter";
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   // stdout belongs to the handshake line: keep stray console output on stderr.
   console.log = console.error;
   console.info = console.error;
-  const driver = makeDriver(new SpawnRunner());
+  const driver = await makeDriver(new SpawnRunner());
   await serve({
     env: process.env,
     register: (server) => {
@@ -65,21 +65,27 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The driver core as the plugin runs it (the selftest drives the same wiring). */
-function makeDriver(runner: SpawnRunner): PotDriver {
+async function makeDriver(runner: SpawnRunner): Promise<PotDriver> {
   // An operator (or test) override of the prepare deadline, read once; a bad value keeps the default, loudly.
   const prepareTimeout = prepareTimeoutFrom(process.env[PREPARE_TIMEOUT_ENV]);
   if (!prepareTimeout.ok) log.error({ reason: prepareTimeout.reason }, "ignoring the prepare timeout override");
+  // os.cpus() can throw on FreeBSD hosts whose CPU ids have gaps; readHostCpu falls back to sysctl.
+  const hostCpu = await readHostCpu(runner);
+  if (hostCpu.mhz === undefined) log.warn({ assumed_mhz: FALLBACK_CORE_MHZ }, "the host does not say its CPU speed");
   return new PotDriver({
-    pot: (potPath) => new PotCli(potPath, runner, { logger: log }),
+    pot: (potPath, env) => new PotCli(potPath, runner, { logger: log, env }),
     supervision: supervisionFromSupervisor(),
     sampler: usageSamplerFrom(sharedSampler),
     hostCpus: availableParallelism(),
     hostFacts: () => readHostFacts(runner),
     onIdle: idleCollector(),
-    mhzPerCore: cpus()[0]?.speed || 1000,
+    mhzPerCore: hostCpu.mhz ?? FALLBACK_CORE_MHZ,
     ...(prepareTimeout.ok ? { prepareTimeoutMs: prepareTimeout.ms } : {}),
   });
 }
+
+/** Core speed assumed for CPU ticks when neither the agent's topology nor the host says (logged). */
+const FALLBACK_CORE_MHZ = 1000;
 
 const cliIo = {
   stdout: (text: string) => process.stdout.write(text),

@@ -70,6 +70,8 @@ export interface Setting {
 /** The paths the doctor checks and where each came from. */
 export interface DoctorSettings {
   potPath: Setting;
+  /** The plugin's `path` option: the PATH the driver gives pot and the tools pot runs. */
+  childPath: Setting;
   stateDir: Setting;
   pluginDir: Setting;
   /** The agent configuration paths (files or directories) that were searched. */
@@ -112,6 +114,8 @@ export interface HostProbe {
   /** FreeBSD only: `pfctl -s Anchors` and the pf rules file. */
   pf?: { anchors: CommandOutcome; conf: TextFile };
   pluginDir: { facts: PathFacts; candidates: PluginCandidate[] };
+  /** Each of pot's helpers (POT_HELPERS) looked up through settings.childPath: where it was found, if anywhere. */
+  helpers: Array<{ name: string; use: string; found?: string }>;
   agentConfigs: AgentConfigFile[];
   rcConf: TextFile[];
   /** Merged rc.conf variables (later files override earlier ones). */
@@ -525,6 +529,24 @@ export function checkRcEnv(probe: HostProbe): CheckResult {
   return { check, status: "pass", detail: `nomad_env PATH has ${REQUIRED_PATH_DIRS.join(" and ")} (${env.file}:${env.line})` };
 }
 
+export function checkPotHelpers(probe: HostProbe): CheckResult {
+  const check = "pot helpers";
+  const skipped = freebsdOnly(probe, check);
+  if (skipped) return skipped;
+  const where = describeSetting("path", probe.settings.childPath);
+  const missing = probe.helpers.filter((helper) => helper.found === undefined);
+  if (missing.length > 0) {
+    const list = missing.map((helper) => `${helper.name} (${helper.use})`).join(", ");
+    return {
+      check,
+      status: "fail",
+      detail: `not found through PATH ${probe.settings.childPath.value} (${where}): ${list}`,
+      fix: "pkg install potnet (potnet, potcpu), or add their directories to the plugin's path option",
+    };
+  }
+  return { check, status: "pass", detail: `${probe.helpers.map((helper) => helper.name).join(", ")} found through PATH (${where})` };
+}
+
 export function checkStateDir(probe: HostProbe): CheckResult {
   const check = "state dir";
   const { facts, writeTest, ancestorWritable } = probe.stateDir;
@@ -570,6 +592,7 @@ export const CHECKS: ReadonlyArray<(probe: HostProbe) => CheckResult> = [
   checkAgentPluginDir,
   checkRcUser,
   checkRcEnv,
+  checkPotHelpers,
   checkStateDir,
 ];
 

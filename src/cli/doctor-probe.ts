@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { type Stats, constants as fsConstants } from "node:fs";
 import { access, lstat, open, readFile, readdir, realpath, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { POT_HELPERS } from "../pot/helpers.ts";
 import type { CommandRunner } from "../pot/runner.ts";
 import { scanAgentConfig } from "./agent-config.ts";
 import {
@@ -170,6 +171,7 @@ export async function probeHost(flags: DoctorFlags, context: ProbeContext): Prom
       ...(list === undefined ? {} : { list }),
     },
     pluginDir: { facts: await pathFacts(paths.pluginDir.value), candidates: [] },
+    helpers: await Promise.all(POT_HELPERS.map(async (helper) => ({ ...helper, ...(await findInPath(helper.name, paths.childPath.value)) }))),
     agentConfigs,
     rcConf,
     rcVars,
@@ -208,6 +210,16 @@ export async function probeHost(flags: DoctorFlags, context: ProbeContext): Prom
   if (state.facts.kind === "dir") state.writeTest = await writeTest(state.facts.path);
   else if (state.facts.kind === "missing") state.ancestorWritable = await nearestAncestorWritable(state.facts.path);
   return probe;
+}
+
+/** The first executable file named `name` in PATH's directories, as a shell would find it. */
+async function findInPath(name: string, path: string): Promise<{ found?: string }> {
+  for (const dir of path.split(":")) {
+    if (!dir.startsWith("/")) continue;
+    const facts = await pathFacts(join(dir, name));
+    if (facts.kind === "file" && facts.executable === true) return { found: facts.path };
+  }
+  return {};
 }
 
 function errnoOf(err: unknown): string | undefined {

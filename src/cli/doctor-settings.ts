@@ -36,6 +36,7 @@ export function agentConfigPaths(flags: DoctorFlags, rcVars: ReadonlyMap<string,
 
 export interface ResolvedPaths {
   potPath: Setting;
+  childPath: Setting;
   stateDir: Setting;
   pluginDir: Setting;
 }
@@ -67,6 +68,7 @@ export function resolvePaths(
   const configPluginDir = [...agentConfigs].reverse().find((file) => file.pluginDir !== undefined);
   return {
     potPath: flag(flags.potPath) ?? fromBlock("pot_path") ?? { value: defaults.potPath, source: "default" },
+    childPath: fromBlock("path") ?? { value: defaults.childPath, source: "default" },
     stateDir: flag(flags.stateDir) ?? fromBlock("state_dir") ?? { value: defaults.stateDir, source: "default" },
     pluginDir:
       flag(flags.pluginDir) ??

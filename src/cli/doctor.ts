@@ -75,6 +75,7 @@ export function renderDoctorReport(probe: HostProbe, results: readonly CheckResu
   const header = [
     `pot-task-driver ${probe.self.version} doctor on ${probe.platform}`,
     setting("pot_path", settings.potPath),
+    setting("path", settings.childPath),
     setting("state_dir", settings.stateDir),
     setting("plugin_dir", settings.pluginDir),
     `  agent      ${settings.agentConfigPaths.map((path) => path.value).join(" ")}  (${agentSource})`,

@@ -48,7 +48,7 @@ export interface SelftestIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** The driver core, wired as the plugin wires it. */
-  makeDriver: () => PotDriver;
+  makeDriver: () => Promise<PotDriver>;
   /** A pot command layer for `potPath` (the same one the driver uses). */
   pot: (potPath: string) => PotCli;
   version: string;
@@ -185,7 +185,7 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
   let potName = "";
   let bundleDir = "";
   let supervisorPid = 0;
-  const driver = io.makeDriver();
+  const driver = await io.makeDriver();
   // The plugin config the agent would send: this host's pot and state directory, nothing else allowed.
   driver.setConfig(
     { enabled: true, pot_path: plan.potPath, state_dir: plan.stateDir, allowed_host_paths: [], log_level: "error" },

@@ -114,6 +114,8 @@ export function parseHclType(expr: string): HclTypeNode {
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
 
 /** cty numbers: int, float64 (±Infinity included) or the decimal string cty sends when neither is exact. */
 const ctyNumber: z.ZodType<CtyNumber> = z
@@ -130,7 +132,11 @@ const ctyNumber: z.ZodType<CtyNumber> = z
     if (typeof value !== "string") return value;
     if (!value.includes(".")) {
       const big = BigInt(value);
-      return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+      if (big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(big);
+      // go-cty >= 1.14.4 sends a whole number beyond the int64 range as text where older go-cty (Nomad
+      // v1.6.3's v1.12.1) sent a float64 when one holds it exactly: both decode to that same number.
+      if ((big > INT64_MAX || big < INT64_MIN) && BigInt(Number(big)) === big) return Number(big);
+      return big;
     }
     // Fractional decimals beyond float64 precision are rounded to the nearest float64.
     return Number(value);

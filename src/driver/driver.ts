@@ -7,7 +7,7 @@ import { isValidEnvName } from "../pot/argv";
 import { isPotError } from "../pot/errors";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import type { ExitRecord } from "../supervisor/exit-record";
-import { signalNumber } from "../supervisor/exit-status";
+import { fromChildExit } from "../supervisor/exit-status.ts";
 import { VERSION } from "../version";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities";
 import { formatConfigIssues, type SpecNode } from "./config-schema";
@@ -45,8 +45,11 @@ export interface AgentInfo {
 export interface PotDriverDeps {
   /** MHz of one host core, for Nomad's CPU "ticks" when the agent sends no topology. */
   mhzPerCore: number;
-  /** A pot command layer for the configured pot executable. */
-  pot: (potPath: string) => PotCli;
+  /**
+   * A pot command layer for the configured pot executable; `env` (PATH from the plugin config) goes into the
+   * environment of every pot process.
+   */
+  pot: (potPath: string, env: Readonly<Record<string, string>>) => PotCli;
   supervision: Supervision;
   sampler: UsageSampler;
   /** Logical CPUs of the host. */
@@ -154,7 +157,7 @@ export class PotDriver {
   }
 
   private pot(): PotCli {
-    return this.deps.pot(this.config.potPath);
+    return this.deps.pot(this.config.potPath, { PATH: this.config.childPath });
   }
 
   /**
@@ -190,7 +193,20 @@ export class PotDriver {
   private track(handle: TaskHandle, exited: Promise<ExitRecord>): void {
     const taskLog = log.child({ task_id: handle.taskId, pot: handle.state.potName });
     void exited
-      .then((record) => resolveOutcome(this.pot(), handle.state.potName, record))
+      .then((record) => {
+        if (record.kind === "failed") {
+          // The supervisor never ran pot start (a log path it could not or would not open): say why on the task.
+          this.events.emit({
+            taskId: handle.taskId,
+            allocId: handle.allocId,
+            taskName: handle.taskName,
+            timestamp: new Date(),
+            message: `Task not started: ${record.reason}`,
+            annotations: {},
+          });
+        }
+        return resolveOutcome(this.pot(), handle.state.potName, record);
+      })
       .catch((err: unknown): TaskOutcome => ({ kind: "unknown", reason: `failed to learn the exit: ${describe(err)}` }))
       .then((outcome) => {
         handle.settle(outcome);
@@ -350,22 +366,27 @@ export class PotDriver {
       }
       throw new DriverError("failed", `failed to exec in task ${taskId}`, { cause: err });
     }
-    const signal = result.signal ? (signalNumber(result.signal) ?? 0) : 0;
+    const ended = fromChildExit(result.exitCode, result.exitCode === null ? result.signal : null);
     return {
       stdout: new TextEncoder().encode(result.stdout),
       stderr: new TextEncoder().encode(result.stderr),
-      exitCode: result.exitCode ?? 128 + signal,
-      signal,
+      exitCode: ended.exitCode,
+      signal: ended.signal,
     };
   }
 
   /** The argv and environment for an interactive exec (the plugin layer streams it). */
-  execSession(taskId: string, command: readonly string[], tty: boolean): { potName: string; argv: string[] } {
+  execSession(
+    taskId: string,
+    command: readonly string[],
+    tty: boolean,
+  ): { potName: string; argv: string[]; env: Readonly<Record<string, string>> } {
     const handle = this.handle(taskId);
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
-    const argv = this.pot().execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
-    return { potName: handle.state.potName, argv };
+    const pot = this.pot();
+    const argv = pot.execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+    return { potName: handle.state.potName, argv, env: pot.env };
   }
 
   /**

@@ -63,3 +63,27 @@ export async function checkHostPaths(config: TaskConfig, policy: HostPathPolicy,
   }
   return issues;
 }
+
+/**
+ * The task-directory mounts (sources inside the allocation directory) that lead elsewhere: pot mounts them as
+ * root with mount_nullfs, which follows symlinks, and a task can plant one in the shared alloc/ directory for
+ * its own restart or for another task of the allocation. Every component below `allocDir` must be what it says:
+ * the source's real path is the alloc dir's real path plus the same suffix. The alloc dir itself is the
+ * operator's (its own symlinks are trusted). A source that does not exist yet is left to pot, which refuses it.
+ * Returns one problem per source, naming the path and where it leads (docs/security.md, "The log path").
+ */
+export async function checkAllocDirMounts(dirs: readonly string[], allocDir: string, resolve: PathResolver = resolveRealPath): Promise<string[]> {
+  const root = await resolve(allocDir);
+  if (!root.ok) return [];
+  const problems: string[] = [];
+  for (const dir of dirs) {
+    if (!isWithin(dir, allocDir) || dir === allocDir) continue;
+    const resolved = await resolve(dir);
+    if (!resolved.ok) continue;
+    const expected = `${root.path}${dir.slice(allocDir.replace(/\/+$/, "").length)}`;
+    if (resolved.path !== expected) {
+      problems.push(`${dir} leads to ${resolved.path}: a symlink inside the allocation directory`);
+    }
+  }
+  return problems;
+}

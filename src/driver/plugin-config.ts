@@ -1,6 +1,7 @@
 // Plugin config (driver layer): the agent's `plugin "pot-task-driver" { config {} }`, declared once; every
 // attribute has a default, so an agent without a config block gets a complete config.
 import { z } from "zod";
+import { childPathProblem, DEFAULT_CHILD_PATH } from "../support/child-env.ts";
 import { type ConfigOf, type ConfigResult, declareConfig, defaultedField, type SpecNode } from "./config-schema";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
@@ -21,6 +22,15 @@ const absoluteDir = (what: string) =>
     // One canonical spelling, so "/a/b/" and "/a//b" compare equal to "/a/b" in prefix checks.
     return path.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
   });
+
+const childPath = z.string().transform((path, ctx): string => {
+  const problem = childPathProblem(path);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: "custom", message: problem, input: path });
+    return z.NEVER;
+  }
+  return path;
+});
 
 const GO_DURATION_UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -74,6 +84,13 @@ export const pluginConfigDeclaration = declareConfig(
       check: absoluteDir("pot_path"),
       default: "/usr/local/bin/pot",
       doc: "Absolute path of the pot executable.",
+    }),
+    childPath: defaultedField({
+      name: "path",
+      type: "string",
+      check: childPath,
+      default: DEFAULT_CHILD_PATH,
+      doc: "PATH of every process the driver starts (pot, the tools pot runs, the supervisor); nothing else of the agent's environment is passed on.",
     }),
     stateDir: defaultedField({
       name: "state_dir",

@@ -35,6 +35,8 @@ export type PlanResult = { ok: true; plan: StartPlan } | { ok: false; issues: Co
 export const JAIL_TASK_DIR = "/local";
 export const JAIL_SECRETS_DIR = "/secrets";
 export const JAIL_ALLOC_DIR = "/alloc";
+/** Nomad's log FIFOs, mounted read-only over the read-write /alloc (docs/security.md). */
+export const JAIL_LOGS_DIR = "/alloc/logs";
 
 export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginConfig, context: PlanContext): PlanResult {
   const issues: ConfigIssue[] = [];
@@ -86,6 +88,9 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
     { dir: `${taskDir}/local`, mountPoint: JAIL_TASK_DIR },
     { dir: `${taskDir}/secrets`, mountPoint: JAIL_SECRETS_DIR },
     { dir: `${task.allocDir}/alloc`, mountPoint: JAIL_ALLOC_DIR },
+    // After /alloc (pot mounts in fscomp.conf order): the task must not replace its log FIFOs or their
+    // directory, which the root supervisor and Nomad's logmon open on the host.
+    { dir: `${task.allocDir}/alloc/logs`, mountPoint: JAIL_LOGS_DIR, readOnly: true },
     ...config.mount.map((m) => ({ dir: m.hostPath, mountPoint: m.jailPath })),
     ...config.mountReadOnly.map((m) => ({ dir: m.hostPath, mountPoint: m.jailPath, readOnly: true })),
     ...task.mounts.map((m) => ({ dir: m.hostPath, mountPoint: m.taskPath, readOnly: m.readOnly })),

@@ -4,13 +4,14 @@
 import { log } from "../log/logger";
 import { isPotError, type PotError } from "../pot/errors";
 import type { PotCli } from "../pot/pot-cli";
+import { childEnv } from "../support/child-env.ts";
 import type { ExitRecord } from "../supervisor/exit-record";
 import { formatConfigIssues } from "./config-schema";
 import { destroyPot } from "./destroy-pot";
 import type { DriverState } from "./driver-state";
 import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
-import { checkHostPaths } from "./host-paths";
+import { checkAllocDirMounts, checkHostPaths } from "./host-paths.ts";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import { planStart, type StartPlan } from "./start-plan";
 import type { SupervisedTask, Supervision } from "./supervision";
@@ -73,6 +74,13 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(issues)}`);
   }
   const plan = planned.plan;
+  const unsafeMounts = await checkAllocDirMounts(
+    plan.mounts.map((mount) => mount.dir),
+    task.allocDir,
+  );
+  if (unsafeMounts.length > 0) {
+    throw new DriverError("failed", `failed to start task: refusing to mount ${unsafeMounts.join("; ")}`, { recoverable: false });
+  }
   const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
   const event = (message: string, annotations: Record<string, string> = {}): void => {
     ctx.events.emit({ taskId: task.taskId, allocId: task.allocId, taskName: task.taskName, timestamp: new Date(), message, annotations });
@@ -119,6 +127,9 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       argv: pot.startArgv(plan.potName),
       stdoutPath: task.stdoutPath,
       stderrPath: task.stderrPath,
+      trustedRoot: task.allocDir,
+      // pot start hands this on to the task (jexec without -l), so no LC_ALL: the job's own locale wins.
+      env: childEnv({ path: ctx.plugin.childPath }),
     });
     bundleDir = supervised.bundleDir;
     const state: DriverState = {

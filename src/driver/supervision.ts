@@ -19,6 +19,10 @@ export interface LaunchRequest {
   argv: readonly string[];
   stdoutPath: string;
   stderrPath: string;
+  /** The allocation directory: the stream paths lie in it, and nothing below it is trusted (a task writes there). */
+  trustedRoot: string;
+  /** The whole environment of the supervisor and of `pot start` (which the task inherits): see childEnv. */
+  env: Readonly<Record<string, string>>;
 }
 
 export interface Supervision {

@@ -46,9 +46,18 @@ export function basePluginServer(driver: PotDriver): BasePluginServer {
   };
 }
 
-/** Average usable core speed in MHz as Nomad computes compute (base, else max, else guessed speed). */
+/**
+ * MHz of one core as Nomad counts compute. An agent with `cpu_total_compute` set (Nomad ≥ 1.7 sends it as the
+ * topology's override_total_compute) means that total over all its cores, disabled ones included, as Nomad's
+ * Topology.TotalCompute does; otherwise the average usable core speed (base, else max, else guessed).
+ * 0 when the agent sent no topology.
+ */
 export function averageCoreMhz(topology: ClientTopology | undefined): number {
-  const cores = (topology?.cores ?? []).filter((c) => !c.disable);
+  const all = topology?.cores ?? [];
+  if (topology !== undefined && topology.overrideTotalCompute > 0n && all.length > 0) {
+    return Number(topology.overrideTotalCompute) / all.length;
+  }
+  const cores = all.filter((c) => !c.disable);
   if (cores.length === 0) return 0;
   const speeds = cores.map((c) => Number(c.baseSpeed > 0n ? c.baseSpeed : c.maxSpeed > 0n ? c.maxSpeed : c.guessSpeed));
   return speeds.reduce((a, b) => a + b, 0) / cores.length;

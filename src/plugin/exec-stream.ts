@@ -42,9 +42,10 @@ export function serveExecStream(driver: PotDriver, call: ExecCall): void {
       }
       try {
         const { taskId, command, tty } = request.setup;
-        const { argv } = driver.execSession(taskId, command, tty);
+        const { argv, env } = driver.execSession(taskId, command, tty);
         session = startExecSession(argv, {
           tty,
+          env,
           rows: request.ttySize?.height ?? pendingSize.rows,
           cols: request.ttySize?.width ?? pendingSize.cols,
           onStdout: (data) => write({ stdout: { data: Buffer.from(data), close: false } }),

@@ -1,10 +1,12 @@
 // Interactive `pot exec` sessions (layer 3): one process per `nomad alloc exec`, with a pseudo-terminal when
 // asked for (resizable), or plain pipes; stdin is fed by the caller. The argv comes from PotCli.execArgv.
 import type { Subprocess } from "bun";
-import { constants } from "node:os";
+import { exitOfSignal } from "../support/signals.ts";
 
 export interface ExecSessionOptions {
   tty: boolean;
+  /** The whole environment of the pot exec process (PotCli.env); nothing else is inherited. */
+  env: Readonly<Record<string, string>>;
   rows?: number;
   cols?: number;
   onStdout: (data: Uint8Array) => void;
@@ -21,13 +23,11 @@ export interface ExecSession {
   exited: Promise<{ exitCode: number; signal: number }>;
 }
 
-/** The host's signal numbers by name; a signal death is reported as 128 + its number on this host. */
-const SIGNALS: Readonly<Record<string, number>> = constants.signals;
-
 export function startExecSession(argv: readonly string[], options: ExecSessionOptions): ExecSession {
   if (options.tty) {
     let terminalClosed = false;
     const proc = Bun.spawn([...argv], {
+      env: { ...options.env },
       terminal: {
         rows: options.rows && options.rows > 0 ? options.rows : 24,
         cols: options.cols && options.cols > 0 ? options.cols : 80,
@@ -56,7 +56,7 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
   }
   // A process group of its own: pot exec does not pass signals on to the command it runs, so ending the
   // session (the client went away) must signal the whole group or the command outlives it.
-  const proc = Bun.spawn([...argv], { stdin: "pipe", stdout: "pipe", stderr: "pipe", detached: true });
+  const proc = Bun.spawn([...argv], { env: { ...options.env }, stdin: "pipe", stdout: "pipe", stderr: "pipe", detached: true });
   const pump = async (stream: ReadableStream<Uint8Array>, sink: (d: Uint8Array) => void): Promise<void> => {
     for await (const chunk of stream) sink(chunk);
   };
@@ -81,11 +81,13 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
   };
 }
 
+/**
+ * A signal death is reported as 128 + its number on this host, also for signals Bun has no name for (it gives
+ * their number); a signal the host cannot number at all is exit code 255, never 128 or 0.
+ */
 function exitOf(proc: Subprocess): { exitCode: number; signal: number } {
-  if (proc.signalCode) {
-    const signal = SIGNALS[proc.signalCode] ?? 0;
-    return { exitCode: 128 + signal, signal };
-  }
+  const code: string | number | null = proc.signalCode;
+  if (code !== null && code !== undefined) return exitOfSignal(code);
   return { exitCode: proc.exitCode ?? 1, signal: 0 };
 }
 

@@ -1,5 +1,7 @@
-// Host facts pot depends on (layer 3): rctl/racct, VIMAGE and ZFS, read on FreeBSD for node attributes.
-// Elsewhere (the simulator's Linux hosts) there is nothing to read and the result is empty.
+// Host facts pot depends on (layer 3): rctl/racct, VIMAGE and ZFS, read on FreeBSD for node attributes
+// (elsewhere, the simulator's Linux hosts, there is nothing to read and the result is empty); and the CPU count
+// and speed, which Bun's os.cpus() cannot always give on FreeBSD.
+import { availableParallelism, cpus } from "node:os";
 import type { CommandRunner } from "./runner";
 
 export interface HostFacts {
@@ -33,4 +35,60 @@ export function parseSysctl(text: string): Pick<HostFacts, "racct" | "vimage"> {
     if (match[1] === "kern.features.vimage") facts.vimage = match[2] === "1";
   }
   return facts;
+}
+
+export interface HostCpu {
+  /** Logical CPUs. */
+  count: number;
+  /** MHz of one core; undefined when nothing on the host says. */
+  mhz: number | undefined;
+}
+
+export interface CpuSources {
+  /** os.cpus(); may throw (Bun sizes kern.cp_times by hw.ncpu, which breaks when CPU ids have gaps). */
+  cpus: () => Array<{ speed: number }>;
+  availableParallelism: () => number;
+}
+
+const NODE_CPU_SOURCES: CpuSources = { cpus, availableParallelism };
+
+/**
+ * CPU count and core speed. os.cpus() first; on FreeBSD, whatever it cannot give comes from sysctl: hw.ncpu for
+ * the count, hw.clockrate for the speed, and dev.cpu.0.freq where hw.clockrate does not exist (arm64) or says 0.
+ * Never throws: a count that cannot be read is availableParallelism(), a speed that cannot be read undefined.
+ */
+export async function readHostCpu(runner: CommandRunner, platform: string = process.platform, sources: CpuSources = NODE_CPU_SOURCES): Promise<HostCpu> {
+  let listed: Array<{ speed: number }> = [];
+  try {
+    listed = sources.cpus();
+  } catch {
+    listed = [];
+  }
+  const speed = listed[0]?.speed;
+  let count = listed.length;
+  let mhz = speed !== undefined && speed > 0 ? speed : undefined;
+  if (platform === "freebsd" && (count === 0 || mhz === undefined)) {
+    const result = await runner
+      .run(["/sbin/sysctl", "-i", "hw.ncpu", "hw.clockrate", "dev.cpu.0.freq"], { timeoutMs: PROBE_TIMEOUT_MS })
+      .catch(() => undefined);
+    const values = result?.exitCode === 0 ? parseSysctlValues(result.stdout) : new Map<string, number>();
+    if (count === 0) count = values.get("hw.ncpu") ?? 0;
+    mhz ??= positive(values.get("hw.clockrate")) ?? positive(values.get("dev.cpu.0.freq"));
+  }
+  if (count === 0) count = sources.availableParallelism();
+  return { count, mhz };
+}
+
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && value > 0 ? value : undefined;
+}
+
+/** `name: value` lines of sysctl(8) with integer values. */
+export function parseSysctlValues(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const match = /^([\w.%]+):\s*(\d+)\s*$/.exec(line.trim());
+    if (match) values.set(match[1] as string, Number(match[2]));
+  }
+  return values;
 }

@@ -1,5 +1,6 @@
 // PotCli: one method per pot verb the driver uses, each a single argv run through a CommandRunner (layer 3).
 import { createLogger, describeError, log, type Logger } from "../log/logger.ts";
+import { childEnv } from "../support/child-env.ts";
 import {
   copyInArgv,
   destroyArgv,
@@ -103,7 +104,10 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<PotVerb, number>> = {
 export interface PotCliDefaults {
   /** Per-verb deadlines overriding DEFAULT_TIMEOUTS_MS (0 = none). */
   timeoutsMs?: Partial<Record<PotVerb, number>>;
-  /** Added to the environment of every pot process. */
+  /**
+   * Added to (and overriding) childEnv({ parsed: true }), the minimal environment every pot process gets:
+   * the driver sets PATH from its config here; nothing is ever inherited from the plugin's own environment.
+   */
   env?: Readonly<Record<string, string>>;
   cwd?: string;
   /** Debug lines per invocation go here; default: the process-wide logger at call time. */
@@ -143,6 +147,8 @@ export type DestroyOutcome = "destroyed" | "not-found";
  */
 export class PotCli {
   readonly potPath: string;
+  /** The whole environment of every pot process this instance starts (also for interactive exec sessions). */
+  readonly env: Readonly<Record<string, string>>;
   private readonly runner: CommandRunner;
   private readonly defaults: PotCliDefaults;
 
@@ -150,6 +156,7 @@ export class PotCli {
     this.potPath = potPath;
     this.runner = runner;
     this.defaults = defaults;
+    this.env = { ...childEnv({ parsed: true }), ...defaults.env };
   }
 
   /** `pot version -q`. */
@@ -334,7 +341,7 @@ export class PotCli {
     try {
       result = await this.runner.run(argv, {
         timeoutMs,
-        env: this.defaults.env,
+        env: this.env,
         cwd: this.defaults.cwd,
         signal: options.signal,
       });

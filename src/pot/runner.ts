@@ -2,13 +2,17 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { childEnv } from "../support/child-env.ts";
 
 export interface RunOptions {
   /** Kill the process group after this many ms (SIGTERM, then SIGKILL after killGraceMs). 0 or absent: no deadline. */
   timeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL on timeout or abort. Default 2000 ms. */
   killGraceMs?: number;
-  /** Variables added to (and overriding) the current process environment. */
+  /**
+   * The child's whole environment; childEnv({ parsed: true }) when absent. Never the plugin's own (it holds
+   * the agent's secrets; docs/security.md).
+   */
   env?: Readonly<Record<string, string>>;
   cwd?: string;
   /** Aborting kills the process group like a timeout does. */
@@ -63,7 +67,7 @@ export class SpawnRunner implements CommandRunner {
       proc = Bun.spawn({
         cmd: [...argv],
         cwd: options.cwd,
-        env: options.env === undefined ? { ...process.env } : { ...process.env, ...options.env },
+        env: { ...(options.env ?? childEnv({ parsed: true })) },
         stdin: "ignore",
         stdout: stdout.fd,
         stderr: stderr.fd,

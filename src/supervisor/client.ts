@@ -3,9 +3,10 @@
 // A supervisor is the session leader (setsid) of its task: its pid is also the session id and the process
 // group id of everything it runs, unless a process leaves the group or session itself.
 import { randomUUID } from "node:crypto";
-import { open } from "node:fs/promises";
-import { basename } from "node:path";
+import { open, realpath } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { describeError, log } from "../log/logger.ts";
+import { childEnv } from "../support/child-env.ts";
 import {
   bundlePath,
   createBundle,
@@ -36,8 +37,14 @@ export interface LaunchSpec {
   /** Where the argv's stdout/stderr go: Nomad's logmon FIFOs, /dev/null, or a file (appended to). */
   stdoutPath: string;
   stderrPath: string;
-  /** The whole environment of the supervisor and argv; the driver's own environment when absent. */
-  env?: Record<string, string | undefined>;
+  /**
+   * The directory a task can write into that the stream paths lie in (Nomad's allocation directory): its own
+   * symlinks are the operator's and trusted, none below it is. Without it, each path's directory is trusted as
+   * it resolves now.
+   */
+  trustedRoot?: string;
+  /** The whole environment of the supervisor and argv; childEnv() when absent, never the driver's own. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface SupervisorOptions {
@@ -92,6 +99,10 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
     createdAt: new Date().toISOString(),
     launchToken,
   };
+  const [stdoutDir, stderrDir] = await Promise.all([
+    physicalDir(spec.stdoutPath, spec.trustedRoot),
+    physicalDir(spec.stderrPath, spec.trustedRoot),
+  ]);
   const bundleDir = await createBundle(spec.stateDir, bundleSpec, SUPERVISOR_SCRIPT);
   const cmd = supervisorArgv({
     scriptPath: bundlePath(bundleDir, "script"),
@@ -99,6 +110,8 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
     bundleDir,
     stdoutPath: spec.stdoutPath,
     stderrPath: spec.stderrPath,
+    stdoutDir,
+    stderrDir,
     argv: spec.argv,
   });
 
@@ -110,7 +123,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
       stdin: "ignore",
       stdout: "ignore",
       stderr: "ignore",
-      env: spec.env ?? process.env,
+      env: { ...(spec.env ?? childEnv()) },
     });
   } catch (err) {
     await removeBundle(bundleDir).catch(() => {});
@@ -342,6 +355,22 @@ class SupervisorHandle implements SupervisedProcess {
   close(): void {
     this.settle(unknown(`stopped watching supervisor (pid ${this.pid}) before its exit was known`));
   }
+}
+
+/**
+ * Where the directory of a stream path must physically be for the supervisor to open it: below `trustedRoot`,
+ * the root's real path plus the same components (so a symlink a task planted below it never matches);
+ * elsewhere the directory as it resolves now. A directory that does not resolve is returned as written (the
+ * supervisor then fails to enter it and records open-stdout/open-stderr).
+ */
+export async function physicalDir(path: string, trustedRoot?: string): Promise<string> {
+  const dir = dirname(path);
+  const root = trustedRoot?.replace(/(.)\/+$/, "$1");
+  if (root !== undefined && (dir === root || dir.startsWith(root === "/" ? "/" : `${root}/`))) {
+    const real = await realpath(root).catch(() => root);
+    return `${real}${dir.slice(root.length)}`.replace(/^\/\//, "/");
+  }
+  return realpath(dir).catch(() => dir);
 }
 
 /** How it ended, for our own child supervisor once it has been reaped. */

@@ -6,7 +6,8 @@ import { SCRIPT_VERSION } from "./script.ts";
  * The end of a supervised argv.
  * - "exited": argv ran and ended; `exitCode` follows Nomad's convention (128+N when killed by signal N, with
  *   `signal` = N; otherwise `signal` = 0). `endedAt` has one-second precision (the supervisor's clock).
- * - "failed": argv never ran because the supervisor could not open its stdout or stderr destination.
+ * - "failed": argv never ran because the supervisor could not open its stdout or stderr destination, or
+ *   refused to (a symlink, not a FIFO or regular file, or not in the directory Nomad gave).
  * - "unknown": nobody can know how argv ended (the supervisor died or vanished without writing a record, or the
  *   record is unreadable). Never to be reported as exit code 0.
  */
@@ -48,6 +49,13 @@ export function parseExitRecord(text: string, paths: StreamPaths, now: Date = ne
     const stream = record.error === "open-stdout" ? "stdout" : "stderr";
     return { kind: "failed", reason: `supervisor failed to open ${stream} destination ${path}`, endedAt };
   }
+  if (record.error === "unsafe-stdout" || record.error === "unsafe-stderr") {
+    const path = record.error === "unsafe-stdout" ? paths.stdoutPath : paths.stderrPath;
+    const stream = record.error === "unsafe-stdout" ? "stdout" : "stderr";
+    const why = typeof record.why === "string" ? UNSAFE_WHY[record.why] : undefined;
+    if (why === undefined) return unknown(`exit record has unknown refusal ${JSON.stringify(record.why)}`, now);
+    return { kind: "failed", reason: `supervisor refused ${stream} destination ${path}: ${why}`, endedAt };
+  }
   if (record.error !== undefined) return unknown(`exit record has unknown error ${JSON.stringify(record.error)}`, now);
 
   const status = record.status;
@@ -62,6 +70,13 @@ export function parseExitRecord(text: string, paths: StreamPaths, now: Date = ne
     endedAt,
   };
 }
+
+/** The supervisor's reasons for refusing a stream path (SUPERVISOR_SCRIPT `checked`), as sentences. */
+const UNSAFE_WHY: Readonly<Record<string, string>> = {
+  symlink: "it is a symlink",
+  type: "it is neither a FIFO nor a regular file",
+  directory: "its directory is not the one Nomad gave (a symlink on the way)",
+};
 
 /** An "unknown" record detected now. */
 export function unknown(reason: string, detectedAt: Date = new Date()): ExitRecord {

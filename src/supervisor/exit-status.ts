@@ -1,7 +1,7 @@
 // Decoding how a process ended into Nomad's convention: exit code, or 128+N with signal N recorded (layer 4, pure).
 //
 // Nomad's executor reports a task killed by signal N as exit code 128+N with the signal beside it; so do we.
-import os from "node:os";
+import { exitOfSignal, signalName, signalNumber } from "../support/signals.ts";
 
 /** How a process ended. `signal` is 0 when it exited by itself. */
 export interface ExitStatus {
@@ -49,31 +49,12 @@ export function fromWaitStatus(raw: number): ExitStatus | undefined {
 
 /**
  * Decodes a Bun/Node child's end (`exitCode`, `signalCode` as a name or number): exactly one is non-null once
- * it has ended. A signal name unknown to this host keeps signal 0 and exit code 128, never 0.
+ * it has ended. A signal without a name (FreeBSD's SIGTHR, SIGLIBRT) still gives its number; only a name the
+ * host does not know at all leaves signal 0, and then the exit code is 255, never 0 or 128.
  */
 export function fromChildExit(exitCode: number | null, signalCode: string | number | null): ExitStatus {
-  if (signalCode !== null) {
-    const signal = typeof signalCode === "number" ? signalCode : (signalNumber(signalCode) ?? 0);
-    return { exitCode: SIGNAL_BASE + signal, signal };
-  }
+  if (signalCode !== null) return exitOfSignal(signalCode);
   return { exitCode: exitCode ?? SIGNAL_BASE, signal: 0 };
 }
 
-const SIGNALS: Readonly<Record<string, number>> = os.constants.signals;
-
-/** The host's number for a signal name ("SIGTERM" or "TERM"); undefined when the host has no such signal. */
-export function signalNumber(name: string): number | undefined {
-  const upper = name.toUpperCase();
-  return SIGNALS[upper.startsWith("SIG") ? upper : `SIG${upper}`];
-}
-
-/** The host's canonical name for a signal number ("SIGTERM"); undefined when it has none. */
-export function signalName(signal: number): string | undefined {
-  for (const [name, value] of Object.entries(SIGNALS)) {
-    if (value === signal && !ALIASES.has(name)) return name;
-  }
-  return undefined;
-}
-
-/** Second names some hosts give a number that already has a canonical one. */
-const ALIASES = new Set(["SIGIOT", "SIGPOLL", "SIGCLD", "SIGLOST"]);
+export { signalName, signalNumber };

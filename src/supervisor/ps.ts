@@ -5,12 +5,13 @@
 // (pid ppid sid rss time stat args), each in its own -o: FreeBSD reads everything after "=" in one -o as the
 // header (bin/ps/keyword.c parsefmt), so "-o pid=,sid=" would not mean two columns there.
 import { describeError } from "../log/logger.ts";
+import { childEnv } from "../support/child-env.ts";
 
 /** Path of ps(1) on FreeBSD and on Debian (where /bin is /usr/bin). */
 export const PS_PATH = "/bin/ps";
 
-/** C locale: FreeBSD prints the CPU time's decimal point from the locale. */
-const PS_ENV = { LC_ALL: "C", PATH: "/bin:/usr/bin" };
+/** C locale: FreeBSD prints the CPU time's decimal point from the locale. Nothing of the plugin's environment. */
+const PS_ENV = childEnv({ parsed: true });
 
 export interface PsResult {
   exitCode: number | null;

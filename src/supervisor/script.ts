@@ -21,6 +21,10 @@ export const SUPERVISOR_SHELL = "/bin/sh";
  * - the stdout/stderr paths are opened for appending by the supervisor itself, so a logmon FIFO without a
  *   reader blocks the supervisor and never the plugin; failing to open one records `"error":"open-stdout"` or
  *   `"error":"open-stderr"` instead of running argv;
+ * - before opening, each path's directory must physically be the given <stdout-dir>/<stderr-dir> (entered with
+ *   `cd -P`, no symlink on the way) and the name in it a FIFO, a regular file or absent, never a symlink
+ *   (/dev/null is always allowed); otherwise `"error":"unsafe-stdout"` (or stderr) with `"why"` one of
+ *   `directory`, `symlink`, `type` is recorded instead of running argv (docs/security.md);
  * - argv runs in a subshell that execs it: caught signals are back to their defaults there, and a builtin or
  *   function name cannot hijack the supervisor (`exec` only runs programs);
  * - HUP INT QUIT TERM PIPE USR1 USR2 are caught and ignored by the supervisor: a signal sent to the whole
@@ -30,9 +34,9 @@ export const SUPERVISOR_SHELL = "/bin/sh";
  *   exit.json cannot be written.
  */
 export const SUPERVISOR_SCRIPT = `# pot-task-driver task supervisor, format ${SCRIPT_VERSION} (src/supervisor/script.ts).
-# usage: /bin/sh supervise.sh <launch-token> <bundle-dir> <stdout-path> <stderr-path> <argv...>
-token=$1 dir=$2 out=$3 err=$4
-shift 4
+# usage: /bin/sh supervise.sh <launch-token> <bundle-dir> <stdout-path> <stderr-path> <stdout-dir> <stderr-dir> <argv...>
+token=$1 dir=$2 out=$3 err=$4 outdir=$5 errdir=$6
+shift 6
 exec </dev/null >>"$dir/supervisor.log" 2>&1
 trap : HUP INT QUIT TERM PIPE USR1 USR2
 
@@ -57,10 +61,50 @@ if ! { printf '%s %s\\n' "$$" "$token" >"$dir/.supervisor.pid.tmp" &&
 fi
 note "started; opening stdout and stderr"
 
+# checked <path> <physical-dir>: the paths lie where a task can write (Nomad's alloc/logs), and this script runs
+# as root, so each is opened only when its directory, entered with cd -P and so pinned as the working
+# directory, is physically <physical-dir> (no symlink on the way), and the name in it is a FIFO or a regular
+# file (or absent), not a symlink. Sets target (what to open) or why (symlink, type, directory; open when the
+# directory cannot be entered at all).
+checked() {
+	why= target=
+	if [ "$1" = /dev/null ]; then
+		target=/dev/null
+		return 0
+	fi
+	if ! cd -P -- "\${1%/*}/" 2>/dev/null; then
+		why=open
+		return 1
+	fi
+	if [ "$(pwd -P)" != "$2" ]; then
+		why=directory
+		return 1
+	fi
+	target=./\${1##*/}
+	if [ -L "$target" ]; then
+		why=symlink
+		return 1
+	fi
+	if [ -e "$target" ] && [ ! -p "$target" ] && [ ! -f "$target" ]; then
+		why=type
+		return 1
+	fi
+	return 0
+}
+
 # A caught signal can interrupt a blocking FIFO open (EINTR), hence the retries; "command" keeps a failed
 # redirection on exec from ending the shell.
+if ! checked "$out" "$outdir"; then
+	note "refused stdout $out: $why"
+	if [ "$why" = open ]; then
+		record '"error":"open-stdout"'
+	else
+		record "\\"error\\":\\"unsafe-stdout\\",\\"why\\":\\"$why\\""
+	fi
+	exit 0
+fi
 tries=0
-until command exec 3>>"$out"; do
+until command exec 3>>"$target"; do
 	tries=$((tries + 1))
 	if [ "$tries" -ge 3 ]; then
 		note "failed to open stdout"
@@ -68,8 +112,19 @@ until command exec 3>>"$out"; do
 		exit 0
 	fi
 done
+cd /
+if ! checked "$err" "$errdir"; then
+	exec 3>&-
+	note "refused stderr $err: $why"
+	if [ "$why" = open ]; then
+		record '"error":"open-stderr"'
+	else
+		record "\\"error\\":\\"unsafe-stderr\\",\\"why\\":\\"$why\\""
+	fi
+	exit 0
+fi
 tries=0
-until command exec 4>>"$err"; do
+until command exec 4>>"$target"; do
 	tries=$((tries + 1))
 	if [ "$tries" -ge 3 ]; then
 		exec 3>&-
@@ -78,6 +133,7 @@ until command exec 4>>"$err"; do
 		exit 0
 	fi
 done
+cd /
 
 note "running command"
 ( exec "$@" ) >&3 2>&4 3>&- 4>&-
@@ -97,6 +153,9 @@ export interface SupervisorInvocation {
   bundleDir: string;
   stdoutPath: string;
   stderrPath: string;
+  /** Where the directory of each path must physically be (see the contract above). */
+  stdoutDir: string;
+  stderrDir: string;
   argv: readonly string[];
 }
 
@@ -109,6 +168,8 @@ export function supervisorArgv(invocation: SupervisorInvocation): string[] {
     invocation.bundleDir,
     invocation.stdoutPath,
     invocation.stderrPath,
+    invocation.stdoutDir,
+    invocation.stderrDir,
     ...invocation.argv,
   ];
 }

@@ -5,6 +5,8 @@
 #   POT_SIM         pot simulator for the lifecycle tests (default: test/fakes/pot)
 #   POT_IMAGE_URL   registry serving FBSD120-nginx 1.0 (default: make-image.ts's image, served on 127.0.0.1)
 #   GO_TEST_FLAGS   extra flags for `go test` (e.g. "-run TestLoader")
+# TMPDIR is a fresh directory for the run; a process still naming it after the tests fails the run
+# (NoProcessOutlivesSuite) and is killed.
 # Each lifecycle test gets its own simulator state dir (POT_SIM_ROOT). With the simulator present the
 # lifecycle tests are required: anything missing makes them fail, not skip.
 # Exits non-zero when any test, or the build of a test package, fails.
@@ -14,6 +16,10 @@ repo=$(cd "$here/../.." && pwd)
 bun=$repo/node_modules/.bin/bun
 
 work=$(mktemp -d)
+# Everything the suite creates (plugin dirs, state dirs, simulator roots) lies under $work/tmp, so any process
+# still naming it once the tests are over is one the suite started and failed to end.
+mkdir -p "$work/tmp"
+export TMPDIR=$work/tmp
 server_pid=
 cleanup() {
   if [ -n "$server_pid" ]; then
@@ -76,12 +82,44 @@ if ! (cd "$here/report" && go build -o "$work/report" .); then
   fail_early "building the report tool failed"
 fi
 
+# leftovers prints "<pid> <args>" of every process naming $work/tmp, except the image server.
+leftovers() {
+  ps -eo pid=,args= | while read -r pid args; do
+    case $args in
+    *"$work/tmp"*) [ "$pid" != "${server_pid:-}" ] && echo "$pid $args" ;;
+    esac
+  done
+}
+
+# suite_check reports, as one more test in the go test -json stream, whether any process the suite started
+# outlived it (after a grace of 10 s for processes already on their way out); survivors are killed.
+suite_check() {
+  local name=NoProcessOutlivesSuite left
+  echo "{\"Action\":\"run\",\"Package\":\"suite\",\"Test\":\"$name\"}"
+  for _ in $(seq 100); do
+    left=$(leftovers)
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  if [ -z "$left" ]; then
+    echo "{\"Action\":\"pass\",\"Package\":\"suite\",\"Test\":\"$name\",\"Elapsed\":0}"
+    return
+  fi
+  while read -r pid args; do
+    printf '{"Action":"output","Package":"suite","Test":"%s","Output":"still running after the suite: pid %s\\n"}\n' "$name" "$pid"
+    kill -KILL "$pid" 2>/dev/null
+  done <<<"$left"
+  echo "{\"Action\":\"fail\",\"Package\":\"suite\",\"Test\":\"$name\",\"Elapsed\":0}"
+  touch "$work/go-test-failed"
+}
+
 # Each module is tested separately (they pin different go-plugin versions); results stream into one report.
 {
   for module in nomad goplugin; do
     # shellcheck disable=SC2086 # GO_TEST_FLAGS is a list of flags
     (cd "$here/$module" && go test -json -count=1 -timeout 10m ${GO_TEST_FLAGS:-} ./...) 2>&1 || touch "$work/go-test-failed"
   done
+  suite_check
 } | "$work/report"
 rc=${PIPESTATUS[1]}
 [ -e "$work/go-test-failed" ] && rc=1

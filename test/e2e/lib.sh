@@ -91,11 +91,16 @@ ensure_pot() {
     POT_BIN=/usr/local/bin/pot
     POT_IS_SIM=0
   else
-    POT_BIN=$REPO_ROOT/test/fakes/pot
+    local sim=$REPO_ROOT/test/fakes/pot
     POT_IS_SIM=1
-    [[ -x $POT_BIN ]] || die "pot simulator $POT_BIN is missing"
+    [[ -x $sim ]] || die "pot simulator $sim is missing"
     export POT_SIM_ROOT=$WORK/potsim
-    mkdir -p "$POT_SIM_ROOT"
+    mkdir -p "$POT_SIM_ROOT" "$WORK/bin"
+    # The driver passes pot no environment, so this pot has its root fixed in the file, as real pot keeps its
+    # settings in pot.conf (the same wrapper as test/fakes/simulator.ts installSimPot).
+    POT_BIN=$WORK/bin/pot
+    printf '#!/bin/sh\n: ${POT_SIM_ROOT:=%q}\nexport POT_SIM_ROOT\nexec %q "$@"\n' "$POT_SIM_ROOT" "$sim" >"$POT_BIN"
+    chmod 755 "$POT_BIN"
   fi
   note "pot: $POT_BIN$( ((POT_IS_SIM)) && echo " (simulator, POT_SIM_ROOT=$POT_SIM_ROOT)")"
 }

@@ -1,5 +1,5 @@
 // Test harness for the pot simulator: a fresh POT_SIM_ROOT, a loopback image server, knobs and the call log.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFileServer, type FileServer } from "./file-server.ts";
@@ -9,6 +9,31 @@ import type { InvocationRecord } from "./pot-sim/record.ts";
 
 /** The simulator executable (POSIX sh wrapper around pot-sim/main.ts). */
 export const SIM_POT_PATH = join(import.meta.dir, "pot");
+
+/** One word for a POSIX shell ('…' with embedded quotes escaped). */
+function shQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Installs a simulated pot at `<binDir>/pot` whose settings (POT_SIM_ROOT, …) are fixed in the file, as real
+ * pot reads its configuration from etc/pot/pot.conf beside it: callers that pass pot no environment (the
+ * driver gives every child a minimal one) still reach this simulator's state. A variable the caller does set
+ * wins, so tests can still vary one per call. Returns the executable's path.
+ */
+export function installSimPot(binDir: string, settings: Readonly<Record<string, string>>): string {
+  mkdirSync(binDir, { recursive: true });
+  const path = join(binDir, "pot");
+  const lines = ["#!/bin/sh", "# pot simulator with fixed settings (test/fakes/simulator.ts installSimPot)"];
+  for (const [name, value] of Object.entries(settings)) {
+    if (!/^POT_SIM_[A-Z_]+$/.test(name)) throw new Error(`installSimPot: ${name} is not a simulator setting`);
+    lines.push(`: \${${name}:=${shQuote(value)}}`, `export ${name}`);
+  }
+  lines.push(`exec ${shQuote(SIM_POT_PATH)} "$@"`);
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
 
 export interface Simulator {
   potPath: string;
@@ -43,7 +68,7 @@ export async function startSimulator(options: { images?: PotImageSpec[] } = {}):
     throw new Error(`pot init failed: ${init.stdout.toString()}${init.stderr.toString()}`);
   }
   return {
-    potPath: SIM_POT_PATH,
+    potPath: installSimPot(join(work, "bin"), { POT_SIM_ROOT: root }),
     root,
     env: { POT_SIM_ROOT: root },
     imageUrl: server.url,

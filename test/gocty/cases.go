@@ -129,6 +129,7 @@ func allFixtures(specs map[string]hcldec.Spec) ([]fixture, error) {
 		{"plugin-full", "every plugin attribute set", plugin, `{
   "enabled": false,
   "pot_path": "/opt/pot/bin/pot",
+  "path": "/opt/pot/bin:/usr/bin:/bin",
   "state_dir": "/var/db/nomad-pot",
   "allowed_host_paths": ["/srv/www", "/usr/local/etc/ssl"],
   "fingerprint_period": "1m30s",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Golden msgpack fixtures check: regenerates test/fixtures/msgpack with go-cty's own encoder into a temp dir
-# and compares every file with the committed copy. Last line: "N passed, N failed" (one test per fixture).
+# Golden msgpack fixtures check: regenerates test/fixtures/msgpack with go-cty's own encoder (v1.12.1, Nomad
+# v1.6.3's pin, in test/gocty; v1.14.4's number forms in test/gocty/cty114) into a temp dir and compares every
+# file with the committed copy. Last line: "N passed, N failed" (one test per fixture).
 #   test/gocty/check.sh            compare
 #   test/gocty/check.sh --update   rewrite the committed fixtures
 set -uo pipefail
@@ -25,6 +26,11 @@ if ! "$BUN" test/gocty/dump-specs.ts >"$tmp/out/specs.json" 2>"$tmp/dump.err"; t
 fi
 if ! (cd test/gocty && go run . -specs "$tmp/out/specs.json" -out "$tmp/out") >"$tmp/gen.out" 2>&1; then
   echo "FAIL generate: go run failed"; cat "$tmp/gen.out"
+  failed=$((failed + 1)); finish
+fi
+# The same number forms from go-cty v1.14.4 (its own module): big whole numbers arrive as strings there.
+if ! (cd test/gocty/cty114 && go run . -out "$tmp/out") >"$tmp/gen114.out" 2>&1; then
+  echo "FAIL generate: go run in test/gocty/cty114 failed"; cat "$tmp/gen114.out"
   failed=$((failed + 1)); finish
 fi
 

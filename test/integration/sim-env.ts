@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
+import { installSimPot } from "../fakes/simulator.ts";
 import { buildPotImage } from "../fakes/pot-image";
 import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test.ts";
@@ -44,6 +45,8 @@ while :; do sleep 1 & wait $!; done
 export interface SimWorld {
   root: string;
   simRoot: string;
+  /** This world's pot: the simulator with POT_SIM_ROOT fixed in it (the plugin passes pot no environment). */
+  potPath: string;
   stateDir: string;
   hostDir: string;
   server: FileServer;
@@ -73,6 +76,7 @@ export async function createSimWorld(): Promise<SimWorld> {
     readers,
     root,
     simRoot,
+    potPath: REAL_POT_PATH ?? installSimPot(join(root, "bin"), { POT_SIM_ROOT: simRoot }),
     stateDir,
     hostDir,
     server,
@@ -95,7 +99,7 @@ export function pluginConfigBytes(world: SimWorld, extra: Record<string, unknown
       enabled: true,
       fingerprint_period: "30s",
       log_level: "debug",
-      pot_path: SIM_POT,
+      pot_path: world.potPath,
       state_dir: world.stateDir,
       ...extra,
     }),

@@ -103,7 +103,7 @@ func TestDriverFingerprintHealthy(t *testing.T) {
 			t.Fatal(err)
 		}
 	} else {
-		t.Setenv("POT_SIM_ROOT", t.TempDir())
+		pot = installSimPot(t, pot, t.TempDir())
 	}
 	d := dispenseDriver(t, pluginConfig(t, map[string]interface{}{"pot_path": pot}))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,6 +104,57 @@ func pluginDir(t testing.TB) string {
 	return dir
 }
 
+// killPluginsIn SIGKILLs this process's children whose program lies in dir (the plugin instances a loader
+// launched from it) and waits until they are gone; go-plugin's client reaps them.
+func killPluginsIn(t testing.TB, dir string) {
+	t.Helper()
+	prefix := dir + string(filepath.Separator)
+	for _, p := range childProcesses(t) {
+		if strings.HasPrefix(p.args, prefix) {
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+	}
+	if !waitFor(10*time.Second, func() bool {
+		for _, p := range childProcesses(t) {
+			if strings.HasPrefix(p.args, prefix) && !p.zombie {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Errorf("plugin processes from %s still running 10s after SIGKILL", dir)
+	}
+}
+
+type process struct {
+	pid    int
+	zombie bool
+	args   string
+}
+
+// childProcesses lists the processes whose parent is this test binary (ps(1), as on FreeBSD and Linux alike).
+func childProcesses(t testing.TB) []process {
+	t.Helper()
+	out, err := exec.Command("ps", "-ax", "-o", "pid=", "-o", "ppid=", "-o", "stat=", "-o", "args=").Output()
+	if err != nil {
+		t.Fatalf("ps: %v", err)
+	}
+	var children []process
+	for _, line := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 4 {
+			continue
+		}
+		pid, err1 := strconv.Atoi(fields[0])
+		ppid, err2 := strconv.Atoi(fields[1])
+		if err1 != nil || err2 != nil || ppid != os.Getpid() {
+			continue
+		}
+		children = append(children, process{pid: pid, zombie: strings.HasPrefix(fields[2], "Z"), args: strings.Join(fields[3:], " ")})
+	}
+	return children
+}
+
 // testWriter relays whole lines to t.Log until the test ends.
 type testWriter struct {
 	mu   sync.Mutex
@@ -141,9 +194,13 @@ func newLoader(t testing.TB, cfg map[string]interface{}) (*loader.PluginLoader, 
 	t.Helper()
 	logger, stop := scopedLogger(t)
 	t.Cleanup(stop)
+	dir := pluginDir(t)
+	// Nomad v1.6.3's loader does not kill a plugin instance whose SetConfig failed: end whatever this loader
+	// started from its plugin dir once the test is over.
+	t.Cleanup(func() { killPluginsIn(t, dir) })
 	return loader.NewPluginLoader(&loader.PluginLoaderConfig{
 		Logger:            logger,
-		PluginDir:         pluginDir(t),
+		PluginDir:         dir,
 		Configs:           []*config.PluginConfig{{Name: pluginFile, Config: cfg}},
 		SupportedVersions: loader.AgentSupportedApiVersions,
 	})

@@ -51,13 +51,12 @@ func requireSim(t *testing.T) *simEnv {
 		}
 		t.Skip(missing)
 	}
-	env := &simEnv{pot: potPath(t), root: t.TempDir(), hostDir: t.TempDir(), imageURL: os.Getenv("POT_IMAGE_URL")}
+	root := t.TempDir()
+	// The driver passes pot no environment of its own, so the simulator's root is fixed in the pot it runs.
+	env := &simEnv{pot: installSimPot(t, potPath(t), root), root: root, hostDir: t.TempDir(), imageURL: os.Getenv("POT_IMAGE_URL")}
 	if !strings.HasSuffix(env.imageURL, "/") {
 		env.imageURL += "/"
 	}
-	// The plugin inherits this environment from the test process (go-plugin passes os.Environ on), and pot
-	// inherits it from the plugin.
-	t.Setenv("POT_SIM_ROOT", env.root)
 	fillHostDir(t, env.hostDir)
 	// Registered first, so it runs last: whatever a failed test left running is stopped by pot itself.
 	t.Cleanup(func() { env.destroyLeftovers(t) })
@@ -66,7 +65,21 @@ func requireSim(t *testing.T) *simEnv {
 
 // pluginConfig is the agent's plugin config for this world: the simulator, host dirs allowed.
 func (e *simEnv) pluginConfig(t *testing.T) map[string]interface{} {
-	return pluginConfig(t, map[string]interface{}{"allowed_host_paths": []interface{}{e.hostDir}})
+	return pluginConfig(t, map[string]interface{}{"pot_path": e.pot, "allowed_host_paths": []interface{}{e.hostDir}})
+}
+
+// installSimPot writes a pot executable that runs the simulator sim with POT_SIM_ROOT fixed to root, as real
+// pot keeps its settings in a file beside it: the driver gives every child a minimal environment, so nothing
+// reaches pot through the plugin's environment.
+func installSimPot(t testing.TB, sim, root string) string {
+	t.Helper()
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	path := filepath.Join(t.TempDir(), "pot")
+	script := "#!/bin/sh\n: ${POT_SIM_ROOT:=" + quote(root) + "}\nexport POT_SIM_ROOT\nexec " + quote(sim) + " \"$@\"\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // clones lists the pots cloned from an image (each task's pot), sorted; the imported image pot is not one.

@@ -13,10 +13,35 @@ export function jailPath(root: string): string {
   return `${root}/usr/local/bin:${root}/usr/local/sbin:${root}/bin:/usr/local/bin:/usr/bin:/bin`;
 }
 
-/** The process environment of anything run "inside" the jail (pot.env entries come via the script). */
+/** The process environment of anything jail(8) runs with exec.clean (exec.stop): nothing of pot's own. */
 export function jailProcessEnv(sim: Sim, pot: string): Record<string, string> {
   const root = jailRoot(sim.paths, pot);
   return { PATH: jailPath(root), POT_SIM_JAIL_ROOT: root };
+}
+
+/** The simulator's own settings (what real pot reads from its pot.conf file, not from the environment). */
+const SIM_SETTINGS = /^POT_SIM_(ROOT|VERSION|RACCT|KNOBS|BUN)$/;
+
+/**
+ * The environment of the jail's command under `pot start`. start.sh runs it as `jexec <pot> <cmd>` without -l,
+ * so the command inherits pot start's whole environment, plus IFCONFIG_FORMAT, which bin/pot exports (pot's
+ * configuration is read from files and stays unexported). Stand-ins for the chroot a real jail has: PATH's
+ * directories are looked up in the jail root first, and POT_SIM_JAIL_ROOT names that root.
+ */
+export function startCommandEnv(sim: Sim, pot: string): Record<string, string> {
+  const root = jailRoot(sim.paths, pot);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(sim.env)) {
+    if (value !== undefined && !SIM_SETTINGS.test(name)) env[name] = value;
+  }
+  env["IFCONFIG_FORMAT"] = "addr:default";
+  const inherited = sim.env["PATH"];
+  env["PATH"] =
+    inherited === undefined || inherited === ""
+      ? jailPath(root)
+      : [...inherited.split(":").map((dir) => `${root}${dir}`), ...inherited.split(":")].join(":");
+  env["POT_SIM_JAIL_ROOT"] = root;
+  return env;
 }
 
 /**

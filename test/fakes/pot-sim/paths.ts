@@ -66,3 +66,8 @@ export function potLockFile(paths: SimPaths, pot: string): string {
 export function jailRecordFile(paths: SimPaths, pot: string): string {
   return join(paths.run, `${pot}.json`);
 }
+
+/** The simulated `mount` table of a running jail: one line per nullfs mount, `(nullfs, read-only)` when ro. */
+export function mountTableFile(paths: SimPaths, pot: string): string {
+  return join(paths.run, `${pot}.mounts`);
+}

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join } from "node:path";
 import { confFile, getConfVar } from "./conf.ts";
 import type { Sim } from "./context.ts";
-import { jailRecordFile, jailRoot, potDir } from "./paths.ts";
+import { jailRecordFile, jailRoot, mountTableFile, potDir } from "./paths.ts";
 import { isAlive } from "./procs.ts";
 
 /** pot's validity check; prints its message unless `quiet`. */
@@ -70,6 +70,7 @@ export function writeJail(sim: Sim, pot: string, record: JailRecord): void {
 
 export function removeJail(sim: Sim, pot: string): void {
   rmSync(jailRecordFile(sim.paths, pot), { force: true });
+  rmSync(mountTableFile(sim.paths, pot), { force: true });
 }
 
 /**

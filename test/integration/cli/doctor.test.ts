@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../../../src/version.ts";
-import { startSimulator, type Simulator } from "../../fakes/simulator.ts";
+import { installSimPot, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
 import { ensureBinary } from "../harness.ts";
 
@@ -102,6 +102,7 @@ describe("doctor on Linux with the simulator", () => {
         "agent plugin_dir": "pass",
         "rc.conf nomad_user": "pass",
         "rc.conf nomad_env": "pass",
+        "pot helpers": "skip",
         "state dir": "pass",
       });
       for (const check of ["zfs", "rctl", "vimage", "pf anchors"]) expect(run.detail[check]).toBe(`FreeBSD only; this host runs ${process.platform}`);
@@ -111,7 +112,7 @@ describe("doctor on Linux with the simulator", () => {
       expect(run.detail["pot version"]).toBe("pot 0.16.0 (0.15.0 required, 0.16.0 recommended)");
       expect(run.detail["plugin dir"]).toBe(`${pluginDir}: pot-task-driver is this executable`);
       expect(run.detail["state dir"]).toContain(`${stateDir} is writable`);
-      expect(run.stdout).toMatch(/\n10 pass, 0 warn, 0 fail, 4 skip\n$/);
+      expect(run.stdout).toMatch(/\n10 pass, 0 warn, 0 fail, 5 skip\n$/);
       expect(run.exitCode).toBe(0);
     },
     DEADLINE_MS,
@@ -154,6 +155,7 @@ describe("doctor on Linux with the simulator", () => {
         "agent config": "warn",
         "rc.conf nomad_user": "fail",
         "rc.conf nomad_env": "fail",
+        "pot helpers": "skip",
         "state dir": "fail",
       });
       expect(run.stdout).toContain(`fix: sysrc nomad_user="root"`);
@@ -166,7 +168,8 @@ describe("doctor on Linux with the simulator", () => {
   test(
     "an uninitialised pot fails pot init with pot's own message",
     async () => {
-      const run = await doctor(["--pot-path", sim.potPath, "--state-dir", stateDir], { POT_SIM_ROOT: join(work, "never-initialised") });
+      const uninitialised = installSimPot(join(work, "uninitialised-bin"), { POT_SIM_ROOT: join(work, "never-initialised") });
+      const run = await doctor(["--pot-path", uninitialised, "--state-dir", stateDir]);
       expect(run.status["pot"]).toBe("pass");
       expect(run.status["pot version"]).toBe("pass");
       expect(run.status["pot init"]).toBe("fail");

@@ -447,7 +447,7 @@ function collectEvents(p: LaunchedPlugin): { messages: () => string[]; close: ()
 
 /** `pot-task-driver orphans` as an operator runs it, listing only. */
 function orphans(world: SimWorld): { exitCode: number; stdout: string } {
-  const run = Bun.spawnSync([PLUGIN_BINARY, "orphans", "--pot-path", SIM_POT, "--state-dir", world.stateDir, "--min-age", "0"], {
+  const run = Bun.spawnSync([PLUGIN_BINARY, "orphans", "--pot-path", world.potPath, "--state-dir", world.stateDir, "--min-age", "0"], {
     env: { ...pluginEnv(world.env), NOMAD_PLUGIN_MAGIC_COOKIE: "" },
     stdin: "ignore",
   });

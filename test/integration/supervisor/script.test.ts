@@ -3,7 +3,7 @@
 // dash stands in for FreeBSD's sh (both descend from ash); bash runs in POSIX mode.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SUPERVISOR_SCRIPT } from "../../../src/supervisor/script.ts";
 import { tempDir } from "./helpers.ts";
@@ -36,7 +36,7 @@ describe.each(shells)("under %s", (name, shell) => {
     const out = join(dir, "out.txt");
     const result = spawnSync(
       shell[0] as string,
-      [...shell.slice(1), script, "token-1", dir, out, out, "sh", "-c", 'echo "args:$#:$1"; exit 4', "sh", "a b"],
+      [...shell.slice(1), script, "token-1", dir, out, out, realpathSync(dir), realpathSync(dir), "sh", "-c", 'echo "args:$#:$1"; exit 4', "sh", "a b"],
       { encoding: "utf8" },
     );
     expect(result.status).toBe(0);
@@ -47,5 +47,40 @@ describe.each(shells)("under %s", (name, shell) => {
     expect(readFileSync(out, "utf8")).toBe("args:1:a b\n");
     expect(readFileSync(join(dir, "supervisor.log"), "utf8")).toContain("command ended with status 4");
     expect(existsSync(join(dir, ".exit.json.tmp"))).toBe(false);
+  });
+
+  // A task that can write into alloc/logs plants a symlink to a host file; the root supervisor must not follow it.
+  describe("refuses a log path it must not open as root", () => {
+    const canary = join(dir, "host-canary");
+    const logs = join(dir, "logs");
+    const elsewhere = join(dir, "elsewhere");
+    mkdirSync(logs, { recursive: true });
+    mkdirSync(elsewhere, { recursive: true });
+    mkdirSync(join(logs, "a-directory"), { recursive: true });
+    writeFileSync(canary, "host secret\n");
+    symlinkSync(canary, join(logs, "fifo-link"));
+    symlinkSync(elsewhere, join(dir, "logs-link"));
+    const run = (out: string, outDir: string) => {
+      for (const file of ["exit.json", "supervisor.pid"]) if (existsSync(join(dir, file))) writeFileSync(join(dir, file), "");
+      const result = spawnSync(
+        shell[0] as string,
+        [...shell.slice(1), script, "token-2", dir, out, "/dev/null", outDir, "/dev", "sh", "-c", "echo ran; echo ran >&2"],
+        { encoding: "utf8" },
+      );
+      expect(result.status).toBe(0);
+      return JSON.parse(readFileSync(join(dir, "exit.json"), "utf8")) as Record<string, unknown>;
+    };
+    test.each([
+      ["the stream path is a symlink to a host file", () => join(logs, "fifo-link"), () => realpathSync(logs), "symlink"],
+      ["the stream path is a directory", () => join(logs, "a-directory"), () => realpathSync(logs), "type"],
+      ["the directory is reached through a symlink", () => join(dir, "logs-link", "out"), () => join(realpathSync(dir), "logs-link"), "directory"],
+    ])("%s", (_what, out, outDir, why) => {
+      expect(run(out(), outDir())).toMatchObject({ version: 1, error: "unsafe-stdout", why });
+      expect(readFileSync(canary, "utf8")).toBe("host secret\n");
+      expect(existsSync(join(elsewhere, "out"))).toBe(false);
+    });
+    test("a missing directory is a failure to open, as before", () => {
+      expect(run(join(dir, "no-such-dir", "out"), join(realpathSync(dir), "no-such-dir"))).toMatchObject({ error: "open-stdout" });
+    });
   });
 });

@@ -9,6 +9,7 @@ import {
   checkPotInit,
   checkPotVersion,
   checkRacct,
+  checkPotHelpers,
   checkRcEnv,
   checkRcUser,
   checkStateDir,
@@ -359,6 +360,27 @@ describe("agent plugin_dir", () => {
     );
     expect(result.status).toBe("pass");
     expect(result.detail).toContain("nomad_args");
+  });
+});
+
+describe("pot helpers", () => {
+  test("a helper missing from the path option fails, naming it, its use and where PATH came from", () => {
+    const result = checkPotHelpers(
+      host((p) => {
+        p.settings.childPath = { value: "/usr/sbin:/usr/bin:/sbin:/bin", source: "agent config", file: "/usr/local/etc/nomad/agent.hcl" };
+        for (const helper of p.helpers) if (helper.name === "potnet" || helper.name === "potcpu") delete helper.found;
+      }),
+    );
+    expect(result.status).toBe("fail");
+    expect(result.detail).toContain("potnet (jail IP addresses");
+    expect(result.detail).toContain("potcpu (the CPU limit");
+    expect(result.detail).toContain("PATH /usr/sbin:/usr/bin:/sbin:/bin (path from /usr/local/etc/nomad/agent.hcl)");
+    expect(result.detail).not.toContain("jexec");
+    expect(result.fix).toContain("path option");
+  });
+  test("every helper found passes; off FreeBSD it skips", () => {
+    expect(checkPotHelpers(host()).status).toBe("pass");
+    expect(checkPotHelpers(host((p) => (p.platform = "linux"))).status).toBe("skip");
   });
 });
 

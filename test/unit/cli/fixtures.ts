@@ -2,6 +2,16 @@
 import type { CommandOutcome, HostProbe, PathFacts } from "../../../src/cli/doctor-checks.ts";
 import { parseRcConf } from "../../../src/cli/rc-conf.ts";
 import { scanAgentConfig } from "../../../src/cli/agent-config.ts";
+import { POT_HELPERS } from "../../../src/pot/helpers.ts";
+import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
+
+/** Where FreeBSD (with the potnet package) keeps each of pot's helpers. */
+export function helperDir(name: string): string {
+  if (name === "potnet" || name === "potcpu") return "/usr/local/bin";
+  if (["zfs", "pfctl", "mount_nullfs", "ifconfig", "skein1024"].includes(name)) return "/sbin";
+  if (["jail", "jexec", "jls"].includes(name)) return "/usr/sbin";
+  return "/usr/bin";
+}
 
 export const POT = "/usr/local/bin/pot";
 export const PLUGIN_DIR = "/usr/local/libexec/nomad/plugins";
@@ -79,6 +89,7 @@ export function healthyFreeBSD(): HostProbe {
     uid: 0,
     settings: {
       potPath: { value: POT, source: "agent config", file: "/usr/local/etc/nomad/agent.hcl" },
+      childPath: { value: DEFAULT_CHILD_PATH, source: "default" },
       stateDir: { value: STATE_DIR, source: "agent config", file: "/usr/local/etc/nomad/agent.hcl" },
       pluginDir: { value: PLUGIN_DIR, source: "agent config", file: "/usr/local/etc/nomad/agent.hcl" },
       agentConfigPaths: [{ value: "/usr/local/etc/nomad", source: "default" }],
@@ -95,6 +106,7 @@ export function healthyFreeBSD(): HostProbe {
     zfs: { kldstat: ran(["/sbin/kldstat", "-q", "-m", "zfs"]), list: ran(["/sbin/zfs", "list", "-H", "-o", "name", "zroot/pot"], "zroot/pot\n") },
     sysctl: { racct: ran(["/sbin/sysctl", "-n", "kern.racct.enable"], "1\n"), vimage: ran(["/sbin/sysctl", "-n", "kern.features.vimage"], "1\n") },
     pf: { anchors: ran(["/sbin/pfctl", "-s", "Anchors"], "  pot-nat\n  pot-rdr\n"), conf: { path: "/etc/pf.conf", text: PF_CONF } },
+    helpers: POT_HELPERS.map((helper) => ({ ...helper, found: `${helperDir(helper.name)}/${helper.name}` })),
     pluginDir: {
       facts: dir(PLUGIN_DIR),
       candidates: [

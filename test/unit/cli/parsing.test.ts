@@ -5,6 +5,7 @@ import { agentConfigPaths, DEFAULT_PLUGIN_DIR, rcConfFiles, resolvePaths } from 
 import { parseOptions } from "../../../src/cli/options.ts";
 import { nomadArgsPaths, parseEnvList, parseRcConf } from "../../../src/cli/rc-conf.ts";
 import { renderTable } from "../../../src/cli/table.ts";
+import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
 import { agentFile, rcVarsOf } from "./fixtures.ts";
 
 describe("parseOptions", () => {
@@ -156,6 +157,10 @@ describe("doctor settings", () => {
     ]);
     expect(agentConfigPaths({}, new Map())).toEqual([{ value: "/usr/local/etc/nomad", source: "default" }]);
   });
+  test("the path option comes from the plugin block", () => {
+    const configs = [agentFile("/1.hcl", 'plugin "pot-task-driver" {\n config {\n path = "/opt/bin:/bin"\n }\n}\n')];
+    expect(resolvePaths({}, configs, new Map()).childPath).toEqual({ value: "/opt/bin:/bin", source: "agent config", file: "/1.hcl" });
+  });
   test("paths: flag, then the plugin block (pot-task-driver first), then defaults", () => {
     const configs = [
       agentFile("/1.hcl", 'plugin "nomad-pot-driver" {\n config {\n pot_path = "/old"\n state_dir = "/old-state"\n }\n}\nplugin_dir = "/d1"\n'),
@@ -163,11 +168,13 @@ describe("doctor settings", () => {
     ];
     expect(resolvePaths({}, configs, new Map())).toEqual({
       potPath: { value: "/new", source: "agent config", file: "/2.hcl" },
+      childPath: { value: DEFAULT_CHILD_PATH, source: "default" },
       stateDir: { value: "/old-state", source: "agent config", file: "/1.hcl" },
       pluginDir: { value: "/d1", source: "agent config", file: "/1.hcl" },
     });
     expect(resolvePaths({ potPath: "/flag" }, [], new Map())).toEqual({
       potPath: { value: "/flag", source: "flag" },
+      childPath: { value: DEFAULT_CHILD_PATH, source: "default" },
       stateDir: { value: "/var/db/pot-task-driver", source: "default" },
       pluginDir: { value: DEFAULT_PLUGIN_DIR, source: "default" },
     });

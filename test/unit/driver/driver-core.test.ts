@@ -16,9 +16,11 @@ type Responder = (argv: readonly string[]) => Partial<CommandResult> | undefined
 
 class ScriptedRunner implements CommandRunner {
   readonly calls: string[][] = [];
+  readonly options: (RunOptions | undefined)[] = [];
   constructor(private readonly respond: Responder) {}
-  async run(argv: readonly string[], _options?: RunOptions): Promise<CommandResult> {
+  async run(argv: readonly string[], options?: RunOptions): Promise<CommandResult> {
     this.calls.push([...argv]);
+    this.options.push(options);
     const r = this.respond(argv) ?? {};
     return { argv, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 1, timedOut: false, aborted: false, ...r };
   }
@@ -123,7 +125,7 @@ function setup(respond: Responder, stopGraceMs?: number) {
   const runner = new ScriptedRunner(respond);
   const supervision = new FakeSupervision();
   const driver = new PotDriver({
-    pot: (potPath) => new PotCli(potPath, runner),
+    pot: (potPath, env) => new PotCli(potPath, runner, { env }),
     supervision,
     sampler: noSampler,
     hostCpus: 4,
@@ -149,13 +151,41 @@ describe("startTask", () => {
     expect(supervision.launched).toEqual([]);
   });
 
-  test("runs prepare, copy-in, mount-in ×3, set-env, set-rss, then launches pot start", async () => {
+  test("runs prepare, copy-in, mount-in ×4, set-env, set-rss, then launches pot start", async () => {
     const { runner, supervision, driver } = setup(okPrepare);
     const started = await driver.startTask(task(), CONFIG);
-    expect(runner.verbs()).toEqual(["prepare", "copy-in", "mount-in", "mount-in", "mount-in", "set-env", "set-rss", "info"]);
+    expect(runner.verbs()).toEqual(["prepare", "copy-in", "mount-in", "mount-in", "mount-in", "mount-in", "set-env", "set-rss", "info"]);
     expect(supervision.launched[0]?.argv).toEqual(["/usr/local/bin/pot", "start", "-p", POT]);
     expect(started.handleVersion).toBe(1);
     expect(JSON.parse(new TextDecoder().decode(started.driverState)).potName).toBe(POT);
+  });
+
+  test("the supervisor (and so pot start and the task) gets PATH from the config and nothing of the plugin's environment", async () => {
+    process.env["DRIVER_CORE_CANARY"] = "leak";
+    try {
+      const { runner, supervision, driver } = setup(okPrepare);
+      driver.setConfig(
+        { allowed_host_paths: [HOST_DIR], path: "/opt/pot/bin:/usr/bin:/bin" },
+        { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 },
+      );
+      await driver.startTask(task(), CONFIG);
+      expect(supervision.launched[0]?.env).toEqual({ PATH: "/opt/pot/bin:/usr/bin:/bin" });
+      expect(supervision.launched[0]?.trustedRoot).toBe(task().allocDir);
+      expect(runner.options.length).toBeGreaterThan(3);
+      expect(runner.options.every((o) => JSON.stringify(o?.env) === JSON.stringify({ PATH: "/opt/pot/bin:/usr/bin:/bin", LC_ALL: "C" }))).toBe(true);
+    } finally {
+      delete process.env["DRIVER_CORE_CANARY"];
+    }
+  });
+
+  test("a supervisor that refused a log path is a task event with the reason", async () => {
+    const { supervision, driver } = setup(okPrepare);
+    const seen: string[] = [];
+    driver.events.subscribe((event) => seen.push(event.message));
+    await driver.startTask(task(), CONFIG);
+    supervision.finish?.({ kind: "failed", reason: "supervisor refused stdout destination /x: it is a symlink", endedAt: new Date() });
+    await driver.waitTask(TASK_ID);
+    expect(seen).toContain("Task not started: supervisor refused stdout destination /x: it is a symlink");
   });
 
   test("a failure after the pot exists destroys it and reports pot's message", async () => {

@@ -22,6 +22,7 @@ function fixture(name: string): CtyObject {
 const DEFAULTS: PluginConfig = {
   enabled: true,
   potPath: "/usr/local/bin/pot",
+  childPath: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   stateDir: "/var/db/pot-task-driver",
   allowedHostPaths: [],
   fingerprintPeriodMs: 30_000,
@@ -56,6 +57,7 @@ describe("golden agent configs", () => {
       config: {
         enabled: false,
         potPath: "/opt/pot/bin/pot",
+        childPath: "/opt/pot/bin:/usr/bin:/bin",
         stateDir: "/var/db/nomad-pot",
         allowedHostPaths: ["/srv/www", "/usr/local/etc/ssl"],
         fingerprintPeriodMs: 90_000,
@@ -86,6 +88,9 @@ describe("bad values", () => {
     ["too short a period", { fingerprint_period: "10ms" }, ["config.fingerprint_period"]],
     ["too long a period", { fingerprint_period: "25h" }, ["config.fingerprint_period"]],
     ["log level warning", { log_level: "warning" }, ["config.log_level"]],
+    ["path with an empty entry", { path: "/usr/local/bin::/bin" }, ["config.path"]],
+    ["path with a relative entry", { path: "/usr/local/bin:bin" }, ["config.path"]],
+    ["empty path", { path: "" }, ["config.path"]],
     ["an unknown key", { pot_root: "/opt/pot" }, ["config.pot_root"]],
     [
       "all at once",
@@ -106,6 +111,15 @@ describe("bad values", () => {
     const result = validatePluginConfig({ allowed_host_paths: ["/srv/www/", "//data//x", "/"] });
     expect(result.ok && result.config.allowedHostPaths).toEqual(["/srv/www", "/data/x", "/"]);
   });
+});
+
+test("a bad path is named with its value", () => {
+  const result = validatePluginConfig({ path: "/usr/local/bin:." });
+  expect(result.ok).toBe(false);
+  if (result.ok) return;
+  expect(result.issues).toHaveLength(1);
+  expect(result.issues[0]?.value).toBe("/usr/local/bin:.");
+  expect(result.issues[0]?.message).toContain('"."');
 });
 
 describe("parseGoDurationMs", () => {

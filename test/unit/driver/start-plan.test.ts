@@ -70,6 +70,7 @@ describe("planStart", () => {
       { dir: "/var/nomad/alloc/5b0c6a32/nginx-pot/local", mountPoint: "/local" },
       { dir: "/var/nomad/alloc/5b0c6a32/nginx-pot/secrets", mountPoint: "/secrets" },
       { dir: "/var/nomad/alloc/5b0c6a32/alloc", mountPoint: "/alloc" },
+      { dir: "/var/nomad/alloc/5b0c6a32/alloc/logs", mountPoint: "/alloc/logs", readOnly: true },
       { dir: "/tmp/test", mountPoint: "/root/test" },
       { dir: "/tmp/test2", mountPoint: "/root/test2", readOnly: true },
     ]);

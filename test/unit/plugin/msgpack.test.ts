@@ -35,6 +35,7 @@ describe("go-cty golden fixtures", () => {
   test("the fixture set is present", () => {
     expect(fixtureNames).toContain("task-seed");
     expect(fixtureNames).toContain("numbers");
+    expect(fixtureNames).toContain("numbers-cty114");
     expect(fixtureNames.length).toBeGreaterThanOrEqual(19);
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PotError } from "../../../src/pot/errors.ts";
+import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
 import { DEFAULT_TIMEOUTS_MS, PotCli, silentLogger } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
 
@@ -51,7 +52,20 @@ describe("PotCli", () => {
     expect(await pot.version()).toEqual({ text: "0.16.0", major: 0, minor: 16, patch: 0 });
     expect(runner.calls[0]?.argv).toEqual(["/usr/local/bin/pot", "version", "-q"]);
     expect(runner.calls[0]?.options?.timeoutMs).toBe(DEFAULT_TIMEOUTS_MS.version);
-    expect(runner.calls[0]?.options?.env).toEqual({ POT_SIM_ROOT: "/x" });
+    expect(runner.calls[0]?.options?.env).toEqual({ PATH: DEFAULT_CHILD_PATH, LC_ALL: "C", POT_SIM_ROOT: "/x" });
+  });
+
+  test("pot gets the minimal environment, never the plugin's own", async () => {
+    process.env["POT_CLI_TEST_CANARY"] = "leak";
+    try {
+      const runner = new ScriptedRunner({ stdout: fixture("version-q.txt") });
+      const pot = new PotCli("/usr/local/bin/pot", runner, { logger: silentLogger(), env: { PATH: "/opt/bin:/bin" } });
+      await pot.version();
+      expect(runner.calls[0]?.options?.env).toEqual({ PATH: "/opt/bin:/bin", LC_ALL: "C" });
+      expect(pot.env).toEqual({ PATH: "/opt/bin:/bin", LC_ALL: "C" });
+    } finally {
+      delete process.env["POT_CLI_TEST_CANARY"];
+    }
   });
 
   test("a per-call deadline wins over the table", async () => {

@@ -30,6 +30,25 @@ describe("parseExitRecord", () => {
       '{"version":1,"error":"open-stderr","ended_at":1796122555}',
       { kind: "failed", reason: `supervisor failed to open stderr destination ${paths.stderrPath}`, endedAt: ended },
     ],
+    [
+      "stdout refused: a symlink",
+      '{"version":1,"error":"unsafe-stdout","why":"symlink","ended_at":1796122555}',
+      { kind: "failed", reason: `supervisor refused stdout destination ${paths.stdoutPath}: it is a symlink`, endedAt: ended },
+    ],
+    [
+      "stderr refused: its directory",
+      '{"version":1,"error":"unsafe-stderr","why":"directory","ended_at":1796122555}',
+      {
+        kind: "failed",
+        reason: `supervisor refused stderr destination ${paths.stderrPath}: its directory is not the one Nomad gave (a symlink on the way)`,
+        endedAt: ended,
+      },
+    ],
+    [
+      "stdout refused: not a FIFO or file",
+      '{"version":1,"error":"unsafe-stdout","why":"type","ended_at":1796122555}',
+      { kind: "failed", reason: `supervisor refused stdout destination ${paths.stdoutPath}: it is neither a FIFO nor a regular file`, endedAt: ended },
+    ],
   ];
   for (const [name, text, expected] of table) {
     test(name, () => expect(parseExitRecord(text, paths, now)).toEqual(expected));
@@ -47,6 +66,7 @@ describe("parseExitRecord", () => {
     ["string status", '{"version":1,"status":"0","ended_at":1}', "no valid status"],
     ["no time", '{"version":1,"status":0}', "no valid ended_at"],
     ["unknown error", '{"version":1,"error":"boom","ended_at":1}', 'unknown error "boom"'],
+    ["refusal without a reason", '{"version":1,"error":"unsafe-stdout","ended_at":1}', "unknown refusal"],
   ];
   for (const [name, text, reason] of unreadable) {
     test(`${name} is unknown, never exit 0`, () => {

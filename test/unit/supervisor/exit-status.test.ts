@@ -62,7 +62,9 @@ describe("fromChildExit", () => {
     [null, "SIGKILL", { exitCode: 137, signal: 9 }],
     [null, "SIGTERM", { exitCode: 143, signal: 15 }],
     [null, 2, { exitCode: 130, signal: 2 }],
-    [null, "SIGNOSUCH", { exitCode: 128, signal: 0 }],
+    [null, "SIGNOSUCH", { exitCode: 255, signal: 0 }],
+    [null, 32, { exitCode: 160, signal: 32 }],
+    [null, "33", { exitCode: 161, signal: 33 }],
     [null, null, { exitCode: 128, signal: 0 }],
   ];
   for (const [exitCode, signalCode, expected] of table) {

@@ -12,6 +12,8 @@ describe("supervisorArgv", () => {
         bundleDir: "/var/db/pot-driver/tasks/web-1",
         stdoutPath: "/alloc/logs/.web.stdout.fifo",
         stderrPath: "/alloc/logs/.web.stderr.fifo",
+        stdoutDir: "/alloc/logs",
+        stderrDir: "/alloc/logs",
         argv,
       }),
     ).toEqual([
@@ -21,6 +23,8 @@ describe("supervisorArgv", () => {
       "/var/db/pot-driver/tasks/web-1",
       "/alloc/logs/.web.stdout.fifo",
       "/alloc/logs/.web.stderr.fifo",
+      "/alloc/logs",
+      "/alloc/logs",
       ...argv,
     ]);
   });

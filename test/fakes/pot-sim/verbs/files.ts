@@ -1,14 +1,29 @@
 // Verbs that put host files into a pot: copy-in (a real copy into m/) and mount-in (fscomp.conf + symlink).
 //
 // Linux has no nullfs, so a mount is materialised as a symlink m/<mountpoint> → host directory at mount-in
-// time. Writes through it reach the host directory as through a nullfs mount; a read-only mount is recorded
-// as `ro` but the symlink is writable.
-import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, symlinkSync } from "node:fs";
+// time. Writes through it reach the host directory as through a nullfs mount. A read-only mount is recorded
+// as `ro` and shown read-only in the running jail's mount table; pot's own writes into it (copy-in) fail as on
+// a read-only nullfs, but the jailed command's writes cannot be stopped. A mount of a directory over the very
+// place an earlier mount already shows it (alloc/logs inside /alloc) needs no symlink: it only adds `ro`.
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
 import { parseOptions } from "../options.ts";
-import { confDir, jailRoot, potDir } from "../paths.ts";
+import { confDir, jailRoot, mountTableFile, potDir } from "../paths.ts";
 import { isDirectory, isPot, isRunning } from "../pots.ts";
 
 /** The host path of an absolute path inside the pot. */
@@ -57,6 +72,12 @@ export const copyIn: Verb = (sim, args) => {
     return 1;
   }
   const target = inJail(sim, pot, destination);
+  if (readOnlyMountOf(sim, pot, destination) !== undefined) {
+    // A read-only nullfs mount refuses cp's writes (pot mounts the pot's fscomps before copying in).
+    sim.out.stderr(`cp: ${target}: Read-only file system`);
+    sim.out.error(`Source ${source} NOT copied because of an error`);
+    return 1;
+  }
   if (createDirs) {
     try {
       mkdirSync(dirname(target), { recursive: true });
@@ -142,6 +163,19 @@ export const mountIn: Verb = (sim, args) => {
     return 1;
   }
   const link = inJail(sim, pot, relative);
+  const shown = resolvedOrUndefined(link);
+  if (shown === realDir && lstatSync(link).isSymbolicLink() === false) {
+    // An earlier mount already shows this directory here (alloc/logs inside /alloc): nullfs would mount it
+    // over itself, changing only the options.
+    appendFileSync(fscompFile(sim, pot), `${realDir} ${relative}${readOnly ? " ro" : ""}\n`);
+    return 0;
+  }
+  const rootReal = resolvedOrUndefined(jailRoot(sim.paths, pot)) ?? jailRoot(sim.paths, pot);
+  if (shown !== undefined && shown !== rootReal && !shown.startsWith(`${rootReal}/`)) {
+    sim.out.stderr(`pot-sim: ${relative} lies inside another mount (${shown}); pot-sim cannot mount over host directories`);
+    sim.out.error(`Error mounting ${realDir} on ${pot}`);
+    return 1;
+  }
   try {
     mkdirSync(dirname(link), { recursive: true });
     if (isDirectory(link) && !lstatSync(link).isSymbolicLink()) {
@@ -158,10 +192,36 @@ export const mountIn: Verb = (sim, args) => {
   return 0;
 };
 
-/** The directory mounts of a pot (`<host dir> <mountpoint> [ro]`), for start's mount step. */
-export function directoryMounts(sim: Sim, pot: string): { source: string; mountPoint: string }[] {
+/** The directory mounts of a pot (`<host dir> <mountpoint> [ro]`), in pot's mount order, for start's mount step. */
+export function directoryMounts(sim: Sim, pot: string): { source: string; mountPoint: string; readOnly: boolean }[] {
   return fscompLines(sim, pot)
     .map((line) => line.split(/\s+/))
     .filter((fields) => (fields[0] ?? "").startsWith("/"))
-    .map((fields) => ({ source: fields[0] as string, mountPoint: fields[1] as string }));
+    .map((fields) => ({ source: fields[0] as string, mountPoint: fields[1] as string, readOnly: fields[2] === "ro" }));
+}
+
+/** The read-only mount point that `path` (in-jail) lies in or is, if any. */
+export function readOnlyMountOf(sim: Sim, pot: string, path: string): string | undefined {
+  const inside = `/${path.replace(/^\/+|\/+$/g, "")}`;
+  return directoryMounts(sim, pot)
+    .filter((mount) => mount.readOnly)
+    .map((mount) => mount.mountPoint)
+    .find((point) => inside === point || inside.startsWith(`${point}/`));
+}
+
+/** Writes the running jail's mount table (what `mount` would list), in mount order. */
+export function writeMountTable(sim: Sim, pot: string): void {
+  const lines = directoryMounts(sim, pot).map(
+    (mount) => `${mount.source} on ${inJail(sim, pot, mount.mountPoint)} (nullfs, ${mount.readOnly ? "read-only" : "local"})`,
+  );
+  writeFileSync(mountTableFile(sim.paths, pot), lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+}
+
+/** The real path `path` leads to, or undefined when it does not exist. */
+export function resolvedOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }

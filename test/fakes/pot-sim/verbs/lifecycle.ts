@@ -1,18 +1,18 @@
 // start, stop and destroy: the status machine, the jail's real command process, and teardown.
-import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, lstatSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { getConfRaw, getConfVar, replaceConfKey } from "../conf.ts";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
-import { jailProcessEnv, potCommand, removeJail, resolveProgram, tinirc } from "../jail.ts";
+import { potCommand, removeJail, resolveProgram, startCommandEnv, tinirc } from "../jail.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
 import { confDir, jailRoot, mainPidFile, potDir, statusFile } from "../paths.ts";
 import { isDirectory, isPot, isRunning, potList, removeJail as removeJailRecord, writeJail } from "../pots.ts";
 import { startTicksOf } from "../procs.ts";
 import { setStatus } from "../status.ts";
-import { directoryMounts, inJail } from "./files.ts";
+import { directoryMounts, inJail, resolvedOrUndefined, writeMountTable } from "./files.ts";
 import { racctEnabled } from "./query.ts";
 
 /** The status a shell reports for a child: its code, or 128 + the signal number. */
@@ -34,6 +34,7 @@ function mountAll(sim: Sim, pot: string): boolean {
   for (const { source, mountPoint } of directoryMounts(sim, pot)) {
     if (!isDirectory(source)) return false;
     const link = inJail(sim, pot, mountPoint);
+    if (resolvedOrUndefined(link) === realpathSync(source)) continue;
     let present = false;
     try {
       present = lstatSync(link).isSymbolicLink();
@@ -50,6 +51,7 @@ function mountAll(sim: Sim, pot: string): boolean {
       }
     }
   }
+  writeMountTable(sim, pot);
   return true;
 }
 
@@ -165,7 +167,7 @@ export const start: Verb = async (sim, args) => {
   const argv = noRcScript ? ["/bin/sh", "-c", script] : [resolveProgram(root, words[0] ?? ""), ...words.slice(1)];
   let child: Bun.Subprocess<"ignore", "inherit", "inherit"> | undefined;
   try {
-    child = Bun.spawn(argv, { cwd: root, env: jailProcessEnv(sim, pot), stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+    child = Bun.spawn(argv, { cwd: root, env: startCommandEnv(sim, pot), stdin: "ignore", stdout: "inherit", stderr: "inherit" });
   } catch (err) {
     sim.out.stderr(`jexec: execvp: ${argv[0] ?? ""}: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -164,7 +164,17 @@ export const exec: Verb = async (sim, args) => {
   const root = jailRoot(sim.paths, pot);
   const home = join(root, "root");
   mkdirSync(home, { recursive: true });
-  const env = { PATH: jailPath(root), HOME: home, USER: "root", SHELL: "/bin/sh", POT_SIM_JAIL_ROOT: root, ...extraEnv };
+  // jexec -l: a clean environment; of the caller's only TERM is kept.
+  const term = sim.env["TERM"];
+  const env = {
+    PATH: jailPath(root),
+    HOME: home,
+    USER: "root",
+    SHELL: "/bin/sh",
+    ...(term === undefined ? {} : { TERM: term }),
+    POT_SIM_JAIL_ROOT: root,
+    ...extraEnv,
+  };
   sim.out.debug(`Exec in ${pot}, cmd: ${command.join(" ")}`);
   const argv = [resolveProgram(root, command[0] ?? ""), ...command.slice(1)];
   try {
