@@ -16,10 +16,11 @@ export async function destroyPot(
   pot: PotCli,
   potName: string,
   onRetry: (err: unknown, attempt: number) => void = () => {},
+  options: { timeoutMs?: number } = {},
 ): Promise<DestroyOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await pot.destroy(potName, { force: true });
+      return await pot.destroy(potName, { force: true }, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
     } catch (err) {
       if (attempt >= DESTROY_ATTEMPTS || isPotError(err, "bad-argument", "timed-out")) throw err;
       onRetry(err, attempt);

@@ -4,7 +4,6 @@
 import { log } from "../log/logger";
 import { isPotError, type PotError } from "../pot/errors";
 import type { PotCli } from "../pot/pot-cli";
-import type { ExitRecord } from "../supervisor/exit-record";
 import { formatConfigIssues } from "./config-schema";
 import { destroyPot } from "./destroy-pot";
 import type { DriverState } from "./driver-state";
@@ -13,6 +12,8 @@ import type { TaskEventBus } from "./events";
 import { checkHostPaths } from "./host-paths";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import { planStart, type StartPlan } from "./start-plan";
+import { settledFlag, untilStarted } from "./start-readiness";
+import { potDestroyDeadlineMs } from "./stop-deadline";
 import type { SupervisedTask, Supervision } from "./supervision";
 import { validateTaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
@@ -113,6 +114,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     await configure(pot, plan);
     const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
     event(`Starting pot ${plan.potName}`);
+    const launchedAt = Date.now();
     const supervised = await ctx.supervision.launch({
       stateDir: ctx.plugin.stateDir,
       taskId: task.taskId,
@@ -129,11 +131,17 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       startedAt: new Date().toISOString(),
     };
     if (network) state.network = network;
-    await untilJailUp(pot, plan.potName, supervised.exited);
-    taskLog.info({ pid: supervised.pid }, "task started");
+    const stopTimeoutS = stopTimeoutOf(plan);
+    if (stopTimeoutS !== undefined) state.stopTimeoutS = stopTimeoutS;
+    const readiness = await untilStarted(await pot.startProbe(plan.potName, launchedAt), settledFlag(supervised.exited));
+    if (readiness === "timed-out") {
+      // The task counts as started all the same; signal and stop wait for pot if it is still starting.
+      taskLog.warn("pot did not mark the pot started in time; reporting the task started anyway");
+    }
+    taskLog.info({ pid: supervised.pid, readiness }, "task started");
     return { state, supervised };
   } catch (err) {
-    if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog);
+    if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog, stopTimeoutOf(plan));
     const failure = toStartError(err);
     event(`Failed to start: ${failure.message}`);
     throw failure;
@@ -141,25 +149,10 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
 }
 
 
-/** How long StartTask waits for `pot start` to bring the jail up before returning anyway. */
-const JAIL_UP_TIMEOUT_MS = 60_000;
-const JAIL_UP_POLL_MS = 100;
-
-/**
- * Waits until the jail exists (so exec and signal work as soon as StartTask returns), or `pot start` has
- * already ended (a short batch task), or the deadline passes — then the task counts as started all the same,
- * and WaitTask reports whatever happens next.
- */
-async function untilJailUp(pot: PotCli, potName: string, exited: Promise<ExitRecord>): Promise<void> {
-  let ended = false;
-  void exited.then(() => {
-    ended = true;
-  });
-  const deadline = Date.now() + JAIL_UP_TIMEOUT_MS;
-  while (!ended && Date.now() < deadline) {
-    if (await pot.isRunning(potName).catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, JAIL_UP_POLL_MS));
-  }
+/** The job's stop_timeout attribute in seconds, if it set one. */
+function stopTimeoutOf(plan: StartPlan): number | undefined {
+  const value = plan.attributes.find((attribute) => attribute.name === "stop_timeout")?.value;
+  return value === undefined ? undefined : Number(value);
 }
 
 /** copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
@@ -179,11 +172,22 @@ async function jailNetwork(pot: PotCli, plan: StartPlan): Promise<DriverState["n
   return { portMap: plan.portMap, address: info.ip };
 }
 
-async function cleanUp(ctx: StartContext, potName: string, bundleDir: string | undefined, taskLog: typeof log): Promise<void> {
+async function cleanUp(
+  ctx: StartContext,
+  potName: string,
+  bundleDir: string | undefined,
+  taskLog: typeof log,
+  stopTimeoutS: number | undefined,
+): Promise<void> {
   try {
-    await destroyPot(ctx.pot, potName, (err, attempt) => {
-      taskLog.warn({ attempt, error: err }, "pot destroy failed during cleanup; retrying");
-    });
+    await destroyPot(
+      ctx.pot,
+      potName,
+      (err, attempt) => {
+        taskLog.warn({ attempt, error: err }, "pot destroy failed during cleanup; retrying");
+      },
+      { timeoutMs: potDestroyDeadlineMs(stopTimeoutS) },
+    );
   } catch (err) {
     taskLog.error({ error: err }, "failed to destroy pot after a failed start");
   }

@@ -114,6 +114,8 @@ export interface RssLimits {
 export interface SignalOptions {
   /** `-P`: a pid inside the jail instead of the main process. */
   pid?: number;
+  /** `-C`: only look the process up (pgrep instead of pkill); nothing is sent. */
+  dryRun?: boolean;
 }
 
 export interface ExecOptions {
@@ -291,6 +293,7 @@ export function signalArgv(potName: string, signal: string, options: SignalOptio
   requirePotName("signal", potName);
   if (!/^(SIG)?[A-Z][A-Z0-9]*$/.test(signal)) refuse("signal", `${JSON.stringify(signal)} is not a signal name`);
   const argv = ["signal", "-s", signal];
+  if (options.dryRun === true) argv.push("-C");
   if (options.pid !== undefined) {
     if (!Number.isSafeInteger(options.pid) || options.pid <= 0) refuse("signal", `${options.pid} is not a pid`);
     argv.push("-P", String(options.pid));

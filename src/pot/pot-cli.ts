@@ -53,6 +53,18 @@ import {
   type PotVersion,
 } from "./parse.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
+import { locatePotStateDir, readMainPid, readPotStatus, type PotStateDir, type StatusReading } from "./state-files.ts";
+
+/** How a start's progress is learnt: pot's state files (no process per check) or a `pot signal -C` run. */
+export type StartProbeSource = "state-files" | "pot";
+
+export interface StartProbe {
+  source: StartProbeSource;
+  /** True once pot has marked the pot started and recorded its main process. */
+  started(): Promise<boolean>;
+  /** The status pot last recorded (state files only; undefined when unknown). */
+  status(): Promise<StatusReading | undefined>;
+}
 
 /** The verbs PotCli runs; keys of the timeout table. */
 export type PotVerb =
@@ -314,6 +326,38 @@ export class PotCli {
   async getRss(potName: string, options?: CallOptions): Promise<PotResourceUsage> {
     const result = await this.runOk("get-rss", getRssArgv(potName), options);
     return this.parsed(result, parseGetRss(result.stdout));
+  }
+
+  /**
+   * A probe of how far `pot start` has got for `potName` (docs/pot-behaviour.md, "Start"). `sinceMs` is when
+   * the start was launched: an older status file is not this start's. Reads pot's own state files when their
+   * directory can be located (nothing is spawned per check); otherwise each check runs `pot signal -C`, which
+   * succeeds once the main pid is recorded.
+   */
+  async startProbe(potName: string, sinceMs = 0): Promise<StartProbe> {
+    const dir = await this.stateDir();
+    if (dir) {
+      const status = async (): Promise<StatusReading | undefined> => {
+        const reading = await readPotStatus(dir, potName);
+        // Status files are written with a one-second resolution on some file systems; allow for it.
+        return reading && reading.writtenAtMs >= sinceMs - 2_000 ? reading : undefined;
+      };
+      return {
+        source: "state-files",
+        status,
+        started: async () => (await status())?.status === "started" && (await readMainPid(dir, potName)) !== undefined,
+      };
+    }
+    return {
+      source: "pot",
+      status: async () => undefined,
+      started: async () => (await this.run("signal", signalArgv(potName, "TERM", { dryRun: true }))).exitCode === 0,
+    };
+  }
+
+  /** Where this pot keeps its state files, or undefined when that cannot be told without running pot. */
+  stateDir(): Promise<PotStateDir | undefined> {
+    return locatePotStateDir(this.potPath, { ...process.env, ...this.defaults.env });
   }
 
   /** The `pot start -p <pot>` argv. It blocks for the jail's lifetime; the supervisor runs it, not PotCli. */

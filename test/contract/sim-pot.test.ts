@@ -104,6 +104,8 @@ describe("simulator specifics", () => {
     return { proc, exited };
   };
 
+  const started = async (potName: string) => (await pot.startProbe(potName)).started();
+
   const status = (potName: string) => {
     const file = join(sim.root, "tmp", `pot_status_${potName}`);
     return existsSync(file) ? readFileSync(file, "utf8").trim() : null;
@@ -220,7 +222,7 @@ describe("simulator specifics", () => {
       expect((await startPot(name).exited).stdout).toContain(`hello start from ${name}\n`);
       await pot.setCmd(name, "sleep 30");
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
+      await waitFor("started", () => started(name));
       const result = await pot.exec(name, ["/usr/local/bin/hello", "exec"]);
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toBe("hello exec from \n");
@@ -232,18 +234,57 @@ describe("simulator specifics", () => {
       const name = await prepare("sleep 30");
       expect(status(name)).toBeNull();
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
       await waitFor("started", () => status(name) === "pot.status=started,");
       const mainPid = Number(readFileSync(join(sim.root, "tmp", `pot_main_pid_${name}`), "utf8"));
       expect(alive(mainPid)).toBe(true);
       expect(readFileSync(`/proc/${mainPid}/cmdline`, "utf8").split("\0")[0]).toBe("sleep");
       expect(await pot.stop(name)).toBe("stopped");
-      // stop waits for start's own cleanup.
-      expect(alive(running.proc.pid)).toBe(false);
       expect(alive(mainPid)).toBe(false);
+      // 0 when pot start met the pot still stopping, 125 (command ended by SIGTERM) when stop had finished.
+      expect([0, 125]).toContain((await running.exited).exitCode as number);
       expect(status(name)).toBe("pot.status=stopped,");
       expect(existsSync(join(sim.root, "tmp", `pot_main_pid_${name}`))).toBe(false);
-      expect((await running.exited).exitCode).toBe(0);
+    });
+
+    it("start marks the pot started only after its settle time: before that info -r says running, signal fails, stop is refused", async () => {
+      const name = await prepare("sleep 30");
+      sim.setKnobs({ "start-settle": { action: "delay", delayMs: 60_000, pot: name } });
+      const running = startPot(name);
+      await waitFor("the jail", () => existsSync(join(sim.root, "run", `${name}.json`)) && status(name) === "pot.status=starting,");
+      expect(await pot.isRunning(name)).toBe(true);
+      expect(await started(name)).toBe(false);
+      const signalled = await rejection(pot.signal(name, "TERM"), "failed");
+      expect(signalled.potErrors).toEqual(["Sending signal failed"]);
+      const stopped = await rejection(pot.stop(name), "locked");
+      expect(stopped.potErrors).toEqual([`pot ${name} is not in a state where it can be stopped`]);
+      const destroyed = await rejection(pot.destroy(name, { force: true }), "locked");
+      expect(destroyed.potErrors).toContain(`pot ${name} is not in a state where it can be stopped`);
+      sim.setKnobs(null);
+      running.proc.kill("SIGKILL");
+      await running.proc.exited;
+      // Left in `starting` by a killed pot start: only a status change can free it (see the destroy cases).
+      expect(status(name)).toBe("pot.status=starting,");
+      Bun.spawnSync(["pkill", "-KILL", "-f", `^sleep 30$`]);
+    });
+
+    it("pot stop returns once the jail is gone, without waiting for pot start to record the exit", async () => {
+      const name = await prepare("sleep 30");
+      await pot.setAttr(name, "stop_timeout", 30);
+      const running = startPot(name);
+      await waitFor("started", () => started(name));
+      process.kill(running.proc.pid, "SIGSTOP");
+      try {
+        // A stop that waited for the frozen pot start would take stop_timeout + 10 s; the deadline is shorter.
+        const stop = await pot.stop(name, { timeoutMs: 15_000 });
+        expect(stop).toBe("stopped");
+        expect(await pot.lastRunStats(name)).toEqual({ kind: "empty" });
+      } finally {
+        process.kill(running.proc.pid, "SIGCONT");
+      }
+      const result = await running.exited;
+      expect(result.exitCode).toBe(125);
+      expect(await pot.lastRunStats(name)).toEqual({ kind: "recorded", exitCode: 143 });
+      expect(status(name)).toBe("pot.status=stopped,");
     });
 
     it("killing only `pot start` leaves the command running with nothing recorded (no trap in pot)", async () => {
@@ -278,10 +319,10 @@ describe("simulator specifics", () => {
       const name = await prepare(`/bin/sh -c 'trap "" TERM; while :; do sleep 0.1; done'`);
       await pot.setAttr(name, "stop_timeout", 1);
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
-      const started = Date.now();
+      await waitFor("started", () => started(name));
+      const stopAt = Date.now();
       await pot.stop(name);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(Date.now() - stopAt).toBeGreaterThanOrEqual(1000);
       await running.exited;
       expect(await pot.lastRunStats(name)).toEqual({ kind: "recorded", exitCode: 137 });
     });
@@ -290,7 +331,7 @@ describe("simulator specifics", () => {
       const name = await prepare("sleep 30");
       await pot.setAttr(name, "exec_stop", "touch tmp/exec-stop-ran");
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
+      await waitFor("started", () => started(name));
       await pot.stop(name);
       expect(existsSync(join(sim.jailRoot(name), "tmp", "exec-stop-ran"))).toBe(true);
       await running.exited;
@@ -304,6 +345,7 @@ describe("simulator specifics", () => {
       const second = await startPot(name).exited;
       expect(second.exitCode).toBe(0);
       expect(second.stdout).toBe("");
+      await waitFor("started", () => started(name));
       await pot.destroy(name, { force: true });
       await first.exited;
     });

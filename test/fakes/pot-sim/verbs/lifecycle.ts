@@ -6,6 +6,7 @@ import { getConfRaw, getConfVar, replaceConfKey } from "../conf.ts";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
 import { jailProcessEnv, potCommand, removeJail, resolveProgram, tinirc } from "../jail.ts";
+import { knobTimingMs } from "../knobs.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
 import { confDir, jailRoot, mainPidFile, potDir, statusFile } from "../paths.ts";
@@ -24,9 +25,9 @@ function waitStatus(exitCode: number | null, signalCode: NodeJS.Signals | number
 }
 
 /** start.sh `start-cleanup`: status doa (effective only from starting), then `pot stop -s`. */
-async function startCleanup(sim: Sim, pot: string): Promise<void> {
+async function startCleanup(sim: Sim, pot: string, ifaces = ""): Promise<void> {
   await setStatus(sim, pot, "doa");
-  await stopPot(sim, pot, true);
+  await stopPot(sim, pot, true, ifaces);
 }
 
 /** Mounts of fscomp.conf: each host directory must exist; its symlink is restored if it went missing. */
@@ -93,6 +94,15 @@ function writeEtcHosts(sim: Sim, pot: string): void {
 }
 
 let nextJid = 1;
+
+/** start.sh's `sleep 0.5` between launching the command and marking the pot started. */
+export const START_SETTLE_MS = 500;
+
+/** The host side of the epair a bridged pot gets (start.sh stores it with the status `started`). */
+function bridgeInterfaces(sim: Sim, pot: string, jid: number): string {
+  const type = getConfVar(sim, pot, "network_type");
+  return type === "public-bridge" || type === "private-bridge" ? `epair${jid % 1000}a` : "";
+}
 
 /**
  * `pot start`: blocks while the jail's command runs as a real process (cwd = the jail root, stdin
@@ -171,9 +181,12 @@ export const start: Verb = async (sim, args) => {
   }
   if (child !== undefined) {
     writeJail(sim, pot, { jid, startPid: process.pid, startTicks: startTicksOf(process.pid), mainPid: child.pid, mainTicks: startTicksOf(child.pid), persistent });
-    if (!persistent) writeFileSync(mainPidFile(sim.paths, pot), `${child.pid}\n`);
   }
-  const started = await setStatus(sim, pot, "started");
+  // start.sh backgrounds the command, sleeps half a second, and only then records the main pid and the status
+  // `started`: in between the jail exists (info -r), but signal has no pid file and stop is refused.
+  await Bun.sleep(await knobTimingMs(sim, "start-settle", args, START_SETTLE_MS));
+  if (child !== undefined && !persistent) writeFileSync(mainPidFile(sim.paths, pot), `${child.pid}\n`);
+  const started = await setStatus(sim, pot, "started", bridgeInterfaces(sim, pot, jid));
   if (started.rc === 2) sim.out.info(`pot ${pot} is already started (???)`);
   if (started.rc === 1) sim.out.error(`pot ${pot} is not in a state where it can be started`);
 
@@ -196,7 +209,7 @@ export const start: Verb = async (sim, args) => {
       sim.out.error(`pot ${pot} is not in a state where it can be stopped`);
       return 1;
     }
-    await startCleanup(sim, pot);
+    await startCleanup(sim, pot, stopping.ifaces);
     if (exitCode !== 0) {
       sim.out.error(`${pot} reported application error`);
       return 125;
@@ -209,7 +222,7 @@ export const start: Verb = async (sim, args) => {
  * stop.sh after its argument checks: status stopping, `jail -r`, resolv.conf removal, status stopped.
  * Exits (like pot) when the status machine refuses; returns 0 otherwise.
  */
-export async function stopPot(sim: Sim, pot: string, fromStart: boolean): Promise<number> {
+export async function stopPot(sim: Sim, pot: string, fromStart: boolean, ifaces = ""): Promise<number> {
   const stopping = await setStatus(sim, pot, "stopping");
   if (stopping.rc === 2) {
     if (fromStart) sim.out.debug(`pot ${pot} is already stopping, but we are cleaning up from start-cleanup`);
@@ -222,8 +235,13 @@ export async function stopPot(sim: Sim, pot: string, fromStart: boolean): Promis
     sim.out.error(`pot ${pot} is not in a state where it can be stopped`);
     exit(1);
   }
-  await removeJail(sim, pot, fromStart);
+  await removeJail(sim, pot);
   removeJailRecord(sim, pot);
+  // stop.sh sleeps a second before destroying each epair (a FreeBSD epair race), holding `stopping`.
+  for (const iface of (ifaces || stopping.ifaces).split(":").filter((i) => i !== "")) {
+    sim.out.debug(`Remove ${iface} epair network interfaces`);
+    await Bun.sleep(1_000);
+  }
   if (getConfVar(sim, pot, "pot.dns") !== "off") rmSync(inJail(sim, pot, "/etc/resolv.conf"), { force: true });
   const stopped = await setStatus(sim, pot, "stopped");
   if (stopped.rc === 2) {
@@ -241,9 +259,11 @@ export async function stopPot(sim: Sim, pot: string, fromStart: boolean): Promis
 export const stop: Verb = async (sim, args) => {
   let pot = "";
   let fromStart = false;
+  let ifaces = "";
   const operands = parseOptions(sim, "stop", args, "hvp:i:s", (name, value) => {
     if (name === "p") pot = value;
     if (name === "s") fromStart = true;
+    if (name === "i") ifaces = value;
   });
   if (pot === "") pot = operands[0] ?? "";
   if (pot === "") {
@@ -255,7 +275,7 @@ export const stop: Verb = async (sim, args) => {
     sim.out.error(`The pot ${pot} is not a valid pot`);
     exit(0);
   }
-  return stopPot(sim, pot, fromStart);
+  return stopPot(sim, pot, fromStart, ifaces);
 };
 
 /** The file in a cloned pot naming the pot its jail root was cloned from (the ZFS origin). */
