@@ -1,0 +1,121 @@
+// pot 0.16.1's timing through the compiled plugin and the simulator: a pot is started half a second after its
+// jail exists, pot start's own cleanup holds `stopping`, and stop_timeout sets how long `pot stop` takes
+// (docs/pot-behaviour.md).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { InvocationRecord } from "../fakes/pot-sim/record";
+import type { KnobTable } from "../fakes/pot-sim/knobs";
+import { type LaunchedPlugin, unary, waitFor } from "./harness";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env";
+
+let world: SimWorld;
+let plugin: LaunchedPlugin;
+
+beforeAll(async () => {
+  world = await createSimWorld();
+  plugin = await launchConfiguredPlugin(world);
+});
+
+afterAll(async () => {
+  plugin?.close();
+  await world?.cleanup();
+});
+
+function setKnobs(knobs: KnobTable | null): void {
+  const file = join(world.simRoot, "knobs.json");
+  if (knobs === null) writeFileSync(file, "{}");
+  else writeFileSync(file, JSON.stringify(knobs));
+}
+
+function taskPot(task: TaskWorld): string {
+  const [allocId, taskName, invocation] = task.config.id.split("/");
+  return `${taskName}_${invocation}_${allocId}`;
+}
+
+function invocationsFor(pot: string): InvocationRecord[] {
+  const file = join(world.simRoot, "invocations.log");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as InvocationRecord)
+    .filter((r) => r.argv.includes(pot));
+}
+
+function simStatus(pot: string): string {
+  const file = join(world.simRoot, "tmp", `pot_status_${pot}`);
+  return existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+}
+
+const start = (task: TaskWorld) => unary(plugin.driver.startTask, plugin.driver, { task: task.config }, 60_000);
+const wait = (task: TaskWorld) => unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, 60_000);
+const destroy = (task: TaskWorld) => unary(plugin.driver.destroyTask, plugin.driver, { taskId: task.config.id, force: true }, 60_000);
+const stop = (task: TaskWorld, seconds: bigint, signal = "") =>
+  unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds, nanos: 0 }, signal }, 120_000);
+
+describe("start readiness", () => {
+  test("signal and stop right after StartTask reach the task, even when pot takes long to mark the pot started", async () => {
+    const task = nomadTask(world, "early", seedDriverConfig(world));
+    const pot = taskPot(task);
+    setKnobs({ "start-settle": { action: "delay", delayMs: 2_000, pot } });
+    try {
+      await start(task);
+    } finally {
+      setKnobs(null);
+    }
+    expect(simStatus(pot)).toMatch(/^pot\.status=started,/);
+    await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGHUP" });
+    await waitFor("reload line", () => task.stdout().includes("nginx reloading"));
+    await stop(task, 5n);
+    expect((await wait(task)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    // Readiness was read from pot's state files: no `pot info -r` or `pot signal -C` per check.
+    const polls = invocationsFor(pot).filter((r) => (r.argv[0] === "info" && r.argv.includes("-r")) || (r.argv[0] === "signal" && r.argv.includes("-C")));
+    expect(polls.map((r) => r.argv.join(" "))).toEqual([]);
+    await destroy(task);
+    expect(simPots(world)).not.toContain(pot);
+  }, 60_000);
+
+  test("a stop right after StartTask stops the task", async () => {
+    const task = nomadTask(world, "quickstop", seedDriverConfig(world));
+    await start(task);
+    await stop(task, 5n);
+    expect((await wait(task)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    await destroy(task);
+  }, 60_000);
+});
+
+describe("stopping", () => {
+  test("a stop that finds pot already stopping the pot (its own cleanup after the command ended) succeeds", async () => {
+    const flag = join(world.hostDir, `flag-${crypto.randomUUID()}`);
+    const task = nomadTask(world, "selfstop", seedDriverConfig(world, { command: "wait-for", args: [flag] }));
+    const pot = taskPot(task);
+    await start(task);
+    await waitFor("waiting line", () => task.stdout().includes("waiting"));
+    writeFileSync(flag, "5");
+    // pot start's cleanup holds `stopping` for a second per epair (public-bridge has one).
+    await waitFor("pot start's cleanup", () => simStatus(pot).startsWith("pot.status=stopping,"), 15_000);
+    await stop(task, 0n);
+    expect((await wait(task)).result).toEqual({ exitCode: 5, signal: 0, oomKilled: false });
+    const stops = invocationsFor(pot).filter((r) => r.argv[0] === "stop" && !r.argv.includes("-s"));
+    expect(stops.length).toBeGreaterThanOrEqual(1);
+    await destroy(task);
+    expect(simPots(world)).not.toContain(pot);
+  }, 60_000);
+
+  test("a stop_timeout longer than kill_timeout: pot stop waits it out and the task is killed", async () => {
+    const command = `/bin/sh -c 'trap "" TERM; echo ready; while :; do sleep 0.2; done'`;
+    const task = nomadTask(world, "slowstop", seedDriverConfig(world, { command, network_mode: "host", port_map: null, attributes: ["stop_timeout:4"] }));
+    const started = await start(task);
+    const state = JSON.parse(Buffer.from(started.handle?.driverState ?? []).toString()) as { stopTimeoutS?: number };
+    expect(state.stopTimeoutS).toBe(4);
+    await waitFor("ready", () => task.stdout().includes("ready"));
+    const began = Date.now();
+    await stop(task, 1n, "SIGTERM");
+    expect(Date.now() - began).toBeGreaterThanOrEqual(5_000);
+    expect((await wait(task)).result).toEqual({ exitCode: 137, signal: 9, oomKilled: false });
+    expect(simStatus(taskPot(task))).toBe("pot.status=stopped,");
+    await destroy(task);
+    expect(simPots(world)).not.toContain(taskPot(task));
+  }, 60_000);
+});
