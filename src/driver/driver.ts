@@ -346,7 +346,12 @@ export class PotDriver {
           (err, attempt) => {
             log.warn({ task_id: taskId, pot: potName, attempt, error: err }, "pot destroy failed; retrying");
           },
-          { timeoutMs: potDestroyDeadlineMs(handle?.state.stopTimeoutS) },
+          {
+            timeoutMs: potDestroyDeadlineMs(handle?.state.stopTimeoutS),
+            // A tracked task's pot start is gone once its supervisor ended; an untracked one has none here.
+            startGone: () => handle === undefined || handle.runState === "exited",
+            onRelease: (what) => log.warn({ task_id: taskId, pot: potName }, what),
+          },
         );
       } catch (err) {
         throw new DriverError("failed", `failed to destroy pot ${potName}`, { cause: err });

@@ -327,6 +327,15 @@ export function stopArgv(potName: string): string[] {
   return ["stop", "-p", potName];
 }
 
+/**
+ * `pot set-status -p <pot> -s <status>`: pot's own status transition (set-status.sh), used only to release a pot
+ * a dead `pot start` left `starting` or `stopping` (docs/pot-behaviour.md, "Half-started pots").
+ */
+export function setStatusArgv(potName: string, status: "doa" | "stopped"): string[] {
+  requirePotName("set-status", potName);
+  return ["set-status", "-p", potName, "-s", status];
+}
+
 export function destroyArgv(potName: string, options: { force?: boolean } = {}): string[] {
   requirePotName("destroy", potName);
   return options.force === true ? ["destroy", "-F", "-p", potName] : ["destroy", "-p", potName];

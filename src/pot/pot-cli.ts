@@ -18,6 +18,7 @@ import {
   setEnvArgv,
   setHostsArgv,
   setRssArgv,
+  setStatusArgv,
   signalArgv,
   startArgv,
   stopArgv,
@@ -83,6 +84,7 @@ export type PotVerb =
   | "signal"
   | "exec"
   | "stop"
+  | "set-status"
   | "destroy"
   | "last-run-stats"
   | "get-rss";
@@ -107,6 +109,7 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<PotVerb, number>> = {
   signal: 30_000,
   exec: 0,
   stop: 2 * 60_000,
+  "set-status": 30_000,
   destroy: 2 * 60_000,
   "last-run-stats": 30_000,
   "get-rss": 30_000,
@@ -302,6 +305,16 @@ export class PotCli {
   async stop(potName: string, options?: CallOptions): Promise<StopOutcome> {
     const result = await this.runOk("stop", stopArgv(potName), options);
     return isStopOfUnknownPot(splitPotMessages(result.stdout).errors) ? "not-found" : "stopped";
+  }
+
+  /**
+   * `pot set-status`: moves the pot to `status` if pot's status machine allows it from the current one. Returns
+   * pot's answer: 0 done, 1 not allowed from the current status, 2 already in it.
+   */
+  async setStatus(potName: string, status: "doa" | "stopped", options?: CallOptions): Promise<0 | 1 | 2> {
+    const result = await this.run("set-status", setStatusArgv(potName, status), options);
+    if (result.exitCode === 0 || result.exitCode === 1 || result.exitCode === 2) return result.exitCode;
+    throw this.failure("set-status", result);
   }
 
   /**

@@ -262,9 +262,21 @@ describe("simulator specifics", () => {
       sim.setKnobs(null);
       running.proc.kill("SIGKILL");
       await running.proc.exited;
-      // Left in `starting` by a killed pot start: only a status change can free it (see the destroy cases).
+      // Left in `starting` by a killed pot start, with the command running and start's mounts in place.
       expect(status(name)).toBe("pot.status=starting,");
-      Bun.spawnSync(["pkill", "-KILL", "-f", `^sleep 30$`]);
+      expect((await rejection(pot.destroy(name, { force: true }), "locked")).potErrors).toContain(
+        `pot ${name} is not in a state where it can be stopped`,
+      );
+      // Once the jail is empty, destroy gets past the stop but zfs cannot unmount under the mounts.
+      const jail = JSON.parse(readFileSync(join(sim.root, "run", `${name}.json`), "utf8")) as { mainPid: number };
+      process.kill(jail.mainPid, "SIGKILL");
+      await waitFor("the jail to empty", async () => !(await pot.isRunning(name)));
+      const busy = await rejection(pot.destroy(name, { force: true }), "failed");
+      expect(busy.potErrors).toEqual([`zfs failed to destroy the dataset zroot/pot/jails/${name}`, `${name} destruction failed`]);
+      // What frees it: the status machine's way out of starting, then a stop that unmounts.
+      expect(await pot.setStatus(name, "doa")).toBe(0);
+      expect(await pot.stop(name)).toBe("stopped");
+      expect(await pot.destroy(name, { force: true })).toBe("destroyed");
     });
 
     it("pot stop returns once the jail is gone, without waiting for pot start to record the exit", async () => {

@@ -66,3 +66,8 @@ export function potLockFile(paths: SimPaths, pot: string): string {
 export function jailRecordFile(paths: SimPaths, pot: string): string {
   return join(paths.run, `${pot}.json`);
 }
+
+/** Present from `pot start`'s mounts (nullfs, devfs, tmpfs) until `pot stop` unmounts them. */
+export function mountsFile(paths: SimPaths, pot: string): string {
+  return join(paths.run, `${pot}.mounts`);
+}

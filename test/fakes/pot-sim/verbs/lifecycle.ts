@@ -9,7 +9,7 @@ import { jailProcessEnv, potCommand, removeJail, resolveProgram, tinirc } from "
 import { knobTimingMs } from "../knobs.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
-import { confDir, jailRoot, mainPidFile, potDir, statusFile } from "../paths.ts";
+import { confDir, jailRoot, mainPidFile, mountsFile, potDir, statusFile } from "../paths.ts";
 import { isDirectory, isPot, isRunning, potList, removeJail as removeJailRecord, writeJail } from "../pots.ts";
 import { startTicksOf } from "../procs.ts";
 import { setStatus } from "../status.ts";
@@ -142,6 +142,8 @@ export const start: Verb = async (sim, args) => {
     sim.out.error(`pot ${pot} is not in a state where it can start`);
     return 1;
   }
+  // start.sh mounts devfs, tmpfs and every fscomp.conf entry before the jail exists; only stop unmounts them.
+  writeFileSync(mountsFile(sim.paths, pot), `${directoryMounts(sim, pot).map((m) => m.mountPoint).join("\n")}\n`);
   if (!mountAll(sim, pot)) {
     sim.out.error("Mount failed ");
     await startCleanup(sim, pot);
@@ -237,6 +239,7 @@ export async function stopPot(sim: Sim, pot: string, fromStart: boolean, ifaces 
   }
   await removeJail(sim, pot);
   removeJailRecord(sim, pot);
+  rmSync(mountsFile(sim.paths, pot), { force: true });
   // stop.sh sleeps a second before destroying each epair (a FreeBSD epair race), holding `stopping`.
   for (const iface of (ifaces || stopping.ifaces).split(":").filter((i) => i !== "")) {
     sim.out.debug(`Remove ${iface} epair network interfaces`);
@@ -360,6 +363,14 @@ export const destroy: Verb = async (sim, args) => {
     }
     await stopPot(sim, pot, false);
   }
+  // zfs cannot unmount the jail's dataset while start's mounts are still on it (a pot start killed while
+  // `starting`, or a stop killed while `stopping`, leaves them: only a completed `pot stop` unmounts).
+  if (existsSync(mountsFile(sim.paths, pot))) {
+    sim.out.stderr(`cannot unmount '${jailRoot(sim.paths, pot)}': pool or dataset is busy`);
+    sim.out.error(`zfs failed to destroy the dataset zroot/pot/jails/${pot}`);
+    sim.out.error(`${pot} destruction failed`);
+    exit(1);
+  }
   // pot destroys with `zfs destroy -f -r`, which refuses a dataset whose snapshot other pots were cloned from.
   if (clones.length > 0) {
     sim.out.stderr(`cannot destroy 'zroot/pot/jails/${pot}/m': filesystem has dependent clones`);
@@ -371,5 +382,6 @@ export const destroy: Verb = async (sim, args) => {
   rmSync(statusFile(sim.paths, pot), { force: true });
   rmSync(mainPidFile(sim.paths, pot), { force: true });
   removeJailRecord(sim, pot);
+  rmSync(mountsFile(sim.paths, pot), { force: true });
   return 0;
 };

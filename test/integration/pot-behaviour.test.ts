@@ -1,13 +1,13 @@
-// pot 0.16.1's timing through the compiled plugin and the simulator: a pot is started half a second after its
-// jail exists, pot start's own cleanup holds `stopping`, and stop_timeout sets how long `pot stop` takes
-// (docs/pot-behaviour.md).
+// pot 0.16.1's behaviour through the compiled plugin and the simulator: a pot is started half a second after its
+// jail exists, pot start's own cleanup holds `stopping`, stop_timeout sets how long `pot stop` takes, and a pot
+// start killed midway leaves a pot that only a stop can unmount (docs/pot-behaviour.md).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record";
 import type { KnobTable } from "../fakes/pot-sim/knobs";
 import { type LaunchedPlugin, unary, waitFor } from "./harness";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, processAlive, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -46,6 +46,11 @@ function invocationsFor(pot: string): InvocationRecord[] {
 function simStatus(pot: string): string {
   const file = join(world.simRoot, "tmp", `pot_status_${pot}`);
   return existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+}
+
+function jailRecord(pot: string): { startPid: number; mainPid?: number } | undefined {
+  const file = join(world.simRoot, "run", `${pot}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { startPid: number; mainPid?: number }) : undefined;
 }
 
 const start = (task: TaskWorld) => unary(plugin.driver.startTask, plugin.driver, { task: task.config }, 60_000);
@@ -117,5 +122,31 @@ describe("stopping", () => {
     expect(simStatus(taskPot(task))).toBe("pot.status=stopped,");
     await destroy(task);
     expect(simPots(world)).not.toContain(taskPot(task));
+  }, 60_000);
+});
+
+describe("half-started pots", () => {
+  test("DestroyTask releases a pot that a killed pot start left starting with its mounts, and says so", async () => {
+    const task = nomadTask(world, "halfstart", seedDriverConfig(world));
+    const pot = taskPot(task);
+    setKnobs({ "start-settle": { action: "delay", delayMs: 600_000, pot } });
+    let mainPid = 0;
+    try {
+      const starting = start(task);
+      await waitFor("the jail's command", () => jailRecord(pot)?.mainPid, 20_000);
+      mainPid = jailRecord(pot)?.mainPid ?? 0;
+      // pot start dies midway (as when its process is killed): status `starting`, mounts and command stay.
+      process.kill(jailRecord(pot)?.startPid ?? 0, "SIGKILL");
+      await starting;
+    } finally {
+      setKnobs(null);
+    }
+    expect(simStatus(pot)).toBe("pot.status=starting,");
+    expect(existsSync(join(world.simRoot, "run", `${pot}.mounts`))).toBe(true);
+    await destroy(task);
+    expect(simPots(world)).not.toContain(pot);
+    expect(processAlive(mainPid)).toBe(false);
+    const said = plugin.stderrLines().find((line) => line.includes(`pot ${pot} was left starting by a pot start that no longer runs`));
+    expect(said).toBeDefined();
   }, 60_000);
 });
