@@ -434,7 +434,9 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, "in.txt"), "mounted content\n");
         await pot.mountIn(name, { dir, mountPoint: "/data" });
-        await rejection(pot.mountIn(name, { dir: hostDir, mountPoint: "/data" }), "already-exists");
+        // mount-in refuses a directory it finds in fscomp.conf already (its mount-point check never fires for -d).
+        const again = await rejection(pot.mountIn(name, { dir, mountPoint: "/other" }), "bad-argument");
+        expect(again.potErrors).toEqual([`Directory ${dir} not valid, already used or already part of the pot`]);
         expect((await runToEnd(t, name)).stdout).toContain("mounted content\n");
       });
     });

@@ -373,6 +373,36 @@ describe("simulator specifics", () => {
       expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8")).toBe(`${dir} /srv/data ro\n`);
       await rejection(pot.mountIn(name, { dir: sim.jailRoot(name), mountPoint: "/x" }), "bad-argument");
     });
+
+    it("a mount hides what was copied in under its mount point, as nullfs does", async () => {
+      const name = await prepare();
+      const source = join(sim.root, "..", `copied-${serial}.txt`);
+      writeFileSync(source, "copied\n");
+      await pot.copyIn(name, { source, destination: "/srv/conf/app.conf", createDirs: true });
+      expect(readFileSync(join(sim.jailRoot(name), "srv", "conf", "app.conf"), "utf8")).toBe("copied\n");
+      const dir = join(sim.root, "..", `mounted-${serial}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "other"), "from the host\n");
+      await pot.mountIn(name, { dir, mountPoint: "/srv" });
+      expect(existsSync(join(sim.jailRoot(name), "srv", "conf", "app.conf"))).toBe(false);
+      expect(readFileSync(join(sim.jailRoot(name), "srv", "other"), "utf8")).toBe("from the host\n");
+    });
+
+    it("mount-in's own checks: the duplicate-source grep is an unanchored regex; a reused mount point is not refused", async () => {
+      const name = await prepare();
+      const base = join(sim.root, "..", `dup-${serial}`);
+      for (const d of ["data/a.b", "xdata/a.b", "data/axb", "second"]) mkdirSync(join(base, d), { recursive: true });
+      await pot.mountIn(name, { dir: join(base, "xdata", "a.b"), mountPoint: "/one" });
+      // The line of "<base>/data/axb" matches the pattern "<base>/data/a.b " ('.' is any character), so pot takes
+      // the directory for one already used.
+      await pot.mountIn(name, { dir: join(base, "data", "axb"), mountPoint: "/two" });
+      const error = await rejection(pot.mountIn(name, { dir: join(base, "data", "a.b"), mountPoint: "/three" }), "bad-argument");
+      expect(error.potErrors).toEqual([`Directory ${join(base, "data", "a.b")} not valid, already used or already part of the pot`]);
+      // The same mount point twice is accepted; the later mount wins.
+      await pot.mountIn(name, { dir: join(base, "second"), mountPoint: "/one" });
+      expect(readlinkSync(join(sim.jailRoot(name), "one"))).toBe(join(base, "second"));
+      expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8").split("\n").filter((l) => l.endsWith(" /one"))).toHaveLength(2);
+    });
   });
 
   describe("knobs", () => {
