@@ -9,6 +9,7 @@ import { destroyPot } from "./destroy-pot";
 import type { DriverState } from "./driver-state";
 import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
+import { copyIntoMountedDir, hostCopyIssues } from "./host-copy";
 import { checkHostPaths } from "./host-paths";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import { planStart, type StartPlan } from "./start-plan";
@@ -69,8 +70,9 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     taskDirs: [`${task.allocDir}/${task.taskName}`, `${task.allocDir}/alloc`],
     allowed: ctx.plugin.allowedHostPaths,
   });
-  if (!planned.ok || pathIssues.length > 0) {
-    const issues = [...(planned.ok ? [] : planned.issues), ...pathIssues];
+  const copyIssues = planned.ok && pathIssues.length === 0 ? await hostCopyIssues(planned.plan.hostCopies) : [];
+  if (!planned.ok || pathIssues.length > 0 || copyIssues.length > 0) {
+    const issues = [...(planned.ok ? [] : planned.issues), ...pathIssues, ...copyIssues];
     throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(issues)}`);
   }
   const plan = planned.plan;
@@ -155,8 +157,9 @@ function stopTimeoutOf(plan: StartPlan): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-/** copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
+/** Copies under mounts, copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
 async function configure(pot: PotCli, plan: StartPlan): Promise<void> {
+  for (const copy of plan.hostCopies) await copyIntoMountedDir(copy);
   for (const copy of plan.copies) await pot.copyIn(plan.potName, copy);
   for (const mount of plan.mounts) await pot.mountIn(plan.potName, mount);
   if (Object.keys(plan.env).length > 0) await pot.setEnv(plan.potName, plan.env);

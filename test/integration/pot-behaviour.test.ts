@@ -2,7 +2,7 @@
 // jail exists, pot start's own cleanup holds `stopping`, stop_timeout sets how long `pot stop` takes, and a pot
 // start killed midway leaves a pot that only a stop can unmount (docs/pot-behaviour.md).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record";
 import type { KnobTable } from "../fakes/pot-sim/knobs";
@@ -148,5 +148,34 @@ describe("half-started pots", () => {
     expect(processAlive(mainPid)).toBe(false);
     const said = plugin.stderrLines().find((line) => line.includes(`pot ${pot} was left starting by a pot start that no longer runs`));
     expect(said).toBeDefined();
+  }, 60_000);
+});
+
+describe("copies under mounts", () => {
+  test("a copy under /local and one under a user mount reach the jail; a planted symlink is refused, not followed", async () => {
+    const task = nomadTask(
+      world,
+      "copyunder",
+      seedDriverConfig(world, {
+        copy: [`${world.hostDir}/index.html:/local/site/index.html`, `${world.hostDir}/nginx.conf:/root/test/conf/nginx.conf`],
+      }),
+    );
+    await start(task);
+    const exec = await unary(plugin.driver.execTask, plugin.driver, {
+      taskId: task.config.id,
+      command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/local/site/index.html" "$POT_SIM_JAIL_ROOT/root/test/conf/nginx.conf"'],
+      timeout: { seconds: 10n, nanos: 0 },
+    });
+    expect(Buffer.from(exec.stdout).toString()).toBe("<h1>hello from the host</h1>\nworker_processes 1;\n");
+    expect(exec.result?.exitCode).toBe(0);
+    await stop(task, 5n);
+    await destroy(task);
+
+    // The task's own directory is the task's: a link planted there is not followed by the root-run copy.
+    const planted = nomadTask(world, "planted", seedDriverConfig(world, { copy: [`${world.hostDir}/index.html:/local/etc/passwd`] }));
+    symlinkSync("/etc", join(planted.allocDir, "planted", "local", "etc"));
+    const err = (await start(planted).catch((e: Error) => e)) as Error;
+    expect(err.message).toContain("/local/etc is a symbolic link in the mounted directory");
+    expect(simPots(world)).not.toContain(taskPot(planted));
   }, 60_000);
 });
