@@ -404,6 +404,9 @@ export class PotDriver {
       if (isPotError(err, "timed-out")) {
         throw new DriverError("timed-out", `command timed out after ${timeoutMs} ms`, { cause: err });
       }
+      if (isPotError(err, "bad-argument") && err.exitCode === null) {
+        throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
+      }
       throw new DriverError("failed", `failed to exec in task ${taskId}`, { cause: err });
     }
     const signal = result.signal ? (signalNumber(result.signal) ?? 0) : 0;
@@ -420,7 +423,13 @@ export class PotDriver {
     const handle = this.handle(taskId);
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
-    const argv = this.pot().execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+    let argv: string[];
+    try {
+      argv = this.pot().execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+    } catch (err) {
+      if (isPotError(err, "bad-argument")) throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
+      throw err;
+    }
     return { potName: handle.state.potName, argv };
   }
 

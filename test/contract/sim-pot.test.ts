@@ -319,7 +319,8 @@ describe("simulator specifics", () => {
     it("get-rss reports the real resident memory of the jail's processes; rctl off fails", async () => {
       const name = await prepare(`/bin/sh -c 'x=$(head -c 40000000 /dev/zero | tr "\\\\0" a); echo ready; sleep 30'`);
       const running = startPot(name);
-      await waitFor("the memory to be allocated", async () => (await pot.isRunning(name)) && (await pot.getRss(name)).rssBytes > 40_000_000);
+      await waitFor("started", () => started(name));
+      await waitFor("the memory to be allocated", async () => (await pot.getRss(name)).rssBytes > 40_000_000);
       const rctlOff = new PotCli(sim.potPath, runner, { env: { ...sim.env, POT_SIM_RACCT: "0" }, logger: silentLogger() });
       const error = await rejection(rctlOff.getRss(name), "failed");
       expect(error.potErrors).toEqual(["To get resource usage, rctl has to be enabled"]);
@@ -372,6 +373,22 @@ describe("simulator specifics", () => {
       expect(readlinkSync(link)).toBe(dir);
       expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8")).toBe(`${dir} /srv/data ro\n`);
       await rejection(pot.mountIn(name, { dir: sim.jailRoot(name), mountPoint: "/x" }), "bad-argument");
+    });
+
+    it("exec runs `jexec -l <pot> env VAR=… <command>`: root's home as cwd; a first word with = is an assignment", async () => {
+      const name = await prepare("sleep 30");
+      const running = startPot(name);
+      await waitFor("started", () => started(name));
+      const here = await pot.exec(name, ["/bin/sh", "-c", 'pwd; echo "V=$V"'], { env: { V: "from-e" } });
+      expect(here.stdout).toBe(`${join(sim.jailRoot(name), "root")}\nV=from-e\n`);
+      // Built by hand: PotCli refuses such commands (argv.ts), pot itself does not.
+      const assigned = await runner.run([sim.potPath, "exec", "-p", name, "--", "V=from-command", "/bin/sh", "-c", 'echo "V=$V"'], { env: sim.env });
+      expect(assigned.stdout).toContain("V=from-command\n");
+      const option = await runner.run([sim.potPath, "exec", "-p", name, "--", "-x", "true"], { env: sim.env });
+      expect(option.exitCode).toBe(1);
+      expect(option.stderr).toContain("env: illegal option -- x");
+      await pot.stop(name);
+      await running.exited;
     });
 
     it("a mount hides what was copied in under its mount point, as nullfs does", async () => {
