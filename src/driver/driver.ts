@@ -18,6 +18,7 @@ import { TaskEventBus } from "./events";
 import { computeFingerprint, type Fingerprint } from "./fingerprint";
 import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePluginConfig } from "./plugin-config";
 import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals";
+import { PotLockQueue } from "./pot-lock-queue";
 import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task";
 import { stillStarting, untilStarted } from "./start-readiness";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline";
@@ -94,6 +95,8 @@ export class PotDriver {
   /** Supervisors of tracked tasks, for the forced kill of a stop that pot could not finish. */
   private readonly supervisors = new Map<string, SupervisedTask>();
   private coreMhz = 0;
+  /** One queue for every call that takes pot's global lock, so their deadlines start when pot can run them. */
+  private readonly lockQueue = new PotLockQueue();
 
   constructor(private readonly deps: PotDriverDeps) {}
 
@@ -176,6 +179,7 @@ export class PotDriver {
       events: this.events,
       hostCpus: this.deps.hostCpus,
       prepareTimeoutMs: this.deps.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
+      lockQueue: this.lockQueue,
     });
     const handle = new TaskHandle({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env });
     this.tasks.set(handle);

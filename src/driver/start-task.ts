@@ -12,6 +12,7 @@ import type { TaskEventBus } from "./events";
 import { copyIntoMountedDir, hostCopyIssues } from "./host-copy";
 import { checkHostPaths } from "./host-paths";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
+import type { PotLockQueue } from "./pot-lock-queue";
 import { planStart, type StartPlan } from "./start-plan";
 import { settledFlag, untilStarted } from "./start-readiness";
 import { potDestroyDeadlineMs } from "./stop-deadline";
@@ -51,6 +52,8 @@ export interface StartContext {
   hostCpus: number;
   /** Deadline of `pot prepare`; DEFAULT_PREPARE_TIMEOUT_MS unless the operator overrode it. */
   prepareTimeoutMs: number;
+  /** Serialises the pot calls that take pot's global lock (prepare, copy-in). */
+  lockQueue: PotLockQueue;
 }
 
 export interface StartOutcome {
@@ -96,10 +99,16 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     taskLog.info("preparing pot");
     // From here on the pot may exist (prepare can fail after cloning); a name clash means it is not ours.
     created = true;
-    const prepared = await pot.prepare(plan.prepare, { timeoutMs: ctx.prepareTimeoutMs }).catch((err: unknown) => {
-      if (isPotError(err, "already-exists")) created = false;
-      throw err;
-    });
+    const waitForPot = (ahead: number) => {
+      event(`Waiting for pot: ${ahead} ${ahead === 1 ? "task" : "tasks"} ahead`, { ahead: String(ahead) });
+      taskLog.info({ ahead }, "waiting for pot's global lock");
+    };
+    const prepared = await ctx.lockQueue
+      .run(() => pot.prepare(plan.prepare, { timeoutMs: ctx.prepareTimeoutMs }), waitForPot)
+      .catch((err: unknown) => {
+        if (isPotError(err, "already-exists")) created = false;
+        throw err;
+      });
     if (prepared.potName !== plan.potName) {
       throw new DriverError("internal", `pot prepare created ${prepared.potName}, expected ${plan.potName}`);
     }
@@ -113,7 +122,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
         recoverable: true,
       });
     }
-    await configure(pot, plan);
+    await configure(pot, plan, ctx.lockQueue, waitForPot);
     const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
     event(`Starting pot ${plan.potName}`);
     const launchedAt = Date.now();
@@ -158,9 +167,9 @@ function stopTimeoutOf(plan: StartPlan): number | undefined {
 }
 
 /** Copies under mounts, copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
-async function configure(pot: PotCli, plan: StartPlan): Promise<void> {
+async function configure(pot: PotCli, plan: StartPlan, lockQueue: PotLockQueue, onWait: (ahead: number) => void): Promise<void> {
   for (const copy of plan.hostCopies) await copyIntoMountedDir(copy);
-  for (const copy of plan.copies) await pot.copyIn(plan.potName, copy);
+  for (const copy of plan.copies) await lockQueue.run(() => pot.copyIn(plan.potName, copy), onWait);
   for (const mount of plan.mounts) await pot.mountIn(plan.potName, mount);
   if (Object.keys(plan.env).length > 0) await pot.setEnv(plan.potName, plan.env);
   if (plan.hosts.length > 0) await pot.setHosts(plan.potName, plan.hosts);

@@ -70,8 +70,9 @@ export type PotAttributeName = keyof typeof POT_ATTRIBUTE_KINDS;
 const LIFECYCLE_ATTRIBUTES = new Set<string>(["persistent", "start-at-boot", "early-start-at-boot"]);
 
 /**
- * With no-rc-script pot writes the environment to a file it never reads and runs the command without the
- * shell that keeps its quoting (docs/pot-behaviour.md, "Environment"), so the task would lose both.
+ * pot prepare turns no-rc-script on; turned off, pot start writes the environment to a file nothing reads and
+ * runs the command word-split without a shell (docs/pot-behaviour.md, "Environment"), so the task would lose
+ * both its environment and the documented quoting.
  */
 const COMMAND_ATTRIBUTES = new Set<string>(["no-rc-script"]);
 
@@ -178,7 +179,7 @@ function parsePotAttribute(entry: string): PotAttribute | string {
   }
   if (LIFECYCLE_ATTRIBUTES.has(name)) return `attribute ${name} cannot be set: Nomad manages the jail's lifecycle`;
   if (COMMAND_ATTRIBUTES.has(name)) {
-    return `attribute ${name} cannot be set: pot would then drop the task's environment and the command's quoting`;
+    return `attribute ${name} cannot be set: pot prepare turns it on, and off pot would drop the task's environment and the command's quoting`;
   }
   const kind = POT_ATTRIBUTE_KINDS[name as PotAttributeName];
   if (CONTROL_CHARS.test(value)) return "value must not contain control characters";

@@ -7,7 +7,19 @@ import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record";
 import type { KnobTable } from "../fakes/pot-sim/knobs";
 import { type LaunchedPlugin, unary, waitFor } from "./harness";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, processAlive, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env";
+import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver";
+import { buildPotImage } from "../fakes/pot-image";
+import {
+  createSimWorld,
+  IMAGE_FILES,
+  launchConfiguredPlugin,
+  nomadTask,
+  processAlive,
+  seedDriverConfig,
+  type SimWorld,
+  simPots,
+  type TaskWorld,
+} from "./sim-env";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -178,4 +190,38 @@ describe("copies under mounts", () => {
     expect(err.message).toContain("/local/etc is a symbolic link in the mounted directory");
     expect(simPots(world)).not.toContain(taskPot(planted));
   }, 60_000);
+});
+
+describe("pot's global lock", () => {
+  test("20 concurrent starts behind one slow image download: they queue, say so, and no prepare deadline fires", async () => {
+    // prepare's deadline (9 s) is longer than the download (6 s) but shorter than the whole queue behind it.
+    await buildPotImage(join(world.root, "images"), { name: "slow-img", tag: "1.0", files: IMAGE_FILES });
+    world.env.POT_DRIVER_PREPARE_TIMEOUT = "9s";
+    const queued = await launchConfiguredPlugin(world);
+    delete world.env.POT_DRIVER_PREPARE_TIMEOUT;
+    const events: DriverTaskEvent[] = [];
+    const stream = queued.driver.taskEvents({});
+    stream.on("data", (e: DriverTaskEvent) => events.push(e));
+    stream.on("error", () => {});
+    setKnobs({ "image-fetch": { action: "delay", delayMs: 6_000, pot: "slow-img" } });
+    const config = { pot: "slow-img", command: "stubborn", network_mode: "host", port_map: null, copy: null, mount: null, mount_read_only: null };
+    const tasks = Array.from({ length: 20 }, (_, i) => nomadTask(world, `queued${i}`, seedDriverConfig(world, config)));
+    try {
+      const results = await Promise.allSettled(tasks.map((t) => unary(queued.driver.startTask, queued.driver, { task: t.config }, 180_000)));
+      expect(results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      const waiting = events.filter((e) => e.message.startsWith("Waiting for pot: "));
+      const aheads = waiting.map((e) => Number(e.annotations.ahead));
+      // Everyone but the first queued behind the download, each told how many were ahead of it.
+      expect(new Set(waiting.map((e) => e.taskName)).size).toBe(19);
+      expect(Math.max(...aheads)).toBe(19);
+      expect(waiting.find((e) => e.annotations.ahead === "1")?.message).toBe("Waiting for pot: 1 task ahead");
+      expect(queued.stderrLines().some((l) => l.includes("timed out"))).toBe(false);
+    } finally {
+      setKnobs(null);
+      await Promise.allSettled(tasks.map((t) => unary(queued.driver.destroyTask, queued.driver, { taskId: t.config.id, force: true }, 120_000)));
+      stream.cancel();
+      queued.close();
+    }
+    for (const t of tasks) expect(simPots(world)).not.toContain(taskPot(t));
+  }, 240_000);
 });

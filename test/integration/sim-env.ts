@@ -15,7 +15,7 @@ export const IMAGE_NAME = "FBSD120-nginx";
 export const IMAGE_TAG = "1.0";
 
 /** Programs the test image provides (in-jail paths). */
-const IMAGE_FILES: Record<string, { content: string; mode: number }> = {
+export const IMAGE_FILES: Record<string, { content: string; mode: number }> = {
   // A long-running "nginx": prints on start, on HUP and on TERM (then exits 0).
   "/usr/local/sbin/nginx": {
     mode: 0o755,

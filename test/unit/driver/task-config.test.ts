@@ -119,7 +119,7 @@ describe("golden configs from go-cty", () => {
 describe("messages of refusals that point at the fix", () => {
   const seed = fixture("task-seed");
   const cases: [string, Record<string, unknown>, string][] = [
-    ["no-rc-script", { attributes: ["no-rc-script:yes"] }, "attribute no-rc-script cannot be set: pot would then drop the task's environment and the command's quoting"],
+    ["no-rc-script", { attributes: ["no-rc-script:yes"] }, "attribute no-rc-script cannot be set: pot prepare turns it on, and off pot would drop the task's environment and the command's quoting"],
     ["docker-style :ro", { mount: ["/src:/dst:ro"] }, 'jail path must not contain ":" (got "/dst:ro"); for a read-only mount use mount_read_only'],
     ["copy with two colons", { copy: ["/a:/b:c"] }, 'jail path must not contain ":" (got "/b:c")'],
     ["stop_timeout too long", { attributes: ["stop_timeout:3600"] }, "value of stop_timeout must be at most 300 (seconds)"],
