@@ -1,5 +1,5 @@
 // pot's own state files (layer 3): where pot keeps a pot's lifecycle status and main pid, and how to read them
-// without running pot. Paths and formats are described in docs/pot-behaviour.md ("State files").
+// without running pot. Paths and formats are described in docs/pot-behaviour.md ("Configuration and state files").
 import { readFile, realpath, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
