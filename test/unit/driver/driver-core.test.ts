@@ -297,6 +297,26 @@ describe("wait, stop and destroy", () => {
     expect(probes).toBe(3);
   });
 
+  test("a stop that meets a pot still starting waits for pot to mark it started, then stops it", async () => {
+    let probes = 0;
+    let stops = 0;
+    const { driver, runner, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 143 }\n' };
+      if (argv[1] === "signal" && argv.includes("-C")) return { exitCode: ++probes === 1 || probes >= 4 ? 0 : 1 };
+      if (argv[1] === "stop") {
+        if (++stops === 1) return { exitCode: 1, stdout: `###>  pot ${POT} is not in a state where it can be stopped\n` };
+        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      }
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    await driver.stopTask(TASK_ID, 0, "SIGTERM");
+    expect(runner.verbs().filter((v) => v === "stop")).toHaveLength(2);
+    expect(probes).toBe(4);
+    expect((await driver.waitTask(TASK_ID)).kind).toBe("exited");
+  });
+
   test("a task that survives pot stop has its supervisor killed, and its exit is then unknown", async () => {
     const { driver, supervision } = setup((argv) => {
       if (argv[1] === "prepare") return { stdout: PREPARED };
