@@ -44,7 +44,8 @@ export async function destroyPot(
       if (!released && options.startGone?.() === true && isPotError(err) && HALF_STARTED.test(err.potErrors.join("\n"))) {
         released = true;
         const said = await releaseHalfStartedPot(pot, potName, callOptions).catch(
-          (releaseErr: unknown) => `failed to release pot ${potName}: ${releaseErr instanceof Error ? releaseErr.message : String(releaseErr)}`,
+          (releaseErr: unknown) =>
+            `failed to release pot ${potName}: ${releaseErr instanceof Error ? releaseErr.message : String(releaseErr)}`,
         );
         options.onRelease?.(said);
         attempt--;

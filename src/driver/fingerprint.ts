@@ -19,7 +19,8 @@ export interface Fingerprint {
 export const MIN_POT_VERSION = "0.16.0";
 
 /** Why MIN_POT_VERSION is needed, for the operator who sees the driver unhealthy. */
-export const MIN_POT_VERSION_REASON = "older pots lack the exec_stop and stop_timeout attributes and leave pots stuck in starting or stopping";
+export const MIN_POT_VERSION_REASON =
+  "older pots lack the exec_stop and stop_timeout attributes and leave pots stuck in starting or stopping";
 
 export interface FingerprintProbes {
   enabled: boolean;

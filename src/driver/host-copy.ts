@@ -7,9 +7,9 @@ import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { ConfigIssue } from "./config-schema";
-import { DriverError } from "./errors";
-import type { HostCopy } from "./mount-layout";
+import type { ConfigIssue } from "./config-schema.ts";
+import { DriverError } from "./errors.ts";
+import type { HostCopy } from "./mount-layout.ts";
 
 /** Sources that cannot be copied into a mounted directory (only regular files can), one issue each. */
 export async function hostCopyIssues(copies: readonly HostCopy[]): Promise<ConfigIssue[]> {
@@ -73,9 +73,13 @@ export async function copyIntoMountedDir(copy: HostCopy): Promise<void> {
     await rename(temporary, target);
   } catch (err) {
     await rm(temporary, { force: true });
-    throw new DriverError("failed", `failed to copy ${copy.source} to ${copy.jailPath} (${copy.path}): ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-      recoverable: true,
-    });
+    throw new DriverError(
+      "failed",
+      `failed to copy ${copy.source} to ${copy.jailPath} (${copy.path}): ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+        recoverable: true,
+      },
+    );
   }
 }

@@ -2,8 +2,8 @@
 // file system before start, and start nullfs-mounts the task's directories and the job's mounts over it, so a
 // copy under a mount point would vanish; pot mount-in also refuses some mounts with checks of its own
 // (docs/pot-behaviour.md, "Mounts"). Both are decided here, before anything is created.
-import type { CopyInOptions, MountInOptions } from "../pot/argv";
-import type { ConfigIssue } from "./config-schema";
+import type { CopyInOptions, MountInOptions } from "../pot/argv.ts";
+import type { ConfigIssue } from "./config-schema.ts";
 
 /** A mount of the plan and where it came from, for messages. */
 export interface PlannedMount extends MountInOptions {
@@ -66,7 +66,11 @@ export function layoutCopies(copies: readonly CopyEntry[], mounts: readonly Plan
     }
     const mountPoint = normalise(cover.mountPoint);
     if (jailPath === mountPoint) {
-      layout.issues.push({ path: copy.path, message: `jail path ${jailPath} is where ${cover.what} is mounted; copy to a file below it`, value: entry });
+      layout.issues.push({
+        path: copy.path,
+        message: `jail path ${jailPath} is where ${cover.what} is mounted; copy to a file below it`,
+        value: entry,
+      });
     } else if (cover.readOnly === true) {
       layout.issues.push({
         path: copy.path,

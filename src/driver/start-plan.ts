@@ -3,7 +3,7 @@
 import { type CopyInOptions, type HostEntry, isValidEnvName, type MountInOptions, type PortExport, type PrepareOptions, type RssLimits } from "../pot/argv";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import { type ConfigIssue, formatConfigPath } from "./config-schema";
-import { type HostCopy, layoutCopies, mountIssues, type PlannedMount } from "./mount-layout";
+import { type HostCopy, layoutCopies, mountIssues, type PlannedMount } from "./mount-layout.ts";
 import type { PluginConfig } from "./plugin-config";
 import type { PotAttribute, TaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";

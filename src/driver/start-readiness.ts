@@ -2,7 +2,7 @@
 // main pid about half a second after the jail exists; before that `pot signal` finds no pid and `pot stop` is
 // refused (docs/pot-behaviour.md, "Start"). Checks back off, and cost no pot run when pot's state files can be
 // read (PotCli.startProbe).
-import type { PotCli, StartProbe } from "../pot/pot-cli";
+import type { PotCli, StartProbe } from "../pot/pot-cli.ts";
 
 /** How long StartTask waits for pot to mark the pot started before reporting the task started anyway. */
 export const START_READY_TIMEOUT_MS = 60_000;

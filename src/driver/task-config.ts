@@ -130,8 +130,7 @@ function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
     else if (jailPath.includes(":")) {
       const hint = kind === "mount" ? "; for a read-only mount use mount_read_only" : "";
       problems.push(`jail path must not contain ":" (got ${JSON.stringify(jailPath)})${hint}`);
-    }
-    else if (kind === "mount") {
+    } else if (kind === "mount") {
       // pot mount-in refuses these mount points (docs/pot-behaviour.md, mount-in).
       if (/\s/.test(jailPath)) problems.push("jail path must not contain spaces");
       if (/^\/+$/.test(jailPath)) problems.push("jail path must not be /");

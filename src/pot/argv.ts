@@ -309,8 +309,10 @@ export function execArgv(potName: string, command: readonly string[], options: E
   // pot runs the command as `env VAR=value… <command>`, and env(1) would take such a first word as one more
   // assignment or as its own option (docs/pot-behaviour.md, "Exec").
   const first = command[0] ?? "";
-  if (first.includes("=")) refuse("exec", `the command ${JSON.stringify(first)} contains "=": env(1) in the jail would read it as a variable assignment`);
-  if (first.startsWith("-")) refuse("exec", `the command ${JSON.stringify(first)} starts with "-": env(1) in the jail would read it as its own option`);
+  if (first.includes("="))
+    refuse("exec", `the command ${JSON.stringify(first)} contains "=": env(1) in the jail would read it as a variable assignment`);
+  if (first.startsWith("-"))
+    refuse("exec", `the command ${JSON.stringify(first)} starts with "-": env(1) in the jail would read it as its own option`);
   const argv = ["exec", "-p", potName];
   if (options.tty === true) argv.push("-t");
   if (options.detach === true) argv.push("-d");

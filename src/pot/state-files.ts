@@ -36,7 +36,10 @@ export function mainPidFilePath(dir: PotStateDir, potName: string): string {
  * is the environment pot runs in). Anything else (no readable default file, a command substitution, a
  * conditional assignment) gives undefined, and callers fall back to running pot.
  */
-export async function locatePotStateDir(potPath: string, env: Readonly<Record<string, string | undefined>>): Promise<PotStateDir | undefined> {
+export async function locatePotStateDir(
+  potPath: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<PotStateDir | undefined> {
   let etc: string;
   try {
     etc = join(dirname(dirname(await realpath(potPath))), "etc", "pot");
@@ -87,7 +90,10 @@ function shellWord(word: string, env: Readonly<Record<string, string | undefined
   const unquoted = /^"([^"\\`]*)"$/.exec(word)?.[1] ?? (/^[^\s"'\\]*$/.test(word) ? word : undefined);
   if (unquoted === undefined) return null;
   if (/\$\{[^}]*[^A-Za-z0-9_}][^}]*\}/.test(unquoted)) return null;
-  return unquoted.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => env[a ?? b ?? ""] ?? "");
+  return unquoted.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, a: string | undefined, b: string | undefined) => env[a ?? b ?? ""] ?? "",
+  );
 }
 
 /** The pot's current status from its status file; undefined when there is none or it names no status. */
@@ -100,7 +106,10 @@ export async function readPotStatus(dir: PotStateDir, potName: string): Promise<
   } catch {
     return undefined;
   }
-  const line = text.split("\n").filter((l) => l.startsWith("pot.status=")).at(-1);
+  const line = text
+    .split("\n")
+    .filter((l) => l.startsWith("pot.status="))
+    .at(-1);
   if (line === undefined) return undefined;
   const status = (line.replace(/[ \t"]/g, "").split("=")[1] ?? "").split(",")[0] ?? "";
   return (POT_STATUSES as readonly string[]).includes(status) ? { status: status as PotStatus, writtenAtMs } : undefined;

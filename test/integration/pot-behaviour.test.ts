@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { InvocationRecord } from "../fakes/pot-sim/record";
-import type { KnobTable } from "../fakes/pot-sim/knobs";
-import { type LaunchedPlugin, unary, waitFor } from "./harness";
-import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver";
-import { buildPotImage } from "../fakes/pot-image";
+import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
+import type { KnobTable } from "../fakes/pot-sim/knobs.ts";
+import { type LaunchedPlugin, unary, waitFor } from "./harness.ts";
+import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { buildPotImage } from "../fakes/pot-image.ts";
 import {
   createSimWorld,
   IMAGE_FILES,
@@ -19,7 +19,7 @@ import {
   type SimWorld,
   simPots,
   type TaskWorld,
-} from "./sim-env";
+} from "./sim-env.ts";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -87,7 +87,9 @@ describe("start readiness", () => {
     await stop(task, 5n);
     expect((await wait(task)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
     // Readiness was read from pot's state files: no `pot info -r` or `pot signal -C` per check.
-    const polls = invocationsFor(pot).filter((r) => (r.argv[0] === "info" && r.argv.includes("-r")) || (r.argv[0] === "signal" && r.argv.includes("-C")));
+    const polls = invocationsFor(pot).filter(
+      (r) => (r.argv[0] === "info" && r.argv.includes("-r")) || (r.argv[0] === "signal" && r.argv.includes("-C")),
+    );
     expect(polls.map((r) => r.argv.join(" "))).toEqual([]);
     await destroy(task);
     expect(simPots(world)).not.toContain(pot);
@@ -122,7 +124,11 @@ describe("stopping", () => {
 
   test("a stop_timeout longer than kill_timeout: pot stop waits it out and the task is killed", async () => {
     const command = `/bin/sh -c 'trap "" TERM; echo ready; while :; do sleep 0.2; done'`;
-    const task = nomadTask(world, "slowstop", seedDriverConfig(world, { command, network_mode: "host", port_map: null, attributes: ["stop_timeout:4"] }));
+    const task = nomadTask(
+      world,
+      "slowstop",
+      seedDriverConfig(world, { command, network_mode: "host", port_map: null, attributes: ["stop_timeout:4"] }),
+    );
     const started = await start(task);
     const state = JSON.parse(Buffer.from(started.handle?.driverState ?? []).toString()) as { stopTimeoutS?: number };
     expect(state.stopTimeoutS).toBe(4);
@@ -204,10 +210,20 @@ describe("pot's global lock", () => {
     stream.on("data", (e: DriverTaskEvent) => events.push(e));
     stream.on("error", () => {});
     setKnobs({ "image-fetch": { action: "delay", delayMs: 6_000, pot: "slow-img" } });
-    const config = { pot: "slow-img", command: "stubborn", network_mode: "host", port_map: null, copy: null, mount: null, mount_read_only: null };
+    const config = {
+      pot: "slow-img",
+      command: "stubborn",
+      network_mode: "host",
+      port_map: null,
+      copy: null,
+      mount: null,
+      mount_read_only: null,
+    };
     const tasks = Array.from({ length: 20 }, (_, i) => nomadTask(world, `queued${i}`, seedDriverConfig(world, config)));
     try {
-      const results = await Promise.allSettled(tasks.map((t) => unary(queued.driver.startTask, queued.driver, { task: t.config }, 180_000)));
+      const results = await Promise.allSettled(
+        tasks.map((t) => unary(queued.driver.startTask, queued.driver, { task: t.config }, 180_000)),
+      );
       expect(results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
       const waiting = events.filter((e) => e.message.startsWith("Waiting for pot: "));
       const aheads = waiting.map((e) => Number(e.annotations.ahead));
@@ -218,7 +234,9 @@ describe("pot's global lock", () => {
       expect(queued.stderrLines().some((l) => l.includes("timed out"))).toBe(false);
     } finally {
       setKnobs(null);
-      await Promise.allSettled(tasks.map((t) => unary(queued.driver.destroyTask, queued.driver, { taskId: t.config.id, force: true }, 120_000)));
+      await Promise.allSettled(
+        tasks.map((t) => unary(queued.driver.destroyTask, queued.driver, { taskId: t.config.id, force: true }, 120_000)),
+      );
       stream.cancel();
       queued.close();
     }

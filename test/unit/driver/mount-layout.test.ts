@@ -1,6 +1,6 @@
 // Where copies land relative to the mounts, and the mounts pot mount-in would take differently from the job.
 import { describe, expect, test } from "bun:test";
-import { layoutCopies, mountIssues, type PlannedMount } from "../../../src/driver/mount-layout";
+import { layoutCopies, mountIssues, type PlannedMount } from "../../../src/driver/mount-layout.ts";
 
 const MOUNTS: PlannedMount[] = [
   { dir: "/a/web/local", mountPoint: "/local", what: "the task's local/ directory" },
@@ -22,7 +22,10 @@ describe("copies", () => {
   });
 
   test("under /local, /alloc or a writable mount: into the mounted host directory, the deepest mount winning", () => {
-    const layout = layoutCopies([copy("/local/conf/app.conf", 0), copy("/alloc/x", 1), copy("/data/deep/y/z", 2), copy("/localx/f", 3)], MOUNTS);
+    const layout = layoutCopies(
+      [copy("/local/conf/app.conf", 0), copy("/alloc/x", 1), copy("/data/deep/y/z", 2), copy("/localx/f", 3)],
+      MOUNTS,
+    );
     expect(layout.issues).toEqual([]);
     expect(layout.hostCopies.map((c) => [c.hostDir, c.relative])).toEqual([
       ["/a/web/local", "conf/app.conf"],
@@ -37,10 +40,15 @@ describe("copies", () => {
     expect(layout.issues).toEqual([
       {
         path: "config.copy[0]",
-        message: "jail path /etc/app/app.conf lies under the read-only mount at /etc/app (config.mount_read_only[0]), which would hide the copy; put the file into /srv/ro instead",
+        message:
+          "jail path /etc/app/app.conf lies under the read-only mount at /etc/app (config.mount_read_only[0]), which would hide the copy; put the file into /srv/ro instead",
         value: "/h/f:/etc/app/app.conf",
       },
-      { path: "config.copy[1]", message: "jail path /data is where config.mount[0] is mounted; copy to a file below it", value: "/h/f:/data/" },
+      {
+        path: "config.copy[1]",
+        message: "jail path /data is where config.mount[0] is mounted; copy to a file below it",
+        value: "/h/f:/data/",
+      },
     ]);
   });
 });
@@ -49,7 +57,11 @@ describe("mounts", () => {
   test("a mount point used twice is reported on the job's entry", () => {
     const issues = mountIssues([...MOUNTS, { dir: "/srv/other", mountPoint: "/local/", path: "config.mount[2]", what: "config.mount[2]" }]);
     expect(issues).toEqual([
-      { path: "config.mount[2]", message: "jail path /local is already the mount point of the task's local/ directory", value: "/srv/other:/local/" },
+      {
+        path: "config.mount[2]",
+        message: "jail path /local is already the mount point of the task's local/ directory",
+        value: "/srv/other:/local/",
+      },
     ]);
   });
 

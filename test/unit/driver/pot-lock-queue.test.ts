@@ -1,7 +1,7 @@
 // The driver's queue in front of pot's global lock: one call at a time, in arrival order, each caller told
 // how many are ahead of it.
 import { describe, expect, test } from "bun:test";
-import { PotLockQueue } from "../../../src/driver/pot-lock-queue";
+import { PotLockQueue } from "../../../src/driver/pot-lock-queue.ts";
 
 describe("PotLockQueue", () => {
   test("runs calls one at a time in arrival order and tells later callers how many are ahead", async () => {

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assignedValue, locatePotStateDir, readMainPid, readPotStatus } from "../../../src/pot/state-files";
+import { assignedValue, locatePotStateDir, readMainPid, readPotStatus } from "../../../src/pot/state-files.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pot-state-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ function install(name: string, defaultConf: string | undefined, localConf?: stri
 
 describe("locating POT_TMP", () => {
   test("pot.conf overrides pot.default.conf; environment references are expanded", async () => {
-    const pot = install("a", "POT_FS_ROOT=/opt/pot\nPOT_TMP=/tmp\n", "# local\nPOT_TMP=\"${BASE}/pot-tmp\" # moved\n");
+    const pot = install("a", "POT_FS_ROOT=/opt/pot\nPOT_TMP=/tmp\n", '# local\nPOT_TMP="${BASE}/pot-tmp" # moved\n');
     expect(await locatePotStateDir(pot, { BASE: "/var" })).toEqual({ tmpDir: "/var/pot-tmp" });
   });
 
@@ -58,7 +58,7 @@ describe("status and main pid files", () => {
   mkdirSync(dir.tmpDir, { recursive: true });
 
   test("the last pot.status line counts; interfaces and quotes are ignored", async () => {
-    writeFileSync(join(dir.tmpDir, "pot_status_web"), "pot.status=starting,\npot.status=\"started\",epair3a\n");
+    writeFileSync(join(dir.tmpDir, "pot_status_web"), 'pot.status=starting,\npot.status="started",epair3a\n');
     const past = new Date(Date.now() - 60_000);
     utimesSync(join(dir.tmpDir, "pot_status_web"), past, past);
     const reading = await readPotStatus(dir, "web");
