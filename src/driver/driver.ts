@@ -300,7 +300,7 @@ export class PotDriver {
 
   /**
    * `pot stop` with a deadline derived from the pot's stop_timeout. A pot still `starting` is waited for, then
-   * stopped; one pot is already stopping (pot start's cleanup after the command ended, or another stop) is
+   * stopped; a pot that pot is already stopping (pot start's cleanup after the command ended, or another stop) is
    * reported as such, not as a failure.
    */
   private async stopPot(handle: TaskHandle): Promise<"stopped" | "pot-was-stopping"> {
