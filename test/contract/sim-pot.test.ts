@@ -391,6 +391,17 @@ describe("simulator specifics", () => {
       await running.exited;
     });
 
+    it("with no-rc-script off, the environment goes to a file nothing reads and the command loses its quoting", async () => {
+      const name = await prepare(`/bin/sh -c 'echo "[$GREETING]"'`);
+      await pot.setEnv(name, { GREETING: "hello" });
+      expect((await startPot(name).exited).stdout).toContain("[hello]\n");
+      await pot.setAttr(name, "no-rc-script", false);
+      const off = await startPot(name).exited;
+      expect(off.stdout).not.toContain("hello");
+      expect(off.exitCode).not.toBe(0);
+      expect(readFileSync(join(sim.jailRoot(name), "tmp", "environment.sh"), "utf8")).toContain('export "GREETING=hello"');
+    });
+
     it("a mount hides what was copied in under its mount point, as nullfs does", async () => {
       const name = await prepare();
       const source = join(sim.root, "..", `copied-${serial}.txt`);

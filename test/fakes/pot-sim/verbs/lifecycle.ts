@@ -159,9 +159,13 @@ export const start: Verb = async (sim, args) => {
   const noRcScript = getConfVar(sim, pot, "pot.attr.no-rc-script") === "YES";
   const persistent = getConfVar(sim, pot, "pot.attr.persistent") !== "NO";
   const script = tinirc(sim, pot);
-  if (noRcScript) {
-    mkdirSync(join(root, "tmp"), { recursive: true });
-    writeFileSync(join(root, "tmp", "tinirc"), script, { mode: 0o755 });
+  mkdirSync(join(root, "tmp"), { recursive: true });
+  if (noRcScript) writeFileSync(join(root, "tmp", "tinirc"), script, { mode: 0o755 });
+  else {
+    // start.sh `_js_env` without no-rc-script: the exports go to a file nothing sources, and the command is
+    // run word-split by start.sh's shell, without a shell in the jail (no quoting, no environment).
+    const exports = script.split("\n").filter((line) => line.startsWith("export "));
+    writeFileSync(join(root, "tmp", "environment.sh"), `${exports.join("\n")}\n`);
   }
   rmSync(mainPidFile(sim.paths, pot), { force: true });
   sim.out.info(`Starting the pot ${pot}`);
