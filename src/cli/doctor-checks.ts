@@ -3,7 +3,7 @@
 // Nothing here touches the host. doctor-probe.ts gathers a HostProbe; every check reads only that record, so
 // each is a table-testable function. A check that cannot know (a probe that did not run) says skip or warn with
 // its reason; it never reports pass without evidence.
-import { MIN_POT_VERSION } from "../driver/fingerprint.ts";
+import { MIN_POT_VERSION, MIN_POT_VERSION_REASON } from "../driver/fingerprint.ts";
 import { compareVersions, parseVersion } from "../pot/parse.ts";
 import type { PluginBlock } from "./agent-config.ts";
 import { nomadArgsPaths, parseEnvList, type RcAssignment } from "./rc-conf.ts";
@@ -132,12 +132,6 @@ export interface HostProbe {
 /** The plugin block names Nomad would match to this driver's executable. */
 export const PLUGIN_NAMES = ["pot-task-driver", "nomad-pot-driver"] as const;
 
-/**
- * pot release recommended for this driver (exec_stop/stop_timeout, stale status files ignored;
- * docs/pot-behaviour.md).
- */
-export const RECOMMENDED_POT_VERSION = "0.16.0";
-
 export const DEFAULT_PF_CONF = "/etc/pf.conf";
 
 const REQUIRED_PATH_DIRS = ["/usr/local/bin", "/usr/local/sbin"];
@@ -201,22 +195,13 @@ export function checkPotVersion(probe: HostProbe): CheckResult {
   if (!parsed.ok) return { check, status: "fail", detail: parsed.reason, fix: "reinstall pot (pkg install -f pot)" };
   const version = parsed.value;
   const minimum = parseVersion(MIN_POT_VERSION);
-  const recommended = parseVersion(RECOMMENDED_POT_VERSION);
-  if (!minimum.ok || !recommended.ok) throw new Error("bad version constants");
-  const range = `${MIN_POT_VERSION} required, ${RECOMMENDED_POT_VERSION} recommended`;
+  if (!minimum.ok) throw new Error("bad version constant");
+  const range = `${MIN_POT_VERSION} required`;
   if (compareVersions(version, minimum.value) < 0) {
     return {
       check,
       status: "fail",
-      detail: `pot ${version.text} is too old (${range}): it lacks last-run-stats, signal and exec`,
-      fix: "pkg upgrade pot",
-    };
-  }
-  if (compareVersions(version, recommended.value) < 0) {
-    return {
-      check,
-      status: "warn",
-      detail: `pot ${version.text} works (${range}); exec_stop/stop_timeout attributes need ${RECOMMENDED_POT_VERSION}`,
+      detail: `pot ${version.text} is too old (${range}): ${MIN_POT_VERSION_REASON}`,
       fix: "pkg upgrade pot",
     };
   }

@@ -5,6 +5,7 @@ import { defaultPluginConfig } from "../driver/plugin-config.ts";
 import { describeError } from "../log/logger.ts";
 import { PotCli, silentLogger } from "../pot/pot-cli.ts";
 import { type CommandRunner, SpawnRunner } from "../pot/runner.ts";
+import { destroyPot } from "../driver/destroy-pot.ts";
 import { removeBundle } from "../supervisor/bundle.ts";
 import { readBundleFacts } from "./bundle-facts.ts";
 import type { Prompter } from "./confirm.ts";
@@ -194,10 +195,13 @@ async function destroyOrphan(orphan: Orphan, pot: PotCli, stateDir: string): Pro
       (bundle) => bundle.potName === orphan.potName && (!known.has(bundle.bundleDir) || bundle.supervisor !== "gone"),
     );
     if (claim !== undefined) return { ok: false, text: `bundle ${claim.bundleId} now names it; left alone` };
-    const outcome = await pot.destroy(orphan.potName, { force: true });
+    // No live supervisor claims the pot, so no pot start of it runs: a pot it left half-started may be released.
+    const released: string[] = [];
+    const outcome = await destroyPot(pot, orphan.potName, () => {}, { startGone: () => true, onRelease: (what) => released.push(what) });
     for (const dir of orphan.bundleDirs) await removeBundle(dir);
     const removed = orphan.bundleDirs.length === 0 ? "" : ` and removed ${count(orphan.bundleDirs.length, "bundle")}`;
-    return { ok: true, text: `${outcome === "destroyed" ? "destroyed" : "already gone:"} pot ${orphan.potName}${removed}` };
+    const before = released.length === 0 ? "" : ` (${released.join("; ")})`;
+    return { ok: true, text: `${outcome === "destroyed" ? "destroyed" : "already gone:"} pot ${orphan.potName}${removed}${before}` };
   }
   const current = bundles.find((bundle) => bundle.bundleDir === orphan.bundleDir);
   if (current === undefined) return { ok: true, text: `already gone: bundle ${orphan.bundleId}` };

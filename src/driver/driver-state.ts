@@ -14,6 +14,8 @@ export interface DriverState {
   startedAt: string;
   /** label → jail port and the jail's address, when the jail has its own IP. */
   network?: { portMap: Record<string, number>; address: string };
+  /** The pot's stop_timeout attribute in seconds, when the job set one (stop deadlines derive from it). */
+  stopTimeoutS?: number;
 }
 
 export type DriverStateResult = { ok: true; state: DriverState } | { ok: false; reason: string };
@@ -47,6 +49,7 @@ export function decodeDriverState(bytes: Uint8Array, handleVersion: number): Dri
     return { ok: false, reason: "driver state lacks taskId, potName, bundleDir, supervisorPid or startedAt" };
   }
   const state: DriverState = { taskId, potName, bundleDir, supervisorPid: pid, startedAt };
+  if (typeof r.stopTimeoutS === "number" && Number.isInteger(r.stopTimeoutS) && r.stopTimeoutS >= 0) state.stopTimeoutS = r.stopTimeoutS;
   const network = r.network as { portMap?: unknown; address?: unknown } | undefined;
   if (network && typeof network.address === "string" && typeof network.portMap === "object" && network.portMap !== null) {
     const portMap: Record<string, number> = {};

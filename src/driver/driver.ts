@@ -18,7 +18,10 @@ import { TaskEventBus } from "./events";
 import { computeFingerprint, type Fingerprint } from "./fingerprint";
 import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePluginConfig } from "./plugin-config";
 import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals";
+import { PotLockQueue } from "./pot-lock-queue.ts";
 import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task";
+import { stillStarting, untilStarted } from "./start-readiness.ts";
+import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
 import { resolveOutcome } from "./outcome";
 import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./supervision";
 import { taskConfigSpec } from "./task-config";
@@ -30,7 +33,7 @@ import { TaskStore } from "./task-store";
 /** The job-facing driver name (`driver = "pot"`), independent of the binary's file name. */
 export const DRIVER_NAME = "pot";
 
-/** How long StopTask waits for `pot stop` to take the jail down (pot's own stop_timeout is 10 s). */
+/** How long StopTask waits for `pot start` to end once the jail is down or pot is already stopping it. */
 const STOP_GRACE_MS = 30_000;
 
 /** What Nomad tells a plugin about the agent in SetConfig (absent during the loader's validation pass). */
@@ -95,6 +98,8 @@ export class PotDriver {
   /** Supervisors of tracked tasks, for the forced kill of a stop that pot could not finish. */
   private readonly supervisors = new Map<string, SupervisedTask>();
   private coreMhz = 0;
+  /** One queue for every call that takes pot's global lock, so their deadlines start when pot can run them. */
+  private readonly lockQueue = new PotLockQueue();
 
   constructor(private readonly deps: PotDriverDeps) {}
 
@@ -177,6 +182,7 @@ export class PotDriver {
       events: this.events,
       hostCpus: this.deps.hostCpus,
       prepareTimeoutMs: this.deps.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
+      lockQueue: this.lockQueue,
     });
     const handle = new TaskHandle({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env });
     this.tasks.set(handle);
@@ -267,25 +273,69 @@ export class PotDriver {
     if (!signalName) throw new DriverError("invalid-argument", `unknown signal ${JSON.stringify(signal)}`);
     const taskLog = log.child({ task_id: taskId, pot: handle.state.potName });
     try {
-      await this.pot().signal(handle.state.potName, signalName);
+      await this.signalStarted(handle, signalName);
     } catch (err) {
       // The main process may be gone already (exiting on its own); pot stop below still applies.
       taskLog.warn({ error: err, signal: signalName }, "failed to signal task before stop");
     }
     if (await settlesWithin(handle, timeoutMs)) return;
     taskLog.info({ timeout_ms: timeoutMs }, "task ignored its kill signal; stopping the pot");
-    try {
-      await this.pot().stop(handle.state.potName);
-    } catch (err) {
-      throw new DriverError("failed", `failed to stop pot ${handle.state.potName}`, { cause: err });
-    }
     const graceMs = this.deps.stopGraceMs ?? STOP_GRACE_MS;
-    if (await settlesWithin(handle, graceMs)) return;
+    const stopped = await this.stopPot(handle);
+    if (stopped === "pot-was-stopping") {
+      // pot start's own cleanup (or another stop) holds the pot: done once pot start has ended.
+      taskLog.info("pot was already stopping the pot; waiting for it");
+      if (await settlesWithin(handle, potStopDeadlineMs(handle.state.stopTimeoutS) + graceMs)) return;
+    } else if (await settlesWithin(handle, graceMs)) return;
     // pot stop returned but pot start did not end: take the supervisor's whole session down.
     taskLog.warn({ grace_ms: graceMs }, "task still running after pot stop; killing its supervisor");
     this.supervisors.get(taskId)?.kill();
     if (!(await settlesWithin(handle, graceMs))) {
       throw new DriverError("timed-out", `task ${taskId} did not exit after pot stop and SIGKILL`);
+    }
+  }
+
+  /**
+   * `pot signal`, waiting first for pot to finish starting the pot when the signal met a pot still `starting`
+   * (pot records the main pid only then; docs/pot-behaviour.md, "Start").
+   */
+  private async signalStarted(handle: TaskHandle, signalName: string): Promise<void> {
+    const potName = handle.state.potName;
+    try {
+      await this.pot().signal(potName, signalName);
+      return;
+    } catch (err) {
+      if (handle.runState === "exited") throw err;
+      const { starting, probe } = await stillStarting(this.pot(), potName);
+      if (!starting) throw err;
+      log.debug({ task_id: handle.taskId, pot: potName }, "signal met a pot still starting; waiting for pot");
+      if ((await untilStarted(probe, () => handle.runState === "exited")) !== "started") throw err;
+    }
+    await this.pot().signal(potName, signalName);
+  }
+
+  /**
+   * `pot stop` with a deadline derived from the pot's stop_timeout. A pot still `starting` is waited for, then
+   * stopped; a pot that pot is already stopping (pot start's cleanup after the command ended, or another stop) is
+   * reported as such, not as a failure.
+   */
+  private async stopPot(handle: TaskHandle): Promise<"stopped" | "pot-was-stopping"> {
+    const potName = handle.state.potName;
+    const timeoutMs = potStopDeadlineMs(handle.state.stopTimeoutS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.pot().stop(potName, { timeoutMs });
+        return "stopped";
+      } catch (err) {
+        const said = isPotError(err) ? (err.potErrors ?? []).join("\n") : "";
+        if (/is already stopping!/.test(said)) return "pot-was-stopping";
+        if (attempt === 1 && /not in a state where it can be stopped/.test(said)) {
+          const { starting, probe } = await stillStarting(this.pot(), potName);
+          if (starting && (await untilStarted(probe, () => handle.runState === "exited")) !== "timed-out") continue;
+          if (handle.runState === "exited") return "stopped";
+        }
+        throw new DriverError("failed", `failed to stop pot ${potName}`, { cause: err });
+      }
     }
   }
 
@@ -310,9 +360,19 @@ export class PotDriver {
     const potPresent = potName !== undefined && (handle !== undefined || (await this.pot().exists(potName).catch(() => true)));
     if (potName && potPresent) {
       try {
-        await destroyPot(this.pot(), potName, (err, attempt) => {
-          log.warn({ task_id: taskId, pot: potName, attempt, error: err }, "pot destroy failed; retrying");
-        });
+        await destroyPot(
+          this.pot(),
+          potName,
+          (err, attempt) => {
+            log.warn({ task_id: taskId, pot: potName, attempt, error: err }, "pot destroy failed; retrying");
+          },
+          {
+            timeoutMs: potDestroyDeadlineMs(handle?.state.stopTimeoutS),
+            // A tracked task's pot start is gone once its supervisor ended; an untracked one has none here.
+            startGone: () => handle === undefined || handle.runState === "exited",
+            onRelease: (what) => log.warn({ task_id: taskId, pot: potName }, what),
+          },
+        );
       } catch (err) {
         throw new DriverError("failed", `failed to destroy pot ${potName}`, { cause: err });
       }
@@ -343,7 +403,7 @@ export class PotDriver {
     if (!signalName) throw new DriverError("invalid-argument", `unknown signal ${JSON.stringify(signal)}`);
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
     try {
-      await this.pot().signal(handle.state.potName, signalName);
+      await this.signalStarted(handle, signalName);
     } catch (err) {
       throw new DriverError("failed", `failed to send ${signalName} to task ${taskId}`, { cause: err });
     }
@@ -363,6 +423,9 @@ export class PotDriver {
     } catch (err) {
       if (isPotError(err, "timed-out")) {
         throw new DriverError("timed-out", `command timed out after ${timeoutMs} ms`, { cause: err });
+      }
+      if (isPotError(err, "bad-argument") && err.exitCode === null) {
+        throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
       }
       throw new DriverError("failed", `failed to exec in task ${taskId}`, { cause: err });
     }
@@ -385,7 +448,13 @@ export class PotDriver {
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
     const pot = this.pot();
-    const argv = pot.execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+    let argv: string[];
+    try {
+      argv = pot.execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+    } catch (err) {
+      if (isPotError(err, "bad-argument")) throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
+      throw err;
+    }
     return { potName: handle.state.potName, argv, env: pot.env };
   }
 

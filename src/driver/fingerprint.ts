@@ -12,8 +12,15 @@ export interface Fingerprint {
   attributes: Record<string, AttributeValue>;
 }
 
-/** Oldest pot with last-run-stats, exit 125, `signal` and `exec` (docs/pot-behaviour.md, versions). */
-export const MIN_POT_VERSION = "0.15.0";
+/**
+ * Oldest pot the driver runs on: exec_stop and stop_timeout arrived in 0.16.0, and the 0.15 releases have
+ * status-machine bugs that leave pots stuck (docs/pot-behaviour.md, "Versions").
+ */
+export const MIN_POT_VERSION = "0.16.0";
+
+/** Why MIN_POT_VERSION is needed, for the operator who sees the driver unhealthy. */
+export const MIN_POT_VERSION_REASON =
+  "older pots lack the exec_stop and stop_timeout attributes and leave pots stuck in starting or stopping";
 
 export interface FingerprintProbes {
   enabled: boolean;
@@ -60,7 +67,7 @@ export async function computeFingerprint(probes: FingerprintProbes): Promise<Fin
   if (compareVersions(version, MIN_POT_VERSION) < 0) {
     return {
       health: "unhealthy",
-      description: `pot ${version} is too old: ${MIN_POT_VERSION} or newer is required`,
+      description: `pot ${version} is too old: ${MIN_POT_VERSION} or newer is required (${MIN_POT_VERSION_REASON})`,
       attributes,
     };
   }

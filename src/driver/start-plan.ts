@@ -3,6 +3,7 @@
 import { type CopyInOptions, type HostEntry, isValidEnvName, type MountInOptions, type PortExport, type PrepareOptions, type RssLimits } from "../pot/argv";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import { type ConfigIssue, formatConfigPath } from "./config-schema";
+import { type HostCopy, layoutCopies, mountIssues, type PlannedMount } from "./mount-layout.ts";
 import type { PluginConfig } from "./plugin-config";
 import type { PotAttribute, TaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
@@ -10,7 +11,10 @@ import type { TaskSpec } from "./task-spec";
 export interface StartPlan {
   potName: string;
   prepare: PrepareOptions;
+  /** Copies into the pot (pot copy-in). */
   copies: CopyInOptions[];
+  /** Copies whose jail path lies under a writable mount: written into the mounted host directory instead. */
+  hostCopies: HostCopy[];
   mounts: MountInOptions[];
   env: Record<string, string>;
   /** Names in the task's environment the jail's sh cannot export (Nomad builds some from port labels). */
@@ -96,6 +100,14 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
     ...task.mounts.map((m) => ({ dir: m.hostPath, mountPoint: m.taskPath, readOnly: m.readOnly })),
   ];
 
+  const layoutIssues = [...mountIssues(mounts.map((m) => describeMount(m, config, taskDir)))];
+  const layout = layoutCopies(
+    config.copy.map((c, i) => ({ path: `config.copy[${i}]`, hostPath: c.hostPath, jailPath: c.jailPath })),
+    mounts.map((m) => describeMount(m, config, taskDir)),
+  );
+  layoutIssues.push(...layout.issues);
+  if (layoutIssues.length > 0) return { ok: false, issues: layoutIssues };
+
   const prepare: PrepareOptions = {
     imageUrl: config.image,
     imageName: config.pot,
@@ -114,7 +126,8 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
     plan: {
       potName: naming.potName,
       prepare,
-      copies: config.copy.map((c) => ({ source: c.hostPath, destination: c.jailPath, createDirs: true })),
+      copies: layout.potCopies,
+      hostCopies: layout.hostCopies,
       mounts,
       env,
       skippedEnv,
@@ -125,6 +138,17 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
       ownAddress: bridged,
     },
   };
+}
+
+/** A mount of the plan with its origin: a config entry, one of the task's directories, or a volume. */
+function describeMount(mount: MountInOptions, config: TaskConfig, taskDir: string): PlannedMount {
+  const same = (e: { hostPath: string; jailPath: string }) => e.hostPath === mount.dir && e.jailPath === mount.mountPoint;
+  const rw = mount.readOnly === true ? -1 : config.mount.findIndex(same);
+  if (rw >= 0) return { ...mount, path: `config.mount[${rw}]`, what: `config.mount[${rw}]` };
+  const ro = mount.readOnly === true ? config.mountReadOnly.findIndex(same) : -1;
+  if (ro >= 0) return { ...mount, path: `config.mount_read_only[${ro}]`, what: `config.mount_read_only[${ro}]` };
+  if (mount.dir.startsWith(`${taskDir}/`)) return { ...mount, what: `the task's ${mount.dir.slice(taskDir.length + 1)}/ directory` };
+  return { ...mount, what: `the ${mount.mountPoint} mount` };
 }
 
 /**

@@ -12,8 +12,12 @@ import type { DriverState } from "./driver-state";
 import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
 import { checkAllocDirMounts, checkHostPaths } from "./host-paths.ts";
+import { copyIntoMountedDir, hostCopyIssues } from "./host-copy.ts";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
+import type { PotLockQueue } from "./pot-lock-queue.ts";
 import { planStart, type StartPlan } from "./start-plan";
+import { settledFlag, untilStarted } from "./start-readiness.ts";
+import { potDestroyDeadlineMs } from "./stop-deadline.ts";
 import type { SupervisedTask, Supervision } from "./supervision";
 import { validateTaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
@@ -50,6 +54,8 @@ export interface StartContext {
   hostCpus: number;
   /** Deadline of `pot prepare`; DEFAULT_PREPARE_TIMEOUT_MS unless the operator overrode it. */
   prepareTimeoutMs: number;
+  /** Serialises the pot calls that take pot's global lock (prepare, copy-in). */
+  lockQueue: PotLockQueue;
 }
 
 export interface StartOutcome {
@@ -69,8 +75,9 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     taskDirs: [`${task.allocDir}/${task.taskName}`, `${task.allocDir}/alloc`],
     allowed: ctx.plugin.allowedHostPaths,
   });
-  if (!planned.ok || pathIssues.length > 0) {
-    const issues = [...(planned.ok ? [] : planned.issues), ...pathIssues];
+  const copyIssues = planned.ok && pathIssues.length === 0 ? await hostCopyIssues(planned.plan.hostCopies) : [];
+  if (!planned.ok || pathIssues.length > 0 || copyIssues.length > 0) {
+    const issues = [...(planned.ok ? [] : planned.issues), ...pathIssues, ...copyIssues];
     throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(issues)}`);
   }
   const plan = planned.plan;
@@ -101,10 +108,16 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     taskLog.info("preparing pot");
     // From here on the pot may exist (prepare can fail after cloning); a name clash means it is not ours.
     created = true;
-    const prepared = await pot.prepare(plan.prepare, { timeoutMs: ctx.prepareTimeoutMs }).catch((err: unknown) => {
-      if (isPotError(err, "already-exists")) created = false;
-      throw err;
-    });
+    const waitForPot = (ahead: number) => {
+      event(`Waiting for pot: ${ahead} ${ahead === 1 ? "task" : "tasks"} ahead`, { ahead: String(ahead) });
+      taskLog.info({ ahead }, "waiting for pot's global lock");
+    };
+    const prepared = await ctx.lockQueue
+      .run(() => pot.prepare(plan.prepare, { timeoutMs: ctx.prepareTimeoutMs }), waitForPot)
+      .catch((err: unknown) => {
+        if (isPotError(err, "already-exists")) created = false;
+        throw err;
+      });
     if (prepared.potName !== plan.potName) {
       throw new DriverError("internal", `pot prepare created ${prepared.potName}, expected ${plan.potName}`);
     }
@@ -118,9 +131,10 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
         recoverable: true,
       });
     }
-    await configure(pot, plan);
+    await configure(pot, plan, ctx.lockQueue, waitForPot);
     const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
     event(`Starting pot ${plan.potName}`);
+    const launchedAt = Date.now();
     const supervised = await ctx.supervision.launch({
       stateDir: ctx.plugin.stateDir,
       taskId: task.taskId,
@@ -140,11 +154,17 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       startedAt: new Date().toISOString(),
     };
     if (network) state.network = network;
-    await untilJailUp(pot, plan.potName, supervised.exited);
-    taskLog.info({ pid: supervised.pid }, "task started");
+    const stopTimeoutS = stopTimeoutOf(plan);
+    if (stopTimeoutS !== undefined) state.stopTimeoutS = stopTimeoutS;
+    const readiness = await untilStarted(await pot.startProbe(plan.potName, launchedAt), settledFlag(supervised.exited));
+    if (readiness === "timed-out") {
+      // The task counts as started all the same; signal and stop wait for pot if it is still starting.
+      taskLog.warn("pot did not mark the pot started in time; reporting the task started anyway");
+    }
+    taskLog.info({ pid: supervised.pid, readiness }, "task started");
     return { state, supervised };
   } catch (err) {
-    if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog);
+    if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog, stopTimeoutOf(plan));
     const failure = toStartError(err);
     event(`Failed to start: ${failure.message}`);
     throw failure;
@@ -152,30 +172,16 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
 }
 
 
-/** How long StartTask waits for `pot start` to bring the jail up before returning anyway. */
-const JAIL_UP_TIMEOUT_MS = 60_000;
-const JAIL_UP_POLL_MS = 100;
-
-/**
- * Waits until the jail exists (so exec and signal work as soon as StartTask returns), or `pot start` has
- * already ended (a short batch task), or the deadline passes — then the task counts as started all the same,
- * and WaitTask reports whatever happens next.
- */
-async function untilJailUp(pot: PotCli, potName: string, exited: Promise<ExitRecord>): Promise<void> {
-  let ended = false;
-  void exited.then(() => {
-    ended = true;
-  });
-  const deadline = Date.now() + JAIL_UP_TIMEOUT_MS;
-  while (!ended && Date.now() < deadline) {
-    if (await pot.isRunning(potName).catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, JAIL_UP_POLL_MS));
-  }
+/** The job's stop_timeout attribute in seconds, if it set one. */
+function stopTimeoutOf(plan: StartPlan): number | undefined {
+  const value = plan.attributes.find((attribute) => attribute.name === "stop_timeout")?.value;
+  return value === undefined ? undefined : Number(value);
 }
 
-/** copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
-async function configure(pot: PotCli, plan: StartPlan): Promise<void> {
-  for (const copy of plan.copies) await pot.copyIn(plan.potName, copy);
+/** Copies under mounts, copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
+async function configure(pot: PotCli, plan: StartPlan, lockQueue: PotLockQueue, onWait: (ahead: number) => void): Promise<void> {
+  for (const copy of plan.hostCopies) await copyIntoMountedDir(copy);
+  for (const copy of plan.copies) await lockQueue.run(() => pot.copyIn(plan.potName, copy), onWait);
   for (const mount of plan.mounts) await pot.mountIn(plan.potName, mount);
   if (Object.keys(plan.env).length > 0) await pot.setEnv(plan.potName, plan.env);
   if (plan.hosts.length > 0) await pot.setHosts(plan.potName, plan.hosts);
@@ -190,11 +196,22 @@ async function jailNetwork(pot: PotCli, plan: StartPlan): Promise<DriverState["n
   return { portMap: plan.portMap, address: info.ip };
 }
 
-async function cleanUp(ctx: StartContext, potName: string, bundleDir: string | undefined, taskLog: typeof log): Promise<void> {
+async function cleanUp(
+  ctx: StartContext,
+  potName: string,
+  bundleDir: string | undefined,
+  taskLog: typeof log,
+  stopTimeoutS: number | undefined,
+): Promise<void> {
   try {
-    await destroyPot(ctx.pot, potName, (err, attempt) => {
-      taskLog.warn({ attempt, error: err }, "pot destroy failed during cleanup; retrying");
-    });
+    await destroyPot(
+      ctx.pot,
+      potName,
+      (err, attempt) => {
+        taskLog.warn({ attempt, error: err }, "pot destroy failed during cleanup; retrying");
+      },
+      { timeoutMs: potDestroyDeadlineMs(stopTimeoutS) },
+    );
   } catch (err) {
     taskLog.error({ error: err }, "failed to destroy pot after a failed start");
   }

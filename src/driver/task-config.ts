@@ -69,6 +69,19 @@ export type PotAttributeName = keyof typeof POT_ATTRIBUTE_KINDS;
  */
 const LIFECYCLE_ATTRIBUTES = new Set<string>(["persistent", "start-at-boot", "early-start-at-boot"]);
 
+/**
+ * pot prepare turns no-rc-script on; turned off, pot start writes the environment to a file nothing reads and
+ * runs the command word-split without a shell (docs/pot-behaviour.md, "Environment"), so the task would lose
+ * both its environment and the documented quoting.
+ */
+const COMMAND_ATTRIBUTES = new Set<string>(["no-rc-script"]);
+
+/**
+ * Largest stop_timeout accepted, in seconds: `pot stop` waits that long for the jail, and StopTask and
+ * DestroyTask wait for `pot stop` (docs/pot-behaviour.md, "Stopping").
+ */
+export const MAX_STOP_TIMEOUT_S = 300;
+
 export interface PotAttribute {
   name: PotAttributeName;
   value: string;
@@ -113,7 +126,11 @@ function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
     else if (kind === "mount" && /\s/.test(hostPath)) problems.push("host path must not contain whitespace");
     const jailProblem = pathProblem(jailPath);
     if (jailProblem) problems.push(`jail path ${jailProblem}`);
-    else if (kind === "mount") {
+    // "/src:/dst:ro" is the docker habit; pot would take "/dst:ro" as the jail path.
+    else if (jailPath.includes(":")) {
+      const hint = kind === "mount" ? "; for a read-only mount use mount_read_only" : "";
+      problems.push(`jail path must not contain ":" (got ${JSON.stringify(jailPath)})${hint}`);
+    } else if (kind === "mount") {
       // pot mount-in refuses these mount points (docs/pot-behaviour.md, mount-in).
       if (/\s/.test(jailPath)) problems.push("jail path must not contain spaces");
       if (/^\/+$/.test(jailPath)) problems.push("jail path must not be /");
@@ -160,6 +177,9 @@ function parsePotAttribute(entry: string): PotAttribute | string {
     return `${JSON.stringify(shown)} is not a pot attribute`;
   }
   if (LIFECYCLE_ATTRIBUTES.has(name)) return `attribute ${name} cannot be set: Nomad manages the jail's lifecycle`;
+  if (COMMAND_ATTRIBUTES.has(name)) {
+    return `attribute ${name} cannot be set: pot prepare turns it on, and off pot would drop the task's environment and the command's quoting`;
+  }
   const kind = POT_ATTRIBUTE_KINDS[name as PotAttributeName];
   if (CONTROL_CHARS.test(value)) return "value must not contain control characters";
   if (kind === "bool" && !BOOL_VALUE.test(value)) return `value of ${name} must be yes/no, true/false or on/off`;
@@ -168,6 +188,9 @@ function parsePotAttribute(entry: string): PotAttribute | string {
     return `value of ${name} must be new, inherit or disable`;
   }
   if (value.length === 0) return `value of ${name} must not be empty`;
+  if (name === "stop_timeout" && Number(value) > MAX_STOP_TIMEOUT_S) {
+    return `value of stop_timeout must be at most ${MAX_STOP_TIMEOUT_S} (seconds)`;
+  }
   return { name: name as PotAttributeName, value };
 }
 

@@ -114,6 +114,8 @@ export interface RssLimits {
 export interface SignalOptions {
   /** `-P`: a pid inside the jail instead of the main process. */
   pid?: number;
+  /** `-C`: only look the process up (pgrep instead of pkill); nothing is sent. */
+  dryRun?: boolean;
 }
 
 export interface ExecOptions {
@@ -291,6 +293,7 @@ export function signalArgv(potName: string, signal: string, options: SignalOptio
   requirePotName("signal", potName);
   if (!/^(SIG)?[A-Z][A-Z0-9]*$/.test(signal)) refuse("signal", `${JSON.stringify(signal)} is not a signal name`);
   const argv = ["signal", "-s", signal];
+  if (options.dryRun === true) argv.push("-C");
   if (options.pid !== undefined) {
     if (!Number.isSafeInteger(options.pid) || options.pid <= 0) refuse("signal", `${options.pid} is not a pid`);
     argv.push("-P", String(options.pid));
@@ -303,6 +306,13 @@ export function signalArgv(potName: string, signal: string, options: SignalOptio
 export function execArgv(potName: string, command: readonly string[], options: ExecOptions = {}): string[] {
   requirePotName("exec", potName);
   if (command.length === 0 || command[0] === "") refuse("exec", "a command is mandatory");
+  // pot runs the command as `env VAR=value… <command>`, and env(1) would take such a first word as one more
+  // assignment or as its own option (docs/pot-behaviour.md, "Exec").
+  const first = command[0] ?? "";
+  if (first.includes("="))
+    refuse("exec", `the command ${JSON.stringify(first)} contains "=": env(1) in the jail would read it as a variable assignment`);
+  if (first.startsWith("-"))
+    refuse("exec", `the command ${JSON.stringify(first)} starts with "-": env(1) in the jail would read it as its own option`);
   const argv = ["exec", "-p", potName];
   if (options.tty === true) argv.push("-t");
   if (options.detach === true) argv.push("-d");
@@ -322,6 +332,15 @@ export function startArgv(potName: string): string[] {
 export function stopArgv(potName: string): string[] {
   requirePotName("stop", potName);
   return ["stop", "-p", potName];
+}
+
+/**
+ * `pot set-status -p <pot> -s <status>`: pot's own status transition (set-status.sh), used only to release a pot
+ * a dead `pot start` left `starting` or `stopping` (docs/pot-behaviour.md, "Half-started pots").
+ */
+export function setStatusArgv(potName: string, status: "doa" | "stopped"): string[] {
+  requirePotName("set-status", potName);
+  return ["set-status", "-p", potName, "-s", status];
 }
 
 export function destroyArgv(potName: string, options: { force?: boolean } = {}): string[] {

@@ -19,6 +19,7 @@ import {
   setEnvArgv,
   setHostsArgv,
   setRssArgv,
+  setStatusArgv,
   signalArgv,
   startArgv,
   stopArgv,
@@ -54,6 +55,18 @@ import {
   type PotVersion,
 } from "./parse.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
+import { locatePotStateDir, readMainPid, readPotStatus, type PotStateDir, type StatusReading } from "./state-files.ts";
+
+/** How a start's progress is learnt: pot's state files (no process per check) or a `pot signal -C` run. */
+export type StartProbeSource = "state-files" | "pot";
+
+export interface StartProbe {
+  source: StartProbeSource;
+  /** True once pot has marked the pot started and recorded its main process. */
+  started(): Promise<boolean>;
+  /** The status pot last recorded (state files only; undefined when unknown). */
+  status(): Promise<StatusReading | undefined>;
+}
 
 /** The verbs PotCli runs; keys of the timeout table. */
 export type PotVerb =
@@ -72,6 +85,7 @@ export type PotVerb =
   | "signal"
   | "exec"
   | "stop"
+  | "set-status"
   | "destroy"
   | "last-run-stats"
   | "get-rss";
@@ -96,6 +110,7 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<PotVerb, number>> = {
   signal: 30_000,
   exec: 0,
   stop: 2 * 60_000,
+  "set-status": 30_000,
   destroy: 2 * 60_000,
   "last-run-stats": 30_000,
   "get-rss": 30_000,
@@ -300,6 +315,16 @@ export class PotCli {
   }
 
   /**
+   * `pot set-status`: moves the pot to `status` if pot's status machine allows it from the current one. Returns
+   * pot's answer: 0 done, 1 not allowed from the current status, 2 already in it.
+   */
+  async setStatus(potName: string, status: "doa" | "stopped", options?: CallOptions): Promise<0 | 1 | 2> {
+    const result = await this.run("set-status", setStatusArgv(potName, status), options);
+    if (result.exitCode === 0 || result.exitCode === 1 || result.exitCode === 2) return result.exitCode;
+    throw this.failure("set-status", result);
+  }
+
+  /**
    * `pot destroy -p [-F]`: "not-found" when there is no such pot (so destroying twice is not an error here).
    * Without `force` a running pot throws locked; with it pot stops the pot first.
    */
@@ -321,6 +346,38 @@ export class PotCli {
   async getRss(potName: string, options?: CallOptions): Promise<PotResourceUsage> {
     const result = await this.runOk("get-rss", getRssArgv(potName), options);
     return this.parsed(result, parseGetRss(result.stdout));
+  }
+
+  /**
+   * A probe of how far `pot start` has got for `potName` (docs/pot-behaviour.md, "Start"). `sinceMs` is when
+   * the start was launched: an older status file is not this start's. Reads pot's own state files when their
+   * directory can be located (nothing is spawned per check); otherwise each check runs `pot signal -C`, which
+   * succeeds once the main pid is recorded.
+   */
+  async startProbe(potName: string, sinceMs = 0): Promise<StartProbe> {
+    const dir = await this.stateDir();
+    if (dir) {
+      const status = async (): Promise<StatusReading | undefined> => {
+        const reading = await readPotStatus(dir, potName);
+        // Status files are written with a one-second resolution on some file systems; allow for it.
+        return reading && reading.writtenAtMs >= sinceMs - 2_000 ? reading : undefined;
+      };
+      return {
+        source: "state-files",
+        status,
+        started: async () => (await status())?.status === "started" && (await readMainPid(dir, potName)) !== undefined,
+      };
+    }
+    return {
+      source: "pot",
+      status: async () => undefined,
+      started: async () => (await this.run("signal", signalArgv(potName, "TERM", { dryRun: true }))).exitCode === 0,
+    };
+  }
+
+  /** Where this pot keeps its state files, or undefined when that cannot be told without running pot. */
+  stateDir(): Promise<PotStateDir | undefined> {
+    return locatePotStateDir(this.potPath, { ...process.env, ...this.defaults.env });
   }
 
   /** The `pot start -p <pot>` argv. It blocks for the jail's lifetime; the supervisor runs it, not PotCli. */

@@ -50,6 +50,14 @@ async function rejection(promise: Promise<unknown>, kind: PotErrorKind): Promise
   return error as PotError;
 }
 
+/**
+ * Whether pot has marked the pot started with its main pid recorded: only then do signal and stop work (the
+ * jail exists half a second earlier; docs/pot-behaviour.md, "Start").
+ */
+async function isStarted(pot: PotCli, name: string): Promise<boolean> {
+  return (await pot.startProbe(name)).started();
+}
+
 interface RunningStart {
   exited: Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
   pid: number;
@@ -282,7 +290,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("reports running while the command lives; a second start returns 0 at once", async (t) => {
         const name = await preparePot(t, "sleep 30");
         const first = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         expect((await pot.info(name)).active).toBe(true);
         const second = await runner.run(pot.startArgv(name), { env: t.env, timeoutMs: DEADLINE_MS });
         expect(second.exitCode).toBe(0);
@@ -307,7 +315,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("an external stop ends the command with SIGTERM and records 143", async (t) => {
         const name = await preparePot(t, "sleep 30");
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         expect(await pot.stop(name)).toBe("stopped");
         const result = await running.exited;
         expect([0, 1, 125]).toContain(result.exitCode as number);
@@ -321,7 +329,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const name = await preparePot(t, `/bin/sh -c 'trap "echo term > ${J}/tmp/got-term" TERM; while :; do sleep 0.2; done'`);
         await pot.setAttr(name, "stop_timeout", 3);
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         const first = pot.stop(name);
         // pot marks the pot stopping before jail -r sends SIGTERM, which the command notes in a file.
         await waitFor("the command to get SIGTERM", () => existsSync(join(t.jailRoot(name), "tmp/got-term")));
@@ -335,7 +343,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("destroy refuses a running pot without -F, destroys it with -F, and a second destroy finds nothing", async (t) => {
         const name = await preparePot(t, "sleep 30");
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         const error = await rejection(pot.destroy(name), "locked");
         expect(error.potErrors).toContain(`pot ${name} is running`);
         expect(await pot.destroy(name, { force: true })).toBe("destroyed");
@@ -413,7 +421,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const source = join(hostDir, `running-${serial}.txt`);
         writeFileSync(source, "x\n");
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         await rejection(pot.copyIn(name, { source, destination: "/tmp/x.txt" }), "locked");
         await pot.copyIn(name, { source, destination: "/tmp/x.txt", force: true });
         await pot.stop(name);
@@ -426,7 +434,9 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, "in.txt"), "mounted content\n");
         await pot.mountIn(name, { dir, mountPoint: "/data" });
-        await rejection(pot.mountIn(name, { dir: hostDir, mountPoint: "/data" }), "already-exists");
+        // mount-in refuses a directory it finds in fscomp.conf already (its mount-point check never fires for -d).
+        const again = await rejection(pot.mountIn(name, { dir, mountPoint: "/other" }), "bad-argument");
+        expect(again.potErrors).toEqual([`Directory ${dir} not valid, already used or already part of the pot`]);
         expect((await runToEnd(t, name)).stdout).toContain("mounted content\n");
       });
     });
@@ -435,7 +445,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("signal reaches the main process; the exit is recorded", async (t) => {
         const name = await preparePot(t, `/bin/sh -c 'trap "exit 7" USR1; while :; do sleep 0.1; done'`);
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         await pot.signal(name, "SIGUSR1");
         const result = await running.exited;
         expect(result.exitCode).toBe(125);
@@ -446,7 +456,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const name = await preparePot(t, "sleep 30");
         await rejection(pot.signal(name, "TERM"), "not-found");
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         await pot.signal(name, "TERM");
         expect((await running.exited).exitCode).toBe(125);
         expect(await pot.lastRunStats(name)).toEqual({ kind: "recorded", exitCode: 143 });
@@ -456,7 +466,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const name = await preparePot(t, "sleep 30");
         await rejection(pot.exec(name, ["/bin/sh", "-c", "true"]), "not-found");
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         const ok = await pot.exec(name, ["/bin/sh", "-c", "echo inside; exit 3"]);
         expect(ok.exitCode).toBe(3);
         expect(ok.stdout).toContain("inside\n");
@@ -470,7 +480,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const name = await preparePot(t, "sleep 30");
         await rejection(pot.getRss(name), "not-found");
         const running = startPot(t, name);
-        await waitFor("the pot to run", () => pot.isRunning(name));
+        await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         const result = await raw(t, ["get-rss", "-p", name, "-J"]);
         expect(result.exitCode).toBe(0);
         expect(result.stdout).toMatch(/^\{ "ResourceUsage": \{ "MemoryStats": \{ "RSS" : \d+, "Swap" : \d+ \}, "CpuStats": \{ "TotalTicks": \d+\.\d{3}, "Percent": \d+ \} \} \} \n$/);

@@ -101,6 +101,8 @@ describe("simulator specifics", () => {
     return { proc, exited };
   };
 
+  const started = async (potName: string) => (await pot.startProbe(potName)).started();
+
   const status = (potName: string) => {
     const file = join(sim.root, "tmp", `pot_status_${potName}`);
     return existsSync(file) ? readFileSync(file, "utf8").trim() : null;
@@ -217,7 +219,7 @@ describe("simulator specifics", () => {
       expect((await startPot(name).exited).stdout).toContain(`hello start from ${name}\n`);
       await pot.setCmd(name, "sleep 30");
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
+      await waitFor("started", () => started(name));
       const result = await pot.exec(name, ["/usr/local/bin/hello", "exec"]);
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toBe("hello exec from \n");
@@ -229,18 +231,69 @@ describe("simulator specifics", () => {
       const name = await prepare("sleep 30");
       expect(status(name)).toBeNull();
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
       await waitFor("started", () => status(name) === "pot.status=started,");
       const mainPid = Number(readFileSync(join(sim.root, "tmp", `pot_main_pid_${name}`), "utf8"));
       expect(alive(mainPid)).toBe(true);
       expect(commandOf(mainPid)).toBe("sleep");
       expect(await pot.stop(name)).toBe("stopped");
-      // stop waits for start's own cleanup.
-      expect(alive(running.proc.pid)).toBe(false);
       expect(alive(mainPid)).toBe(false);
+      // 0 when pot start met the pot still stopping, 125 (command ended by SIGTERM) when stop had finished.
+      expect([0, 125]).toContain((await running.exited).exitCode as number);
       expect(status(name)).toBe("pot.status=stopped,");
       expect(existsSync(join(sim.root, "tmp", `pot_main_pid_${name}`))).toBe(false);
-      expect((await running.exited).exitCode).toBe(0);
+    });
+
+    it("start marks the pot started only after its settle time: before that info -r says running, signal fails, stop is refused", async () => {
+      const name = await prepare("sleep 30");
+      sim.setKnobs({ "start-settle": { action: "delay", delayMs: 60_000, pot: name } });
+      const running = startPot(name);
+      await waitFor("the jail", () => existsSync(join(sim.root, "run", `${name}.json`)) && status(name) === "pot.status=starting,");
+      expect(await pot.isRunning(name)).toBe(true);
+      expect(await started(name)).toBe(false);
+      const signalled = await rejection(pot.signal(name, "TERM"), "failed");
+      expect(signalled.potErrors).toEqual(["Sending signal failed"]);
+      const stopped = await rejection(pot.stop(name), "locked");
+      expect(stopped.potErrors).toEqual([`pot ${name} is not in a state where it can be stopped`]);
+      const destroyed = await rejection(pot.destroy(name, { force: true }), "locked");
+      expect(destroyed.potErrors).toContain(`pot ${name} is not in a state where it can be stopped`);
+      sim.setKnobs(null);
+      running.proc.kill("SIGKILL");
+      await running.proc.exited;
+      // Left in `starting` by a killed pot start, with the command running and start's mounts in place.
+      expect(status(name)).toBe("pot.status=starting,");
+      expect((await rejection(pot.destroy(name, { force: true }), "locked")).potErrors).toContain(
+        `pot ${name} is not in a state where it can be stopped`,
+      );
+      // Once the jail is empty, destroy gets past the stop but zfs cannot unmount under the mounts.
+      const jail = JSON.parse(readFileSync(join(sim.root, "run", `${name}.json`), "utf8")) as { mainPid: number };
+      process.kill(jail.mainPid, "SIGKILL");
+      await waitFor("the jail to empty", async () => !(await pot.isRunning(name)));
+      const busy = await rejection(pot.destroy(name, { force: true }), "failed");
+      expect(busy.potErrors).toEqual([`zfs failed to destroy the dataset zroot/pot/jails/${name}`, `${name} destruction failed`]);
+      // What frees it: the status machine's way out of starting, then a stop that unmounts.
+      expect(await pot.setStatus(name, "doa")).toBe(0);
+      expect(await pot.stop(name)).toBe("stopped");
+      expect(await pot.destroy(name, { force: true })).toBe("destroyed");
+    });
+
+    it("pot stop returns once the jail is gone, without waiting for pot start to record the exit", async () => {
+      const name = await prepare("sleep 30");
+      await pot.setAttr(name, "stop_timeout", 30);
+      const running = startPot(name);
+      await waitFor("started", () => started(name));
+      process.kill(running.proc.pid, "SIGSTOP");
+      try {
+        // A stop that waited for the frozen pot start would take stop_timeout + 10 s; the deadline is shorter.
+        const stop = await pot.stop(name, { timeoutMs: 15_000 });
+        expect(stop).toBe("stopped");
+        expect(await pot.lastRunStats(name)).toEqual({ kind: "empty" });
+      } finally {
+        process.kill(running.proc.pid, "SIGCONT");
+      }
+      const result = await running.exited;
+      expect(result.exitCode).toBe(125);
+      expect(await pot.lastRunStats(name)).toEqual({ kind: "recorded", exitCode: 143 });
+      expect(status(name)).toBe("pot.status=stopped,");
     });
 
     it("killing only `pot start` leaves the command running with nothing recorded (no trap in pot)", async () => {
@@ -263,7 +316,8 @@ describe("simulator specifics", () => {
     it("get-rss reports the real resident memory of the jail's processes; rctl off fails", async () => {
       const name = await prepare(`/bin/sh -c 'x=$(head -c 40000000 /dev/zero | tr "\\\\0" a); echo ready; sleep 30'`);
       const running = startPot(name);
-      await waitFor("the memory to be allocated", async () => (await pot.isRunning(name)) && (await pot.getRss(name)).rssBytes > 40_000_000);
+      await waitFor("started", () => started(name));
+      await waitFor("the memory to be allocated", async () => (await pot.getRss(name)).rssBytes > 40_000_000);
       const rctlOff = new PotCli(sim.potPath, runner, { env: { ...sim.env, POT_SIM_RACCT: "0" }, logger: silentLogger() });
       const error = await rejection(rctlOff.getRss(name), "failed");
       expect(error.potErrors).toEqual(["To get resource usage, rctl has to be enabled"]);
@@ -275,10 +329,10 @@ describe("simulator specifics", () => {
       const name = await prepare(`/bin/sh -c 'trap "" TERM; while :; do sleep 0.1; done'`);
       await pot.setAttr(name, "stop_timeout", 1);
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
-      const started = Date.now();
+      await waitFor("started", () => started(name));
+      const stopAt = Date.now();
       await pot.stop(name);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(Date.now() - stopAt).toBeGreaterThanOrEqual(1000);
       await running.exited;
       expect(await pot.lastRunStats(name)).toEqual({ kind: "recorded", exitCode: 137 });
     });
@@ -287,7 +341,7 @@ describe("simulator specifics", () => {
       const name = await prepare("sleep 30");
       await pot.setAttr(name, "exec_stop", "touch tmp/exec-stop-ran");
       const running = startPot(name);
-      await waitFor("running", () => pot.isRunning(name));
+      await waitFor("started", () => started(name));
       await pot.stop(name);
       expect(existsSync(join(sim.jailRoot(name), "tmp", "exec-stop-ran"))).toBe(true);
       await running.exited;
@@ -301,6 +355,7 @@ describe("simulator specifics", () => {
       const second = await startPot(name).exited;
       expect(second.exitCode).toBe(0);
       expect(second.stdout).toBe("");
+      await waitFor("started", () => started(name));
       await pot.destroy(name, { force: true });
       await first.exited;
     });
@@ -315,6 +370,63 @@ describe("simulator specifics", () => {
       expect(readlinkSync(link)).toBe(dir);
       expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8")).toBe(`${dir} /srv/data ro\n`);
       await rejection(pot.mountIn(name, { dir: sim.jailRoot(name), mountPoint: "/x" }), "bad-argument");
+    });
+
+    it("exec runs `jexec -l <pot> env VAR=… <command>`: root's home as cwd; a first word with = is an assignment", async () => {
+      const name = await prepare("sleep 30");
+      const running = startPot(name);
+      await waitFor("started", () => started(name));
+      const here = await pot.exec(name, ["/bin/sh", "-c", 'pwd; echo "V=$V"'], { env: { V: "from-e" } });
+      expect(here.stdout).toBe(`${join(sim.jailRoot(name), "root")}\nV=from-e\n`);
+      // Built by hand: PotCli refuses such commands (argv.ts), pot itself does not.
+      const assigned = await runner.run([sim.potPath, "exec", "-p", name, "--", "V=from-command", "/bin/sh", "-c", 'echo "V=$V"'], { env: sim.env });
+      expect(assigned.stdout).toContain("V=from-command\n");
+      const option = await runner.run([sim.potPath, "exec", "-p", name, "--", "-x", "true"], { env: sim.env });
+      expect(option.exitCode).toBe(1);
+      expect(option.stderr).toContain("env: illegal option -- x");
+      await pot.stop(name);
+      await running.exited;
+    });
+
+    it("with no-rc-script off, the environment goes to a file nothing reads and the command loses its quoting", async () => {
+      const name = await prepare(`/bin/sh -c 'echo "[$GREETING]"'`);
+      await pot.setEnv(name, { GREETING: "hello" });
+      expect((await startPot(name).exited).stdout).toContain("[hello]\n");
+      await pot.setAttr(name, "no-rc-script", false);
+      const off = await startPot(name).exited;
+      expect(off.stdout).not.toContain("hello");
+      expect(off.exitCode).not.toBe(0);
+      expect(readFileSync(join(sim.jailRoot(name), "tmp", "environment.sh"), "utf8")).toContain('export "GREETING=hello"');
+    });
+
+    it("a mount hides what was copied in under its mount point, as nullfs does", async () => {
+      const name = await prepare();
+      const source = join(sim.root, "..", `copied-${serial}.txt`);
+      writeFileSync(source, "copied\n");
+      await pot.copyIn(name, { source, destination: "/srv/conf/app.conf", createDirs: true });
+      expect(readFileSync(join(sim.jailRoot(name), "srv", "conf", "app.conf"), "utf8")).toBe("copied\n");
+      const dir = join(sim.root, "..", `mounted-${serial}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "other"), "from the host\n");
+      await pot.mountIn(name, { dir, mountPoint: "/srv" });
+      expect(existsSync(join(sim.jailRoot(name), "srv", "conf", "app.conf"))).toBe(false);
+      expect(readFileSync(join(sim.jailRoot(name), "srv", "other"), "utf8")).toBe("from the host\n");
+    });
+
+    it("mount-in's own checks: the duplicate-source grep is an unanchored regex; a reused mount point is not refused", async () => {
+      const name = await prepare();
+      const base = join(sim.root, "..", `dup-${serial}`);
+      for (const d of ["data/a.b", "xdata/a.b", "data/axb", "second"]) mkdirSync(join(base, d), { recursive: true });
+      await pot.mountIn(name, { dir: join(base, "xdata", "a.b"), mountPoint: "/one" });
+      // The line of "<base>/data/axb" matches the pattern "<base>/data/a.b " ('.' is any character), so pot takes
+      // the directory for one already used.
+      await pot.mountIn(name, { dir: join(base, "data", "axb"), mountPoint: "/two" });
+      const error = await rejection(pot.mountIn(name, { dir: join(base, "data", "a.b"), mountPoint: "/three" }), "bad-argument");
+      expect(error.potErrors).toEqual([`Directory ${join(base, "data", "a.b")} not valid, already used or already part of the pot`]);
+      // The same mount point twice is accepted; the later mount wins.
+      await pot.mountIn(name, { dir: join(base, "second"), mountPoint: "/one" });
+      expect(readlinkSync(join(sim.jailRoot(name), "one"))).toBe(join(base, "second"));
+      expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8").split("\n").filter((l) => l.endsWith(" /one"))).toHaveLength(2);
     });
   });
 

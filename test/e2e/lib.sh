@@ -101,6 +101,9 @@ ensure_pot() {
     POT_BIN=$WORK/bin/pot
     printf '#!/bin/sh\n: ${POT_SIM_ROOT:=%q}\nexport POT_SIM_ROOT\nexec %q "$@"\n' "$POT_SIM_ROOT" "$sim" >"$POT_BIN"
     chmod 755 "$POT_BIN"
+    # Where pot keeps its state files, beside it as real pot has it (test/fakes/simulator.ts writeSimPotConf).
+    mkdir -p "$WORK/etc/pot"
+    printf 'POT_FS_ROOT=%q\nPOT_TMP=%q\n' "$POT_SIM_ROOT" "$POT_SIM_ROOT/tmp" >"$WORK/etc/pot/pot.default.conf"
   fi
   note "pot: $POT_BIN$( ((POT_IS_SIM)) && echo " (simulator, POT_SIM_ROOT=$POT_SIM_ROOT)")"
 }

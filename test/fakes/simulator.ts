@@ -32,7 +32,20 @@ export function installSimPot(binDir: string, settings: Readonly<Record<string, 
   lines.push(`exec ${shQuote(SIM_POT_PATH)} "$@"`);
   writeFileSync(path, `${lines.join("\n")}\n`);
   chmodSync(path, 0o755);
+  const root = settings.POT_SIM_ROOT;
+  if (root !== undefined) writeSimPotConf(join(binDir, ".."), root);
   return path;
+}
+
+/**
+ * `<prefix>/etc/pot/pot.default.conf` for a simulated pot installed at `<prefix>/bin/pot`: where pot keeps its
+ * state (POT_FS_ROOT, POT_TMP), which the driver reads to find the status and main pid files without running
+ * pot (docs/pot-behaviour.md). The paths are the simulator's, under its root.
+ */
+export function writeSimPotConf(prefix: string, root: string): void {
+  const etc = join(prefix, "etc", "pot");
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(join(etc, "pot.default.conf"), `POT_FS_ROOT=${shQuote(root)}\nPOT_TMP=${shQuote(join(root, "tmp"))}\n`);
 }
 
 export interface Simulator {

@@ -74,8 +74,20 @@ func (e *simEnv) pluginConfig(t *testing.T) map[string]interface{} {
 func installSimPot(t testing.TB, sim, root string) string {
 	t.Helper()
 	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-	path := filepath.Join(t.TempDir(), "pot")
+	prefix := t.TempDir()
+	path := filepath.Join(prefix, "bin", "pot")
 	script := "#!/bin/sh\n: ${POT_SIM_ROOT:=" + quote(root) + "}\nexport POT_SIM_ROOT\nexec " + quote(sim) + " \"$@\"\n"
+	// Where pot keeps its state files, beside it as real pot has it (test/fakes/simulator.ts writeSimPotConf):
+	// the driver reads the status and main pid files from there.
+	conf := "POT_FS_ROOT=" + quote(root) + "\nPOT_TMP=" + quote(filepath.Join(root, "tmp")) + "\n"
+	for _, dir := range []string{filepath.Dir(path), filepath.Join(prefix, "etc", "pot")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(prefix, "etc", "pot", "pot.default.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

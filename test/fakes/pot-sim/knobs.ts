@@ -124,3 +124,12 @@ export async function applyKnob(sim: Sim, knob: Knob): Promise<Knob | undefined>
       return knob;
   }
 }
+
+/**
+ * A timing of the simulated pot taken from a `delay` knob named `name` (e.g. `start-settle`, `image-fetch`),
+ * or `defaultMs` when no such knob applies to this invocation.
+ */
+export async function knobTimingMs(sim: Sim, name: string, args: readonly string[], defaultMs: number): Promise<number> {
+  const knob = await selectKnob(sim, [name], args);
+  return knob?.action === "delay" && knob.delayMs !== undefined ? knob.delayMs : defaultMs;
+}

@@ -67,7 +67,10 @@ export function jailRecordFile(paths: SimPaths, pot: string): string {
   return join(paths.run, `${pot}.json`);
 }
 
-/** The simulated `mount` table of a running jail: one line per nullfs mount, `(nullfs, read-only)` when ro. */
+/**
+ * The simulated `mount` table of a pot's jail: one line per nullfs mount, `(nullfs, read-only)` when ro. Present
+ * from `pot start`'s mounts until `pot stop` unmounts them; while it exists the dataset is busy (destroy fails).
+ */
 export function mountTableFile(paths: SimPaths, pot: string): string {
   return join(paths.run, `${pot}.mounts`);
 }

@@ -109,7 +109,7 @@ describe("doctor on Linux with the simulator", () => {
       // Paths come from the agent configuration's plugin block and plugin_dir, not from flags.
       expect(run.stdout).toContain(`pot_path   ${sim.potPath}  (from ${agentConfig})`);
       expect(run.stdout).toContain(`state_dir  ${stateDir}  (from ${agentConfig})`);
-      expect(run.detail["pot version"]).toBe("pot 0.16.0 (0.15.0 required, 0.16.0 recommended)");
+      expect(run.detail["pot version"]).toBe("pot 0.16.0 (0.16.0 required)");
       expect(run.detail["plugin dir"]).toBe(`${pluginDir}: pot-task-driver is this executable`);
       expect(run.detail["state dir"]).toContain(`${stateDir} is writable`);
       expect(run.stdout).toMatch(/\n10 pass, 0 warn, 0 fail, 5 skip\n$/);

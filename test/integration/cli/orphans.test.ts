@@ -2,7 +2,7 @@
 // image, task bundles made by the real supervisor, listing, refusal without a terminal, y/N answers on a real
 // pseudo-terminal, and --yes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PotCli, silentLogger } from "../../../src/pot/pot-cli.ts";
@@ -233,6 +233,36 @@ describe("orphans against the simulator", () => {
       expect(await pot.isRunning(WEB.potName)).toBe(true);
       expect(existsSync(bundleOf(WEB))).toBe(true);
       expect(web?.hasExited).toBe(false);
+    },
+    DEADLINE_MS,
+  );
+
+  test(
+    "--destroy releases a pot that a killed pot start left starting with its mounts, and says so",
+    async () => {
+      const HALF = task("half", "e5e5e5e5", "55555555-5555-4555-8555-555555555555");
+      await pot.prepare({ imageUrl: sim.imageUrl, imageName: IMAGE.name, tag: IMAGE.tag, name: HALF.prepareName, allocId: HALF.prepareAllocId, command: "/usr/local/bin/serve" });
+      sim.setKnobs({ "start-settle": { action: "delay", delayMs: 600_000, pot: HALF.potName } });
+      const starting = Bun.spawn([sim.potPath, "start", "-p", HALF.potName], { env: { ...process.env, ...sim.env }, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+      const jailFile = join(sim.root, "run", `${HALF.potName}.json`);
+      const jail = () => (existsSync(jailFile) ? (JSON.parse(readFileSync(jailFile, "utf8")) as { mainPid?: number }) : {});
+      await waitFor("the jail's command", () => jail().mainPid !== undefined);
+      const mainPid = jail().mainPid as number;
+      starting.kill("SIGKILL");
+      await starting.exited;
+      sim.setKnobs(null);
+
+      const run = await orphans(["--min-age", "0", "--destroy", "--yes"]);
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toContain(
+        `destroyed pot ${HALF.potName} (pot ${HALF.potName} was left starting by a pot start that no longer runs; stopped it (jail and mounts) before destroying it)`,
+      );
+      expect(run.exitCode).toBe(0);
+      expect(await pot.exists(HALF.potName)).toBe(false);
+      // Gone, or a zombie waiting for whoever adopted it.
+      const state = existsSync(`/proc/${mainPid}/stat`) ? readFileSync(`/proc/${mainPid}/stat`, "utf8").replace(/^.*\) /s, "")[0] : "gone";
+      expect(["gone", "Z", "X"]).toContain(state as string);
+      expect(await pot.isRunning(WEB.potName)).toBe(true);
     },
     DEADLINE_MS,
   );

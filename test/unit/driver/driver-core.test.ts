@@ -24,9 +24,17 @@ class ScriptedRunner implements CommandRunner {
     const r = this.respond(argv) ?? {};
     return { argv, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 1, timedOut: false, aborted: false, ...r };
   }
+  /** Verbs run, leaving out the readiness probes (`pot signal -C`) StartTask makes when it cannot read pot's files. */
   verbs(): string[] {
-    return this.calls.map((c) => c[1] ?? "");
+    return this.calls.filter((c) => !isProbe(c)).map((c) => c[1] ?? "");
   }
+  probes(): string[][] {
+    return this.calls.filter(isProbe);
+  }
+}
+
+function isProbe(argv: readonly string[]): boolean {
+  return argv[1] === "signal" && argv.includes("-C");
 }
 
 class FakeSupervision implements Supervision {
@@ -154,7 +162,9 @@ describe("startTask", () => {
   test("runs prepare, copy-in, mount-in ×4, set-env, set-rss, then launches pot start", async () => {
     const { runner, supervision, driver } = setup(okPrepare);
     const started = await driver.startTask(task(), CONFIG);
-    expect(runner.verbs()).toEqual(["prepare", "copy-in", "mount-in", "mount-in", "mount-in", "mount-in", "set-env", "set-rss", "info"]);
+    expect(runner.verbs()).toEqual(["prepare", "copy-in", "mount-in", "mount-in", "mount-in", "mount-in", "set-env", "set-rss"]);
+    // Without pot's state files (no pot at /usr/local/bin/pot here), readiness is asked of pot: main pid known.
+    expect(runner.probes()).toEqual([["/usr/local/bin/pot", "signal", "-s", "TERM", "-C", "-p", POT]]);
     expect(supervision.launched[0]?.argv).toEqual(["/usr/local/bin/pot", "start", "-p", POT]);
     expect(started.handleVersion).toBe(1);
     expect(JSON.parse(new TextDecoder().decode(started.driverState)).potName).toBe(POT);
@@ -265,7 +275,74 @@ describe("wait, stop and destroy", () => {
     await driver.stopTask(TASK_ID, 50, "SIGINT");
     const verbs = runner.verbs();
     expect(verbs.slice(verbs.indexOf("signal"))).toEqual(["signal", "stop", "last-run-stats"]);
-    expect(runner.calls.find((c) => c[1] === "signal")).toContain("SIGINT");
+    expect(runner.calls.find((c) => c[1] === "signal" && !isProbe(c))).toContain("SIGINT");
+  });
+
+  test("a stop that finds pot already stopping the pot succeeds once pot start has ended", async () => {
+    const { driver, runner, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 0 }\n' };
+      if (argv[1] === "stop") {
+        setTimeout(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }), 30);
+        return { exitCode: 1, stdout: `###>  pot ${POT} is already stopping!\n` };
+      }
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    await driver.stopTask(TASK_ID, 0, "SIGTERM");
+    expect(await driver.waitTask(TASK_ID)).toMatchObject({ kind: "exited", exitCode: 0 });
+    expect(runner.verbs().filter((v) => v === "stop")).toHaveLength(1);
+  });
+
+  test("pot stop and destroy -F get deadlines derived from the pot's stop_timeout", async () => {
+    const { driver, runner, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 137 }\n' };
+      if (argv[1] === "stop") queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      return undefined;
+    });
+    const started = await driver.startTask(task(), { ...CONFIG, attributes: ["stop_timeout:200"] });
+    expect(JSON.parse(new TextDecoder().decode(started.driverState)).stopTimeoutS).toBe(200);
+    await driver.stopTask(TASK_ID, 0, "SIGTERM");
+    await driver.destroyTask(TASK_ID, true);
+    const deadline = (verb: string) => runner.options[runner.calls.findIndex((c) => c[1] === verb)]?.timeoutMs;
+    expect(deadline("stop")).toBe(230_000);
+    expect(deadline("destroy")).toBe(320_000);
+  });
+
+  test("a signal that meets a pot still starting waits for pot to record the main pid, then is sent", async () => {
+    let probes = 0;
+    let signals = 0;
+    const { driver, runner } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "signal" && argv.includes("-C")) return { exitCode: ++probes === 1 || probes === 3 ? 0 : 1 };
+      if (argv[1] === "signal") return ++signals === 1 ? { exitCode: 1, stdout: "###>  Sending signal failed\n" } : undefined;
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    await driver.signalTask(TASK_ID, "SIGHUP");
+    expect(runner.calls.filter((c) => c[1] === "signal" && !isProbe(c))).toHaveLength(2);
+    expect(probes).toBe(3);
+  });
+
+  test("a stop that meets a pot still starting waits for pot to mark it started, then stops it", async () => {
+    let probes = 0;
+    let stops = 0;
+    const { driver, runner, supervision } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 143 }\n' };
+      if (argv[1] === "signal" && argv.includes("-C")) return { exitCode: ++probes === 1 || probes >= 4 ? 0 : 1 };
+      if (argv[1] === "stop") {
+        if (++stops === 1) return { exitCode: 1, stdout: `###>  pot ${POT} is not in a state where it can be stopped\n` };
+        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      }
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    await driver.stopTask(TASK_ID, 0, "SIGTERM");
+    expect(runner.verbs().filter((v) => v === "stop")).toHaveLength(2);
+    expect(probes).toBe(4);
+    expect((await driver.waitTask(TASK_ID)).kind).toBe("exited");
   });
 
   test("a task that survives pot stop has its supervisor killed, and its exit is then unknown", async () => {
@@ -292,7 +369,7 @@ describe("wait, stop and destroy", () => {
     const bad = await driver.stopTask(TASK_ID, 10, "SIGNOPE").catch((e: unknown) => e);
     expect((bad as DriverError).kind).toBe("invalid-argument");
     await driver.stopTask(TASK_ID, 5_000, "");
-    expect(runner.calls.find((c) => c[1] === "signal")).toContain("SIGTERM");
+    expect(runner.calls.find((c) => c[1] === "signal" && !isProbe(c))).toContain("SIGTERM");
     expect(runner.verbs()).not.toContain("stop");
     // Stopping an exited task again is a no-op.
     await driver.stopTask(TASK_ID, 10, "");

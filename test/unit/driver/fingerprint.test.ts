@@ -31,10 +31,12 @@ describe("computeFingerprint", () => {
     expect(fp.description).toContain("exit status 1");
   });
 
-  test("pot too old → unhealthy", async () => {
-    const fp = await computeFingerprint(probes({ potVersion: async () => "0.14.0" }));
+  test("pot too old → unhealthy, with the reason", async () => {
+    const fp = await computeFingerprint(probes({ potVersion: async () => "0.15.6" }));
     expect(fp.health).toBe("unhealthy");
-    expect(fp.description).toBe("pot 0.14.0 is too old: 0.15.0 or newer is required");
+    expect(fp.description).toBe(
+      "pot 0.15.6 is too old: 0.16.0 or newer is required (older pots lack the exec_stop and stop_timeout attributes and leave pots stuck in starting or stopping)",
+    );
   });
 
   test("healthy with attributes, host facts included", async () => {

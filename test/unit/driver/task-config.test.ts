@@ -116,6 +116,22 @@ describe("golden configs from go-cty", () => {
   });
 });
 
+describe("messages of refusals that point at the fix", () => {
+  const seed = fixture("task-seed");
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["no-rc-script", { attributes: ["no-rc-script:yes"] }, "attribute no-rc-script cannot be set: pot prepare turns it on, and off pot would drop the task's environment and the command's quoting"],
+    ["docker-style :ro", { mount: ["/src:/dst:ro"] }, 'jail path must not contain ":" (got "/dst:ro"); for a read-only mount use mount_read_only'],
+    ["copy with two colons", { copy: ["/a:/b:c"] }, 'jail path must not contain ":" (got "/b:c")'],
+    ["stop_timeout too long", { attributes: ["stop_timeout:3600"] }, "value of stop_timeout must be at most 300 (seconds)"],
+  ];
+  for (const [what, change, message] of cases) {
+    test(what, () => {
+      const result = validateTaskConfig({ ...seed, ...change });
+      expect(result.ok ? [] : result.issues.map((i) => i.message)).toEqual([message]);
+    });
+  }
+});
+
 describe("bad variants of the seed config", () => {
   const seed = fixture("task-seed");
   const cases: [string, Record<string, unknown>, string[]][] = [
@@ -160,6 +176,11 @@ describe("bad variants of the seed config", () => {
     ["sysv attribute with a bad word", { attributes: ["sysvsem:share"] }, ["config.attributes[0]"]],
     ["empty exec_stop", { attributes: ["exec_stop:"] }, ["config.attributes[0]"]],
     ["boot attribute", { attributes: ["start-at-boot:yes"] }, ["config.attributes[0]"]],
+    ["no-rc-script", { attributes: ["no-rc-script:yes"] }, ["config.attributes[0]"]],
+    ["stop_timeout above the maximum", { attributes: ["stop_timeout:301"] }, ["config.attributes[0]"]],
+    ["copy jail path with a colon", { copy: ["/a:/b:c"] }, ["config.copy[0]"]],
+    ["docker-style read-only mount", { mount: ["/ok:/ok", "/src:/dst:ro"] }, ["config.mount[1]"]],
+    ["mount_read_only jail path with a colon", { mount_read_only: ["/src:/dst:x"] }, ["config.mount_read_only[0]"]],
     ["an attribute twice", { attributes: ["mlock:yes", "mlock:no"] }, ["config.attributes[1]"]],
     ["read-only attribute", { attributes: ["to-be-pruned:yes"] }, ["config.attributes[0]"]],
     ["an unknown key", { debug: true }, ["config.debug"]],
@@ -184,9 +205,9 @@ describe("bad variants of the seed config", () => {
     ["file image URL", { image: "file:///usr/local/pot-images/" }, { image: "file:///usr/local/pot-images/" }],
     ["network_mode inherit", { network_mode: "inherit" }, { networkMode: "inherit" }],
     ["blank command is unset", { command: "" }, { command: undefined }],
-    ["jail path with a colon after the first", { copy: ["/a:/b:c"] }, { copy: [{ hostPath: "/a", jailPath: "/b:c" }] }],
     ["IPv6 extra host split on the first colon", { extra_hosts: ["h:::1"] }, { extraHosts: [{ hostname: "h", ip: "::1" }] }],
     ["attribute value with a colon", { attributes: ["exec_stop:sh -c 'a:b'"] }, { attributes: [{ name: "exec_stop", value: "sh -c 'a:b'" }] }],
+    ["stop_timeout at the maximum", { attributes: ["stop_timeout:300"] }, { attributes: [{ name: "stop_timeout", value: "300" }] }],
     ["bool attribute in any case", { attributes: ["no-tmpfs:YES"] }, { attributes: [{ name: "no-tmpfs", value: "YES" }] }],
     ["port 65535 and 1", { port_map: [{ a: "65535", b: "1" }] }, { portMap: { a: 65535, b: 1 } }],
     ["empty lists", { copy: [], port_map: [] }, { copy: [], portMap: {} }],

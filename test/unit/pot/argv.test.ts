@@ -131,7 +131,7 @@ describe("per-pot verbs", () => {
     ["signal without SIG", signalArgv(POT, "HUP"), ["signal", "-s", "HUP", "-p", POT]],
     ["signal -P", signalArgv(POT, "USR1", { pid: 1234 }), ["signal", "-s", "USR1", "-P", "1234", "-p", POT]],
     ["exec", execArgv(POT, ["ls", "-l", "/"]), ["exec", "-p", POT, "--", "ls", "-l", "/"]],
-    ["exec with a dash command", execArgv(POT, ["-weird"]), ["exec", "-p", POT, "--", "-weird"]],
+    ["exec with = after the first word", execArgv(POT, ["env", "A=b"]), ["exec", "-p", POT, "--", "env", "A=b"]],
     ["exec -t -e", execArgv(POT, ["sh"], { tty: true, env: { TERM: "xterm" } }), ["exec", "-p", POT, "-t", "-e", "TERM=xterm", "--", "sh"]],
   ])("%s", (_label, actual, expected) => {
     expect(actual).toEqual(expected);
@@ -169,6 +169,8 @@ describe("per-pot verbs", () => {
     ["bad pid", () => signalArgv(POT, "TERM", { pid: -1 })],
     ["empty exec command", () => execArgv(POT, [])],
     ["exec env name with =", () => execArgv(POT, ["x"], { env: { "A=B": "1" } })],
+    ["exec command env(1) would read as an assignment", () => execArgv(POT, ["A=b", "sh"])],
+    ["exec command env(1) would read as its option", () => execArgv(POT, ["-weird"])],
     ["set-cmd with a newline", () => setCmdArgv(POT, "a\nb")],
   ])("refuses %s", (_label, build) => {
     const error = refused(build);

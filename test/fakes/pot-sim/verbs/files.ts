@@ -5,6 +5,7 @@
 // as `ro` and shown read-only in the running jail's mount table; pot's own writes into it (copy-in) fail as on
 // a read-only nullfs, but the jailed command's writes cannot be stopped. A mount of a directory over the very
 // place an earlier mount already shows it (alloc/logs inside /alloc) needs no symlink: it only adds `ro`.
+// What the jail had at a mount point is hidden, as under nullfs.
 import {
   appendFileSync,
   cpSync,
@@ -14,7 +15,9 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmdirSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -152,16 +155,17 @@ export const mountIn: Verb = (sim, args) => {
   if (!isDirectory(dir)) return refuse(`${dir} is not a directory`);
   const realDir = realpathSync(dir);
   const inside = realDir === potDir(sim.paths, pot) || realDir.startsWith(`${potDir(sim.paths, pot)}/`);
-  if (inside || fscompLines(sim, pot).some((line) => line.startsWith(`${realDir} `))) {
+  // mount-in.sh's duplicate check is `grep -q "<dir> " fscomp.conf`: a regex, unanchored, so it also fires when
+  // the directory appears inside another line (a longer path ending in it, or `.` matching any character).
+  const used = greppable(`${realDir} `);
+  if (inside || fscompLines(sim, pot).some((line) => used.test(line))) {
     return refuse(`Directory ${realDir} not valid, already used or already part of the pot`, false);
   }
   if (!isPot(sim, pot)) return refuse(`pot ${pot} is not valid`);
+  // pot's "mount point already in use" check compares full host paths against fscomp.conf's jail-relative
+  // mount points, so it never fires for a directory: a second mount at the same point is accepted and hides
+  // the first at start, as a later nullfs mount does.
   const relative = `/${mountPoint.replace(/^\/+|\/+$/g, "")}`;
-  if (fscompLines(sim, pot).some((line) => line.split(/\s+/)[1] === relative)) {
-    sim.out.error(`The mount point ${relative} is already in use`);
-    sim.out.error("The mountpoint is not valid!");
-    return 1;
-  }
   const link = inJail(sim, pot, relative);
   const shown = resolvedOrUndefined(link);
   if (shown === realDir && lstatSync(link).isSymbolicLink() === false) {
@@ -171,17 +175,17 @@ export const mountIn: Verb = (sim, args) => {
     return 0;
   }
   const rootReal = resolvedOrUndefined(jailRoot(sim.paths, pot)) ?? jailRoot(sim.paths, pot);
-  if (shown !== undefined && shown !== rootReal && !shown.startsWith(`${rootReal}/`)) {
+  // The same mount point as an earlier mount is fine (the later mount hides it); a point inside another
+  // mount's host directory is not.
+  const atEarlierMountPoint = existsSync(link) && lstatSync(link).isSymbolicLink();
+  if (!atEarlierMountPoint && shown !== undefined && shown !== rootReal && !shown.startsWith(`${rootReal}/`)) {
     sim.out.stderr(`pot-sim: ${relative} lies inside another mount (${shown}); pot-sim cannot mount over host directories`);
     sim.out.error(`Error mounting ${realDir} on ${pot}`);
     return 1;
   }
   try {
     mkdirSync(dirname(link), { recursive: true });
-    if (isDirectory(link) && !lstatSync(link).isSymbolicLink()) {
-      if (readdirSync(link).length > 0) throw new Error(`${link} is a non-empty directory; pot-sim cannot mount over it`);
-      rmdirSync(link);
-    }
+    hideUnderMount(sim, pot, relative, link);
     symlinkSync(realDir, link);
   } catch (err) {
     sim.out.stderr(`pot-sim: ${err instanceof Error ? err.message : String(err)}`);
@@ -191,6 +195,36 @@ export const mountIn: Verb = (sim, args) => {
   appendFileSync(fscompFile(sim, pot), `${realDir} ${relative}${readOnly ? " ro" : ""}\n`);
   return 0;
 };
+
+/**
+ * A nullfs mount hides what the jail has at its mount point (files copied in before included) until it is
+ * unmounted. Linux has no nullfs, so what is there is moved out of the jail root, to `<pot>/hidden/<point>`.
+ */
+function hideUnderMount(sim: Sim, pot: string, mountPoint: string, link: string): void {
+  let stat;
+  try {
+    stat = lstatSync(link);
+  } catch {
+    return;
+  }
+  if (stat.isSymbolicLink()) {
+    rmSync(link, { force: true });
+    return;
+  }
+  if (stat.isDirectory() && readdirSync(link).length === 0) {
+    rmdirSync(link);
+    return;
+  }
+  const hidden = join(potDir(sim.paths, pot), "hidden", mountPoint.replace(/^\/+/, ""));
+  mkdirSync(dirname(hidden), { recursive: true });
+  rmSync(hidden, { recursive: true, force: true });
+  renameSync(link, hidden);
+}
+
+/** A grep basic regular expression as a JS RegExp: `.`, `*`, `[]`, `^`, `$` keep their meaning; the rest is literal. */
+export function greppable(pattern: string): RegExp {
+  return new RegExp(pattern.replace(/[+?(){}|]/g, "\\$&"));
+}
 
 /** The directory mounts of a pot (`<host dir> <mountpoint> [ro]`), in pot's mount order, for start's mount step. */
 export function directoryMounts(sim: Sim, pot: string): { source: string; mountPoint: string; readOnly: boolean }[] {

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { appendConf, defaultPotConf, getConfVar, readConfLines, replaceConfKey } from "../conf.ts";
+import { knobTimingMs } from "../knobs.ts";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
 import { isValidIp, nextIp, NETWORK_TYPES, validateBridgeIp } from "../network.ts";
@@ -61,7 +62,10 @@ function cacheFiles(sim: Sim, image: string, tag: string) {
 
 /** import.sh `_fetch_pot_internal`: each file only if not cached; .meta optional; hash verified. */
 async function fetchImageOnce(sim: Sim, image: string, tag: string, baseUrl: string): Promise<boolean> {
+  // A slow download (the `image-fetch` delay knob, per image name): prepare and import run it under pot's
+  // global lock, so every other prepare, copy-in and clone waits for it too.
   const files = cacheFiles(sim, image, tag);
+  if (!existsSync(files.xz)) await Bun.sleep(await knobTimingMs(sim, "image-fetch", ["-p", image], 0));
   const url = (suffix: string) => `${baseUrl === "" ? "file://" : baseUrl}/${image}_${tag}.xz${suffix}`;
   mkdirSync(sim.paths.cache, { recursive: true });
   if (!existsSync(files.skein) && !(await fetchFile(sim, url(".skein"), files.skein))) return false;

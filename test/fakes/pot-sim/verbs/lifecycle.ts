@@ -6,9 +6,10 @@ import { getConfRaw, getConfVar, replaceConfKey } from "../conf.ts";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
 import { potCommand, removeJail, resolveProgram, startCommandEnv, tinirc } from "../jail.ts";
+import { knobTimingMs } from "../knobs.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
-import { confDir, jailRoot, mainPidFile, potDir, statusFile } from "../paths.ts";
+import { confDir, jailRoot, mainPidFile, mountTableFile, potDir, statusFile } from "../paths.ts";
 import { isDirectory, isPot, isRunning, potList, removeJail as removeJailRecord, writeJail } from "../pots.ts";
 import { startTicksOf } from "../procs.ts";
 import { setStatus } from "../status.ts";
@@ -24,9 +25,9 @@ function waitStatus(exitCode: number | null, signalCode: NodeJS.Signals | number
 }
 
 /** start.sh `start-cleanup`: status doa (effective only from starting), then `pot stop -s`. */
-async function startCleanup(sim: Sim, pot: string): Promise<void> {
+async function startCleanup(sim: Sim, pot: string, ifaces = ""): Promise<void> {
   await setStatus(sim, pot, "doa");
-  await stopPot(sim, pot, true);
+  await stopPot(sim, pot, true, ifaces);
 }
 
 /** Mounts of fscomp.conf: each host directory must exist; its symlink is restored if it went missing. */
@@ -96,6 +97,15 @@ function writeEtcHosts(sim: Sim, pot: string): void {
 
 let nextJid = 1;
 
+/** start.sh's `sleep 0.5` between launching the command and marking the pot started. */
+export const START_SETTLE_MS = 500;
+
+/** The host side of the epair a bridged pot gets (start.sh stores it with the status `started`). */
+function bridgeInterfaces(sim: Sim, pot: string, jid: number): string {
+  const type = getConfVar(sim, pot, "network_type");
+  return type === "public-bridge" || type === "private-bridge" ? `epair${jid % 1000}a` : "";
+}
+
 /**
  * `pot start`: blocks while the jail's command runs as a real process (cwd = the jail root, stdin
  * /dev/null, stdout/stderr inherited), records `{ "ExitCode": N }`, cleans up, and exits 0, 125 or 1.
@@ -134,6 +144,8 @@ export const start: Verb = async (sim, args) => {
     sim.out.error(`pot ${pot} is not in a state where it can start`);
     return 1;
   }
+  // start.sh mounts devfs, tmpfs and every fscomp.conf entry before the jail exists; only stop unmounts them.
+  writeMountTable(sim, pot);
   if (!mountAll(sim, pot)) {
     sim.out.error("Mount failed ");
     await startCleanup(sim, pot);
@@ -149,9 +161,13 @@ export const start: Verb = async (sim, args) => {
   const noRcScript = getConfVar(sim, pot, "pot.attr.no-rc-script") === "YES";
   const persistent = getConfVar(sim, pot, "pot.attr.persistent") !== "NO";
   const script = tinirc(sim, pot);
-  if (noRcScript) {
-    mkdirSync(join(root, "tmp"), { recursive: true });
-    writeFileSync(join(root, "tmp", "tinirc"), script, { mode: 0o755 });
+  mkdirSync(join(root, "tmp"), { recursive: true });
+  if (noRcScript) writeFileSync(join(root, "tmp", "tinirc"), script, { mode: 0o755 });
+  else {
+    // start.sh `_js_env` without no-rc-script: the exports go to a file nothing sources, and the command is
+    // run word-split by start.sh's shell, without a shell in the jail (no quoting, no environment).
+    const exports = script.split("\n").filter((line) => line.startsWith("export "));
+    writeFileSync(join(root, "tmp", "environment.sh"), `${exports.join("\n")}\n`);
   }
   rmSync(mainPidFile(sim.paths, pot), { force: true });
   sim.out.info(`Starting the pot ${pot}`);
@@ -173,9 +189,12 @@ export const start: Verb = async (sim, args) => {
   }
   if (child !== undefined) {
     writeJail(sim, pot, { jid, startPid: process.pid, startTicks: startTicksOf(process.pid), mainPid: child.pid, mainTicks: startTicksOf(child.pid), persistent });
-    if (!persistent) writeFileSync(mainPidFile(sim.paths, pot), `${child.pid}\n`);
   }
-  const started = await setStatus(sim, pot, "started");
+  // start.sh backgrounds the command, sleeps half a second, and only then records the main pid and the status
+  // `started`: in between the jail exists (info -r), but signal has no pid file and stop is refused.
+  await Bun.sleep(await knobTimingMs(sim, "start-settle", args, START_SETTLE_MS));
+  if (child !== undefined && !persistent) writeFileSync(mainPidFile(sim.paths, pot), `${child.pid}\n`);
+  const started = await setStatus(sim, pot, "started", bridgeInterfaces(sim, pot, jid));
   if (started.rc === 2) sim.out.info(`pot ${pot} is already started (???)`);
   if (started.rc === 1) sim.out.error(`pot ${pot} is not in a state where it can be started`);
 
@@ -198,7 +217,7 @@ export const start: Verb = async (sim, args) => {
       sim.out.error(`pot ${pot} is not in a state where it can be stopped`);
       return 1;
     }
-    await startCleanup(sim, pot);
+    await startCleanup(sim, pot, stopping.ifaces);
     if (exitCode !== 0) {
       sim.out.error(`${pot} reported application error`);
       return 125;
@@ -211,7 +230,7 @@ export const start: Verb = async (sim, args) => {
  * stop.sh after its argument checks: status stopping, `jail -r`, resolv.conf removal, status stopped.
  * Exits (like pot) when the status machine refuses; returns 0 otherwise.
  */
-export async function stopPot(sim: Sim, pot: string, fromStart: boolean): Promise<number> {
+export async function stopPot(sim: Sim, pot: string, fromStart: boolean, ifaces = ""): Promise<number> {
   const stopping = await setStatus(sim, pot, "stopping");
   if (stopping.rc === 2) {
     if (fromStart) sim.out.debug(`pot ${pot} is already stopping, but we are cleaning up from start-cleanup`);
@@ -224,8 +243,14 @@ export async function stopPot(sim: Sim, pot: string, fromStart: boolean): Promis
     sim.out.error(`pot ${pot} is not in a state where it can be stopped`);
     exit(1);
   }
-  await removeJail(sim, pot, fromStart);
+  await removeJail(sim, pot);
   removeJailRecord(sim, pot);
+  rmSync(mountTableFile(sim.paths, pot), { force: true });
+  // stop.sh sleeps a second before destroying each epair (a FreeBSD epair race), holding `stopping`.
+  for (const iface of (ifaces || stopping.ifaces).split(":").filter((i) => i !== "")) {
+    sim.out.debug(`Remove ${iface} epair network interfaces`);
+    await Bun.sleep(1_000);
+  }
   if (getConfVar(sim, pot, "pot.dns") !== "off") rmSync(inJail(sim, pot, "/etc/resolv.conf"), { force: true });
   const stopped = await setStatus(sim, pot, "stopped");
   if (stopped.rc === 2) {
@@ -243,9 +268,11 @@ export async function stopPot(sim: Sim, pot: string, fromStart: boolean): Promis
 export const stop: Verb = async (sim, args) => {
   let pot = "";
   let fromStart = false;
+  let ifaces = "";
   const operands = parseOptions(sim, "stop", args, "hvp:i:s", (name, value) => {
     if (name === "p") pot = value;
     if (name === "s") fromStart = true;
+    if (name === "i") ifaces = value;
   });
   if (pot === "") pot = operands[0] ?? "";
   if (pot === "") {
@@ -257,7 +284,7 @@ export const stop: Verb = async (sim, args) => {
     sim.out.error(`The pot ${pot} is not a valid pot`);
     exit(0);
   }
-  return stopPot(sim, pot, fromStart);
+  return stopPot(sim, pot, fromStart, ifaces);
 };
 
 /** The file in a cloned pot naming the pot its jail root was cloned from (the ZFS origin). */
@@ -342,6 +369,14 @@ export const destroy: Verb = async (sim, args) => {
     }
     await stopPot(sim, pot, false);
   }
+  // zfs cannot unmount the jail's dataset while start's mounts are still on it (a pot start killed while
+  // `starting`, or a stop killed while `stopping`, leaves them: only a completed `pot stop` unmounts).
+  if (existsSync(mountTableFile(sim.paths, pot))) {
+    sim.out.stderr(`cannot unmount '${jailRoot(sim.paths, pot)}': pool or dataset is busy`);
+    sim.out.error(`zfs failed to destroy the dataset zroot/pot/jails/${pot}`);
+    sim.out.error(`${pot} destruction failed`);
+    exit(1);
+  }
   // pot destroys with `zfs destroy -f -r`, which refuses a dataset whose snapshot other pots were cloned from.
   if (clones.length > 0) {
     sim.out.stderr(`cannot destroy 'zroot/pot/jails/${pot}/m': filesystem has dependent clones`);
@@ -353,5 +388,6 @@ export const destroy: Verb = async (sim, args) => {
   rmSync(statusFile(sim.paths, pot), { force: true });
   rmSync(mainPidFile(sim.paths, pot), { force: true });
   removeJailRecord(sim, pot);
+  rmSync(mountTableFile(sim.paths, pot), { force: true });
   return 0;
 };

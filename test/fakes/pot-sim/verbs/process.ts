@@ -118,8 +118,9 @@ export const signal: Verb = (sim, args) => {
 };
 
 /**
- * `pot exec`: runs the command with the jail root as cwd in a clean login-like environment (pot uses
- * `jexec -l … env VAR=value… cmd`; pot.env is not applied), stdio inherited, its exit status propagated.
+ * `pot exec`: runs the command with root's home directory in the jail as cwd (jexec -l) in a clean login-like
+ * environment (pot uses `jexec -l … env VAR=value… cmd`; pot.env is not applied), stdio inherited, its exit
+ * status propagated.
  * `-t` runs the command directly (no pty); `-d` detaches and returns 0.
  */
 export const exec: Verb = async (sim, args) => {
@@ -164,6 +165,14 @@ export const exec: Verb = async (sim, args) => {
   const root = jailRoot(sim.paths, pot);
   const home = join(root, "root");
   mkdirSync(home, { recursive: true });
+  sim.out.debug(`Exec in ${pot}, cmd: ${command.join(" ")}`);
+  // pot runs `jexec -l <pot> env VAR=value… <command…>`: env(1) reads leading words containing `=` as more
+  // assignments and a leading `-` word as its own option, so the command's first word is read the same way.
+  const words = [...command];
+  while (words.length > 0 && (words[0] ?? "").includes("=")) {
+    const word = words.shift() as string;
+    extraEnv[word.slice(0, word.indexOf("="))] = word.slice(word.indexOf("=") + 1);
+  }
   // jexec -l: a clean environment; of the caller's only TERM is kept.
   const term = sim.env["TERM"];
   const env = {
@@ -175,15 +184,25 @@ export const exec: Verb = async (sim, args) => {
     POT_SIM_JAIL_ROOT: root,
     ...extraEnv,
   };
-  sim.out.debug(`Exec in ${pot}, cmd: ${command.join(" ")}`);
-  const argv = [resolveProgram(root, command[0] ?? ""), ...command.slice(1)];
+  if (words.length === 0) {
+    // env without a command prints the environment it would have run one with.
+    sim.out.raw(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(""));
+    return 0;
+  }
+  if (/^-./.test(words[0] ?? "")) {
+    // env's own options are not simulated; an option-looking command word never runs as a command.
+    sim.out.stderr(`env: illegal option -- ${(words[0] ?? "").slice(1, 2)}`);
+    sim.out.stderr("usage: env [-0iv] [-L|-U user[/class]] [-P utilpath] [-S string] [-u name] [name=value ...] [utility [argument ...]]");
+    return 1;
+  }
+  const argv = [resolveProgram(root, words[0] ?? ""), ...words.slice(1)];
   try {
     if (detach) {
-      const child = Bun.spawn(argv, { cwd: root, env, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
+      const child = Bun.spawn(argv, { cwd: home, env, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
       child.unref();
       return 0;
     }
-    const child = Bun.spawn(argv, { cwd: root, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+    const child = Bun.spawn(argv, { cwd: home, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
     await child.exited;
     if (child.exitCode !== null) return child.exitCode;
     const signalNumber = typeof child.signalCode === "number" ? child.signalCode : osConstants.signals[child.signalCode as NodeJS.Signals] ?? 0;

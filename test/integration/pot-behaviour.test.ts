@@ -1,0 +1,246 @@
+// pot 0.16.1's behaviour through the compiled plugin and the simulator: a pot is started half a second after its
+// jail exists, pot start's own cleanup holds `stopping`, stop_timeout sets how long `pot stop` takes, and a pot
+// start killed midway leaves a pot that only a stop can unmount (docs/pot-behaviour.md).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
+import type { KnobTable } from "../fakes/pot-sim/knobs.ts";
+import { type LaunchedPlugin, unary, waitFor } from "./harness.ts";
+import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { buildPotImage } from "../fakes/pot-image.ts";
+import {
+  createSimWorld,
+  IMAGE_FILES,
+  launchConfiguredPlugin,
+  nomadTask,
+  processAlive,
+  seedDriverConfig,
+  type SimWorld,
+  simPots,
+  type TaskWorld,
+} from "./sim-env.ts";
+
+let world: SimWorld;
+let plugin: LaunchedPlugin;
+
+beforeAll(async () => {
+  world = await createSimWorld();
+  plugin = await launchConfiguredPlugin(world);
+});
+
+afterAll(async () => {
+  plugin?.close();
+  await world?.cleanup();
+  if (world) rmSync(world.root, { recursive: true, force: true });
+});
+
+function setKnobs(knobs: KnobTable | null): void {
+  const file = join(world.simRoot, "knobs.json");
+  if (knobs === null) writeFileSync(file, "{}");
+  else writeFileSync(file, JSON.stringify(knobs));
+}
+
+function taskPot(task: TaskWorld): string {
+  const [allocId, taskName, invocation] = task.config.id.split("/");
+  return `${taskName}_${invocation}_${allocId}`;
+}
+
+function invocationsFor(pot: string): InvocationRecord[] {
+  const file = join(world.simRoot, "invocations.log");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as InvocationRecord)
+    .filter((r) => r.argv.includes(pot));
+}
+
+function simStatus(pot: string): string {
+  const file = join(world.simRoot, "tmp", `pot_status_${pot}`);
+  return existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+}
+
+function jailRecord(pot: string): { startPid: number; mainPid?: number } | undefined {
+  const file = join(world.simRoot, "run", `${pot}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { startPid: number; mainPid?: number }) : undefined;
+}
+
+const start = (task: TaskWorld) => unary(plugin.driver.startTask, plugin.driver, { task: task.config }, 60_000);
+const wait = (task: TaskWorld) => unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, 60_000);
+const destroy = (task: TaskWorld) => unary(plugin.driver.destroyTask, plugin.driver, { taskId: task.config.id, force: true }, 60_000);
+const stop = (task: TaskWorld, seconds: bigint, signal = "") =>
+  unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds, nanos: 0 }, signal }, 120_000);
+
+describe("start readiness", () => {
+  test("signal and stop right after StartTask reach the task, even when pot takes long to mark the pot started", async () => {
+    const task = nomadTask(world, "early", seedDriverConfig(world));
+    const pot = taskPot(task);
+    setKnobs({ "start-settle": { action: "delay", delayMs: 2_000, pot } });
+    try {
+      await start(task);
+    } finally {
+      setKnobs(null);
+    }
+    expect(simStatus(pot)).toMatch(/^pot\.status=started,/);
+    await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGHUP" });
+    await waitFor("reload line", () => task.stdout().includes("nginx reloading"));
+    await stop(task, 5n);
+    expect((await wait(task)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    // Readiness was read from pot's state files: no `pot info -r` or `pot signal -C` per check.
+    const polls = invocationsFor(pot).filter(
+      (r) => (r.argv[0] === "info" && r.argv.includes("-r")) || (r.argv[0] === "signal" && r.argv.includes("-C")),
+    );
+    expect(polls.map((r) => r.argv.join(" "))).toEqual([]);
+    await destroy(task);
+    expect(simPots(world)).not.toContain(pot);
+  }, 60_000);
+
+  test("a stop right after StartTask stops the task", async () => {
+    const task = nomadTask(world, "quickstop", seedDriverConfig(world));
+    await start(task);
+    await stop(task, 5n);
+    expect((await wait(task)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    await destroy(task);
+  }, 60_000);
+});
+
+describe("stopping", () => {
+  test("a stop that finds pot already stopping the pot (its own cleanup after the command ended) succeeds", async () => {
+    const flag = join(world.hostDir, `flag-${crypto.randomUUID()}`);
+    const task = nomadTask(world, "selfstop", seedDriverConfig(world, { command: "wait-for", args: [flag] }));
+    const pot = taskPot(task);
+    await start(task);
+    await waitFor("waiting line", () => task.stdout().includes("waiting"));
+    writeFileSync(flag, "5");
+    // pot start's cleanup holds `stopping` for a second per epair (public-bridge has one).
+    await waitFor("pot start's cleanup", () => simStatus(pot).startsWith("pot.status=stopping,"), 15_000);
+    await stop(task, 0n);
+    expect((await wait(task)).result).toEqual({ exitCode: 5, signal: 0, oomKilled: false });
+    const stops = invocationsFor(pot).filter((r) => r.argv[0] === "stop" && !r.argv.includes("-s"));
+    expect(stops.length).toBeGreaterThanOrEqual(1);
+    await destroy(task);
+    expect(simPots(world)).not.toContain(pot);
+  }, 60_000);
+
+  test("a stop_timeout longer than kill_timeout: pot stop waits it out and the task is killed", async () => {
+    const command = `/bin/sh -c 'trap "" TERM; echo ready; while :; do sleep 0.2; done'`;
+    const task = nomadTask(
+      world,
+      "slowstop",
+      seedDriverConfig(world, { command, network_mode: "host", port_map: null, attributes: ["stop_timeout:4"] }),
+    );
+    const started = await start(task);
+    const state = JSON.parse(Buffer.from(started.handle?.driverState ?? []).toString()) as { stopTimeoutS?: number };
+    expect(state.stopTimeoutS).toBe(4);
+    await waitFor("ready", () => task.stdout().includes("ready"));
+    const began = Date.now();
+    await stop(task, 1n, "SIGTERM");
+    expect(Date.now() - began).toBeGreaterThanOrEqual(5_000);
+    expect((await wait(task)).result).toEqual({ exitCode: 137, signal: 9, oomKilled: false });
+    expect(simStatus(taskPot(task))).toBe("pot.status=stopped,");
+    await destroy(task);
+    expect(simPots(world)).not.toContain(taskPot(task));
+  }, 60_000);
+});
+
+describe("half-started pots", () => {
+  test("DestroyTask releases a pot that a killed pot start left starting with its mounts, and says so", async () => {
+    const task = nomadTask(world, "halfstart", seedDriverConfig(world));
+    const pot = taskPot(task);
+    setKnobs({ "start-settle": { action: "delay", delayMs: 600_000, pot } });
+    let mainPid = 0;
+    try {
+      const starting = start(task);
+      await waitFor("the jail's command", () => jailRecord(pot)?.mainPid, 20_000);
+      mainPid = jailRecord(pot)?.mainPid ?? 0;
+      // pot start dies midway (as when its process is killed): status `starting`, mounts and command stay.
+      process.kill(jailRecord(pot)?.startPid ?? 0, "SIGKILL");
+      await starting;
+    } finally {
+      setKnobs(null);
+    }
+    expect(simStatus(pot)).toBe("pot.status=starting,");
+    expect(existsSync(join(world.simRoot, "run", `${pot}.mounts`))).toBe(true);
+    await destroy(task);
+    expect(simPots(world)).not.toContain(pot);
+    expect(processAlive(mainPid)).toBe(false);
+    const said = plugin.stderrLines().find((line) => line.includes(`pot ${pot} was left starting by a pot start that no longer runs`));
+    expect(said).toBeDefined();
+  }, 60_000);
+});
+
+describe("copies under mounts", () => {
+  test("a copy under /local and one under a user mount reach the jail; a planted symlink is refused, not followed", async () => {
+    const task = nomadTask(
+      world,
+      "copyunder",
+      seedDriverConfig(world, {
+        copy: [`${world.hostDir}/index.html:/local/site/index.html`, `${world.hostDir}/nginx.conf:/root/test/conf/nginx.conf`],
+      }),
+    );
+    await start(task);
+    const exec = await unary(plugin.driver.execTask, plugin.driver, {
+      taskId: task.config.id,
+      command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/local/site/index.html" "$POT_SIM_JAIL_ROOT/root/test/conf/nginx.conf"'],
+      timeout: { seconds: 10n, nanos: 0 },
+    });
+    expect(Buffer.from(exec.stdout).toString()).toBe("<h1>hello from the host</h1>\nworker_processes 1;\n");
+    expect(exec.result?.exitCode).toBe(0);
+    await stop(task, 5n);
+    await destroy(task);
+
+    // The task's own directory is the task's: a link planted there is not followed by the root-run copy.
+    const planted = nomadTask(world, "planted", seedDriverConfig(world, { copy: [`${world.hostDir}/index.html:/local/etc/passwd`] }));
+    symlinkSync("/etc", join(planted.allocDir, "planted", "local", "etc"));
+    const err = (await start(planted).catch((e: Error) => e)) as Error;
+    expect(err.message).toContain("/local/etc is a symbolic link in the mounted directory");
+    expect(simPots(world)).not.toContain(taskPot(planted));
+  }, 60_000);
+});
+
+describe("pot's global lock", () => {
+  test("20 concurrent starts behind one slow image download: they queue, say so, and no prepare deadline fires", async () => {
+    // prepare's deadline (9 s) is longer than the download (6 s) but shorter than the whole queue behind it.
+    await buildPotImage(join(world.root, "images"), { name: "slow-img", tag: "1.0", files: IMAGE_FILES });
+    world.env.POT_DRIVER_PREPARE_TIMEOUT = "9s";
+    const queued = await launchConfiguredPlugin(world);
+    delete world.env.POT_DRIVER_PREPARE_TIMEOUT;
+    const events: DriverTaskEvent[] = [];
+    const stream = queued.driver.taskEvents({});
+    stream.on("data", (e: DriverTaskEvent) => events.push(e));
+    stream.on("error", () => {});
+    setKnobs({ "image-fetch": { action: "delay", delayMs: 6_000, pot: "slow-img" } });
+    const config = {
+      pot: "slow-img",
+      command: "stubborn",
+      network_mode: "host",
+      port_map: null,
+      copy: null,
+      mount: null,
+      mount_read_only: null,
+    };
+    const tasks = Array.from({ length: 20 }, (_, i) => nomadTask(world, `queued${i}`, seedDriverConfig(world, config)));
+    try {
+      const results = await Promise.allSettled(
+        tasks.map((t) => unary(queued.driver.startTask, queued.driver, { task: t.config }, 180_000)),
+      );
+      expect(results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      const waiting = events.filter((e) => e.message.startsWith("Waiting for pot: "));
+      const aheads = waiting.map((e) => Number(e.annotations.ahead));
+      // Everyone but the first queued behind the download, each told how many were ahead of it.
+      expect(new Set(waiting.map((e) => e.taskName)).size).toBe(19);
+      expect(Math.max(...aheads)).toBe(19);
+      expect(waiting.find((e) => e.annotations.ahead === "1")?.message).toBe("Waiting for pot: 1 task ahead");
+      expect(queued.stderrLines().some((l) => l.includes("timed out"))).toBe(false);
+    } finally {
+      setKnobs(null);
+      await Promise.allSettled(
+        tasks.map((t) => unary(queued.driver.destroyTask, queued.driver, { taskId: t.config.id, force: true }, 120_000)),
+      );
+      stream.cancel();
+      queued.close();
+    }
+    for (const t of tasks) expect(simPots(world)).not.toContain(taskPot(t));
+  }, 240_000);
+});
