@@ -107,7 +107,7 @@ describe("logger output", () => {
     expect(hclogTimestamp(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 67)))).toBe("2026-01-02T03:04:05.067000Z");
   });
 
-  test("every level, pino's fatal as error", () => {
+  test("every level, fatal as error", () => {
     const { logger, entries } = capture();
     logger.trace("t");
     logger.debug("d");
@@ -193,5 +193,31 @@ describe("logger output", () => {
     expect(second?.message).toBe("fields");
     expect(second?.level).toBe("info");
     expect(second?.kv).toMatchObject({ _level: 3, _timestamp: 4 });
+  });
+
+  test("the level filters, and a child follows its root's level when the root's changes", () => {
+    const { logger, entries } = capture();
+    const child = logger.child({ task_id: "t1" });
+    logger.level = "warn";
+    child.info("hidden");
+    child.warn("shown");
+    logger.level = "debug";
+    child.debug("shown too");
+    child.trace("hidden too");
+    expect(entries().map((e) => e.message)).toEqual(["shown", "shown too"]);
+    expect(() => {
+      logger.level = "verbose" as "info";
+    }).toThrow("unknown log level");
+  });
+
+  test("bigints, nested errors and cyclic values still make one parsable line", () => {
+    const { logger, entries } = capture();
+    const cyclic: Record<string, unknown> = { name: "a" };
+    cyclic.self = cyclic;
+    logger.info({ big: 12345678901234567890n, nested: { error: new Error("inner") }, cyclic }, "odd fields");
+    const [entry] = entries();
+    expect(entry?.kv.big).toBe("12345678901234567890");
+    expect(entry?.kv.nested).toEqual({ error: "inner" });
+    expect(entry?.kv.cyclic).toEqual({ name: "a", self: "[Circular]" });
   });
 });
