@@ -1,22 +1,16 @@
 // Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it;
 // `doctor` and `orphans` → the operator commands in src/cli/.
 import { availableParallelism, cpus } from "node:os";
-import { linePrompter } from "./cli/confirm";
-import { doctorCommand } from "./cli/doctor";
-import { orphansCommand } from "./cli/orphans";
-import { PotDriver } from "./driver/driver";
-import { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom } from "./driver/start-task";
+import type { PotDriver } from "./driver/driver";
 import { log } from "./log/logger";
-import { addBasePluginService } from "./plugin/base-service";
-import { addDriverService } from "./plugin/driver-service";
+import { addDeferredPluginServices, type DeferredServices } from "./plugin/deferred-services";
 import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
 import { serve } from "./plugin/serve";
-import { PotCli } from "./pot/pot-cli";
-import { readHostFacts } from "./pot/host-facts";
-import { SpawnRunner } from "./pot/runner";
-import { sharedSampler } from "./supervisor/sampler";
-import { supervisionFromSupervisor, usageSamplerFrom } from "./supervision-adapter";
 import { VERSION } from "./version";
+
+// Only what the handshake needs is imported above. The operator commands and the driver core are loaded with
+// import() where they are used: a command's code when that command runs, the driver's once the handshake line
+// is out (or by the first RPC), so the plugin announces itself at the start-up cost of its gRPC runtime.
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
@@ -24,8 +18,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pot-task-driver ${VERSION}\n`);
     return 0;
   }
-  if (command === "doctor") return doctorCommand(argv.slice(1), VERSION, cliIo);
+  if (command === "doctor") return (await import("./cli/doctor")).doctorCommand(argv.slice(1), VERSION, cliIo);
   if (command === "orphans") {
+    const [{ orphansCommand }, { linePrompter }] = await Promise.all([import("./cli/orphans"), import("./cli/confirm")]);
     return orphansCommand(argv.slice(1), {
       ...cliIo,
       stdinIsTty: process.stdin.isTTY === true,
@@ -43,6 +38,37 @@ async function main(argv: string[]): Promise<number> {
   // stdout belongs to the handshake line: keep stray console output on stderr.
   console.log = console.error;
   console.info = console.error;
+  let services: DeferredServices | undefined;
+  await serve({
+    env: process.env,
+    register: (server) => {
+      services = addDeferredPluginServices(server, loadDriver);
+    },
+  });
+  // The handshake line is out: load the driver now, before Nomad's first RPC asks for it.
+  void services?.preload().catch(() => {});
+  return -1;
+}
+
+/** The driver core and its dependencies, loaded and wired once (by the first RPC or the preload). */
+async function loadDriver(): Promise<PotDriver> {
+  const [
+    { PotDriver },
+    { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom },
+    { PotCli },
+    { readHostFacts },
+    { SpawnRunner },
+    { sharedSampler },
+    { supervisionFromSupervisor, usageSamplerFrom },
+  ] = await Promise.all([
+    import("./driver/driver"),
+    import("./driver/start-task"),
+    import("./pot/pot-cli"),
+    import("./pot/host-facts"),
+    import("./pot/runner"),
+    import("./supervisor/sampler"),
+    import("./supervision-adapter"),
+  ]);
   const runner = new SpawnRunner();
   // An operator (or test) override of the prepare deadline, read once; a bad value keeps the default, loudly.
   const prepareTimeout = prepareTimeoutFrom(process.env[PREPARE_TIMEOUT_ENV]);
@@ -57,14 +83,7 @@ async function main(argv: string[]): Promise<number> {
     mhzPerCore: cpus()[0]?.speed || 1000,
     ...(prepareTimeout.ok ? { prepareTimeoutMs: prepareTimeout.ms } : {}),
   });
-  await serve({
-    env: process.env,
-    register: (server) => {
-      addBasePluginService(server, driver);
-      addDriverService(server, driver);
-    },
-  });
-  return -1;
+  return driver;
 }
 
 const cliIo = {
