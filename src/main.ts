@@ -75,7 +75,7 @@ async function loadDriver(): Promise<PotDriver> {
   if (!prepareTimeout.ok) log.error({ reason: prepareTimeout.reason }, "ignoring the prepare timeout override");
   const driver = new PotDriver({
     pot: (potPath) => new PotCli(potPath, runner, { logger: log }),
-    supervision: supervisionFromSupervisor(),
+    supervision: supervisionFromSupervisor(sharedSampler),
     sampler: usageSamplerFrom(sharedSampler),
     hostCpus: availableParallelism(),
     hostFacts: () => readHostFacts(runner),
