@@ -9,7 +9,6 @@
 // A small writer of its own rather than a logging library: one JSON line per call, written synchronously, is
 // all go-plugin reads, and it keeps the plugin's start-up and memory at the floor of its runtime.
 import { writeSync } from "node:fs";
-import { formatWithOptions } from "node:util";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
 
@@ -154,8 +153,36 @@ function withoutHclogKeys(fields: Record<string, unknown>): Record<string, unkno
 function messageOf(args: readonly unknown[]): string {
   if (args.length === 0 || args[0] === undefined) return "";
   const [message, ...rest] = args;
-  if (typeof message === "string") return rest.length === 0 ? message : formatWithOptions({ breakLength: Infinity }, message, ...rest);
+  if (typeof message === "string") return rest.length === 0 ? message : printf(message, rest);
   return messageText(message);
+}
+
+/**
+ * printf-style substitution as console.log does it, for the directives a log call needs: %s (text), %d and
+ * %i (number, integer), %f (number), %j, %o and %O (JSON), %% (a percent sign). Arguments left over are
+ * appended, separated by spaces.
+ */
+function printf(format: string, args: readonly unknown[]): string {
+  let next = 0;
+  const text = format.replace(/%([sdifjoO%])/g, (directive, kind: string) => {
+    if (kind === "%") return "%";
+    if (next >= args.length) return directive;
+    const arg = args[next++];
+    switch (kind) {
+      case "s":
+        return typeof arg === "string" ? arg : messageText(arg);
+      case "d":
+        return typeof arg === "bigint" ? `${arg}` : `${Number(arg)}`;
+      case "i":
+        return typeof arg === "bigint" ? `${arg}` : `${Math.trunc(Number(arg))}`;
+      case "f":
+        return `${Number(arg)}`;
+      default:
+        return messageText(arg);
+    }
+  });
+  const rest = args.slice(next).map((arg) => (typeof arg === "string" ? arg : messageText(arg)));
+  return rest.length === 0 ? text : `${text} ${rest.join(" ")}`;
 }
 
 function messageText(value: unknown): string {

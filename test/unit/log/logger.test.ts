@@ -169,7 +169,9 @@ describe("logger output", () => {
     log.info({ a: 1 }, 5);
     log.info({ a: 1 }, { b: 2 });
     log.info("plain %s %d", "x", 3);
-    expect(lines().length).toBe(8);
+    log.info("%i%% of %s, %j; extra", 42.7, 10n, { a: [1] }, "left", 7);
+    log.info("%s and %s", "only one");
+    expect(lines().length).toBe(10);
     expect(entries().map((e) => e.message)).toEqual([
       "42",
       "null",
@@ -179,6 +181,8 @@ describe("logger output", () => {
       "5",
       '{"b":2}',
       "plain x 3",
+      '42% of 10, {"a":[1]}; extra left 7',
+      "only one and %s",
     ]);
   });
 
