@@ -288,7 +288,7 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
   const intervals = Math.round((windowS * 1000) / STATS_INTERVAL_MS);
   // Every completed sampling tick answers all streams at once, so the samples say how many ticks completed.
   const ticks = Math.round(samples / TASKS);
-  const tickNote = `${ticks} of ${intervals} sampling ticks completed (a tick whose ps run is still going when the next is due skips that one)`;
+  const tickNote = `the samples delivered amount to ${ticks} sampling ticks in ${intervals} intervals (a tick whose ps run is still going when the next is due skips that one)`;
   rows.push({
     metric: `plugin CPU, ${TASKS} tasks streaming stats at 1 s`,
     value: `**${(ownRate / 10).toFixed(2)} % of one core** (goal ≤ 1 %); with its ps runs ${((ownRate + childRate) / 10).toFixed(2)} %`,
