@@ -190,10 +190,15 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
 
   const whole = world.seedTask("nginx-pot");
   logged = readInvocations(world.sim.simRoot).length;
-  const wholeTrace = await traced(pid, scratch, async () => {
-    await world.start(whole);
-    await world.stopAndDestroy(whole);
-  }, hidePot);
+  const wholeTrace = await traced(
+    pid,
+    scratch,
+    async () => {
+      await world.start(whole);
+      await world.stopAndDestroy(whole);
+    },
+    hidePot,
+  );
   const wholeVerbs = summarizeVerbs(invocationsSince(logged));
 
   const seedWalls: number[] = [];

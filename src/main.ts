@@ -3,7 +3,7 @@
 import { availableParallelism, cpus } from "node:os";
 import type { PotDriver } from "./driver/driver";
 import { log } from "./log/logger";
-import { addDeferredPluginServices, type DeferredServices } from "./plugin/deferred-services";
+import { addDeferredPluginServices, type DeferredServices } from "./plugin/deferred-services.ts";
 import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
 import { serve } from "./plugin/serve";
 import { VERSION } from "./version";
@@ -18,9 +18,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pot-task-driver ${VERSION}\n`);
     return 0;
   }
-  if (command === "doctor") return (await import("./cli/doctor")).doctorCommand(argv.slice(1), VERSION, cliIo);
+  if (command === "doctor") return (await import("./cli/doctor.ts")).doctorCommand(argv.slice(1), VERSION, cliIo);
   if (command === "orphans") {
-    const [{ orphansCommand }, { linePrompter }] = await Promise.all([import("./cli/orphans"), import("./cli/confirm")]);
+    const [{ orphansCommand }, { linePrompter }] = await Promise.all([import("./cli/orphans.ts"), import("./cli/confirm.ts")]);
     return orphansCommand(argv.slice(1), {
       ...cliIo,
       stdinIsTty: process.stdin.isTTY === true,
@@ -61,13 +61,13 @@ async function loadDriver(): Promise<PotDriver> {
     { sharedSampler },
     { supervisionFromSupervisor, usageSamplerFrom },
   ] = await Promise.all([
-    import("./driver/driver"),
-    import("./driver/start-task"),
-    import("./pot/pot-cli"),
-    import("./pot/host-facts"),
-    import("./pot/runner"),
-    import("./supervisor/sampler"),
-    import("./supervision-adapter"),
+    import("./driver/driver.ts"),
+    import("./driver/start-task.ts"),
+    import("./pot/pot-cli.ts"),
+    import("./pot/host-facts.ts"),
+    import("./pot/runner.ts"),
+    import("./supervisor/sampler.ts"),
+    import("./supervision-adapter.ts"),
   ]);
   const runner = new SpawnRunner();
   // An operator (or test) override of the prepare deadline, read once; a bad value keeps the default, loudly.

@@ -13,8 +13,7 @@ import { HealthCheckResponse_ServingStatus, HealthService } from "../../src/plug
 
 const server = new grpc.Server();
 server.addService(HealthService, {
-  check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
-    callback(null, { status: HealthCheckResponse_ServingStatus.SERVING }),
+  check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { status: HealthCheckResponse_ServingStatus.SERVING }),
   watch: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
 } as grpc.UntypedServiceImplementation);
 const socket = join(process.env.PLUGIN_UNIX_SOCKET_DIR || tmpdir(), `floor${randomBytes(6).toString("hex")}`);

@@ -4,10 +4,10 @@
 // core behind them and its validators are loaded by the first call (or by `preload()` once the line is out),
 // so the plugin announces itself at the start-up cost of its gRPC runtime alone.
 import type * as grpc from "@grpc/grpc-js";
-import type { PotDriver } from "../driver/driver";
-import { log } from "../log/logger";
-import { BasePluginService } from "./gen/plugins/base/proto/base";
-import { DriverService } from "./gen/plugins/drivers/proto/driver";
+import type { PotDriver } from "../driver/driver.ts";
+import { log } from "../log/logger.ts";
+import { BasePluginService } from "./gen/plugins/base/proto/base.ts";
+import { DriverService } from "./gen/plugins/drivers/proto/driver.ts";
 
 /** Code 13 (INTERNAL) without importing grpc-js's enum into this module's start-up. */
 const INTERNAL = 13;
@@ -27,8 +27,8 @@ export function addDeferredPluginServices(server: grpc.Server, loadDriver: () =>
     loading ??= (async () => {
       const [driver, { basePluginServer }, { driverServer }] = await Promise.all([
         loadDriver(),
-        import("./base-service"),
-        import("./driver-service"),
+        import("./base-service.ts"),
+        import("./driver-service.ts"),
       ]);
       return {
         base: basePluginServer(driver) as unknown as grpc.UntypedServiceImplementation,
@@ -37,8 +37,14 @@ export function addDeferredPluginServices(server: grpc.Server, loadDriver: () =>
     })();
     return loading;
   };
-  server.addService(BasePluginService, deferred(BasePluginService, async () => (await load()).base));
-  server.addService(DriverService, deferred(DriverService, async () => (await load()).driver));
+  server.addService(
+    BasePluginService,
+    deferred(BasePluginService, async () => (await load()).base),
+  );
+  server.addService(
+    DriverService,
+    deferred(DriverService, async () => (await load()).driver),
+  );
   return {
     preload: async () => {
       await load();

@@ -185,7 +185,7 @@ export function driverServer(driver: PotDriver): DriverServer {
     execTaskStreaming(call) {
       // `nomad alloc exec` is rare: its code is loaded by the first session. The stream buffers requests
       // until exec-stream.ts listens.
-      import("./exec-stream").then(
+      import("./exec-stream.ts").then(
         ({ serveExecStream }) => serveExecStream(driver, call),
         (err: unknown) => call.emit("error", toServiceError(err, { rpc: "ExecTaskStreaming" })),
       );

@@ -1,7 +1,7 @@
 // Tests for src/log/logger.ts: every emitted line must pass go-plugin's stderr parser (docs/protocol.md §4).
 import { describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
-import { createLogger, describeError, hclogTimestamp, type Logger } from "../../../src/log/logger";
+import { createLogger, describeError, hclogTimestamp, type Logger } from "../../../src/log/logger.ts";
 
 const HCLOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error"]);
 

@@ -2,8 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import type * as grpc from "@grpc/grpc-js";
 import { EventEmitter } from "node:events";
-import { deferred } from "../../../src/plugin/deferred-services";
-import { DriverService } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
+import { deferred } from "../../../src/plugin/deferred-services.ts";
+import { DriverService } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 
 type Callback = (err: unknown, value?: unknown) => void;
 type Handler = (call: unknown, callback?: Callback) => void;
@@ -31,7 +31,9 @@ describe("deferred", () => {
     });
     expect(Object.keys(handlers).sort()).toEqual(Object.keys(DriverService).sort());
     const answers = await Promise.all(
-      ["a", "b"].map((request) => new Promise((resolve) => handlerOf(handlers, "capabilities")({ request }, (err, value) => resolve([err, value])))),
+      ["a", "b"].map(
+        (request) => new Promise((resolve) => handlerOf(handlers, "capabilities")({ request }, (err, value) => resolve([err, value]))),
+      ),
     );
     handlerOf(handlers, "fingerprint")({ request: "c" });
     await Bun.sleep(0);
