@@ -47,7 +47,8 @@ export function driverServer(driver: PotDriver): DriverServer {
       call.on("error", stop);
       call.on("close", stop);
       const tick = async (): Promise<void> => {
-        if (stopped) return;
+        // call.cancelled also covers a cancel that came before this handler was loaded (deferred-services.ts).
+        if (stopped || call.cancelled) return;
         try {
           call.write(fingerprintToProto(await driver.fingerprint()));
         } catch (err) {
@@ -138,6 +139,8 @@ export function driverServer(driver: PotDriver): DriverServer {
       };
       call.on("cancelled", finish);
       call.on("close", finish);
+      // Cancelled before this handler was loaded (deferred-services.ts): those events have passed already.
+      if (call.cancelled) return;
       try {
         unsubscribe = driver.taskStats(taskId, intervalMs, (usage, at) => {
           if (!driver.isRunning(taskId)) {
