@@ -189,7 +189,10 @@ export function driverServer(driver: PotDriver): DriverServer {
       // `nomad alloc exec` is rare: its code is loaded by the first session. The stream buffers requests
       // until exec-stream.ts listens.
       import("./exec-stream.ts").then(
-        ({ serveExecStream }) => serveExecStream(driver, call),
+        ({ serveExecStream }) => {
+          // A session cancelled while its code loaded is not started.
+          if (!call.cancelled) serveExecStream(driver, call);
+        },
         (err: unknown) => call.emit("error", toServiceError(err, { rpc: "ExecTaskStreaming" })),
       );
     },
