@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   // The handshake line is out: load the driver now, before Nomad's first RPC asks for it.
-  void services?.preload().catch(() => {});
+  void services?.preload().catch((err: unknown) => log.error({ error: err }, "failed to load the driver"));
   return -1;
 }
 
