@@ -1,23 +1,17 @@
 // Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it;
 // `doctor`, `orphans` and `selftest` → the operator commands in src/cli/.
 import { availableParallelism } from "node:os";
-import { linePrompter } from "./cli/confirm";
-import { doctorCommand } from "./cli/doctor";
-import { orphansCommand } from "./cli/orphans";
-import { selftestCommand } from "./cli/selftest.ts";
-import { PotDriver } from "./driver/driver";
-import { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom } from "./driver/start-task";
-import { log } from "./log/logger";
-import { addBasePluginService } from "./plugin/base-service";
-import { addDriverService } from "./plugin/driver-service";
-import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake";
-import { serve } from "./plugin/serve";
-import { PotCli } from "./pot/pot-cli";
-import { readHostCpu, readHostFacts } from "./pot/host-facts.ts";
-import { SpawnRunner } from "./pot/runner";
-import { sharedSampler } from "./supervisor/sampler";
-import { supervisionFromSupervisor, usageSamplerFrom } from "./supervision-adapter";
-import { VERSION } from "./version";
+import type { PotDriver } from "./driver/driver.ts";
+import { log } from "./log/logger.ts";
+import { addDeferredPluginServices, type DeferredServices } from "./plugin/deferred-services.ts";
+import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "./plugin/handshake.ts";
+import { serve } from "./plugin/serve.ts";
+import type { SpawnRunner } from "./pot/runner.ts";
+import { VERSION } from "./version.ts";
+
+// Only what the handshake needs is imported above. The operator commands and the driver core are loaded with
+// import() where they are used: a command's code when that command runs, the driver's once the handshake line
+// is out (or by the first RPC), so the plugin announces itself at the start-up cost of its gRPC runtime.
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
@@ -25,8 +19,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pot-task-driver ${VERSION}\n`);
     return 0;
   }
-  if (command === "doctor") return doctorCommand(argv.slice(1), VERSION, cliIo);
+  if (command === "doctor") return (await import("./cli/doctor.ts")).doctorCommand(argv.slice(1), VERSION, cliIo);
   if (command === "orphans") {
+    const [{ orphansCommand }, { linePrompter }] = await Promise.all([import("./cli/orphans.ts"), import("./cli/confirm.ts")]);
     return orphansCommand(argv.slice(1), {
       ...cliIo,
       stdinIsTty: process.stdin.isTTY === true,
@@ -34,6 +29,11 @@ async function main(argv: string[]): Promise<number> {
     });
   }
   if (command === "selftest") {
+    const [{ selftestCommand }, { PotCli }, { SpawnRunner }] = await Promise.all([
+      import("./cli/selftest.ts"),
+      import("./pot/pot-cli.ts"),
+      import("./pot/runner.ts"),
+    ]);
     const runner = new SpawnRunner();
     return selftestCommand(argv.slice(1), {
       ...cliIo,
@@ -53,19 +53,38 @@ async function main(argv: string[]): Promise<number> {
   // stdout belongs to the handshake line: keep stray console output on stderr.
   console.log = console.error;
   console.info = console.error;
-  const driver = await makeDriver(new SpawnRunner());
+  let services: DeferredServices | undefined;
   await serve({
     env: process.env,
     register: (server) => {
-      addBasePluginService(server, driver);
-      addDriverService(server, driver);
+      services = addDeferredPluginServices(server, async () => makeDriver(new (await import("./pot/runner.ts")).SpawnRunner()));
     },
   });
+  // The handshake line is out: load the driver now, before Nomad's first RPC asks for it.
+  void services?.preload().catch((err: unknown) => log.error({ error: err }, "failed to load the driver"));
   return -1;
 }
 
-/** The driver core as the plugin runs it (the selftest drives the same wiring). */
+/**
+ * The driver core and its dependencies, loaded and wired once (by the plugin's first RPC or its preload; the
+ * selftest drives the same wiring).
+ */
 async function makeDriver(runner: SpawnRunner): Promise<PotDriver> {
+  const [
+    { PotDriver },
+    { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom },
+    { PotCli },
+    { readHostCpu, readHostFacts },
+    { sharedSampler },
+    { supervisionFromSupervisor, usageSamplerFrom },
+  ] = await Promise.all([
+    import("./driver/driver.ts"),
+    import("./driver/start-task.ts"),
+    import("./pot/pot-cli.ts"),
+    import("./pot/host-facts.ts"),
+    import("./supervisor/sampler.ts"),
+    import("./supervision-adapter.ts"),
+  ]);
   // An operator (or test) override of the prepare deadline, read once; a bad value keeps the default, loudly.
   const prepareTimeout = prepareTimeoutFrom(process.env[PREPARE_TIMEOUT_ENV]);
   if (!prepareTimeout.ok) log.error({ reason: prepareTimeout.reason }, "ignoring the prepare timeout override");
@@ -74,7 +93,7 @@ async function makeDriver(runner: SpawnRunner): Promise<PotDriver> {
   if (hostCpu.mhz === undefined) log.warn({ assumed_mhz: FALLBACK_CORE_MHZ }, "the host does not say its CPU speed");
   return new PotDriver({
     pot: (potPath, env) => new PotCli(potPath, runner, { logger: log, env }),
-    supervision: supervisionFromSupervisor(),
+    supervision: supervisionFromSupervisor(sharedSampler),
     sampler: usageSamplerFrom(sharedSampler),
     hostCpus: availableParallelism(),
     hostFacts: () => readHostFacts(runner),

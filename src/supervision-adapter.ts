@@ -6,10 +6,12 @@ import { bundleDirFor } from "./supervisor/bundle";
 import { attach, launch, remove, type SupervisedProcess } from "./supervisor/client";
 import type { StatsSampler } from "./supervisor/sampler";
 
-export function supervisionFromSupervisor(): Supervision {
+/** `sampler` also answers the identity probes of re-attached supervisors (one ps run per tick in total). */
+export function supervisionFromSupervisor(sampler: StatsSampler): Supervision {
+  const probe = (pid: number) => sampler.probe(pid);
   return {
     launch: async (request) => withKill(await launch(request)),
-    attach: async (bundleDir, pid) => withKill(await attach(bundleDir, pid)),
+    attach: async (bundleDir, pid) => withKill(await attach(bundleDir, pid, { probe })),
     bundleExists: async (bundleDir) => existsSync(bundleDir),
     bundleDirFor: (stateDir, taskId) => bundleDirFor(stateDir, taskId),
     remove: (bundleDir) => remove(bundleDir),

@@ -1,15 +1,15 @@
-// Compiling the benchmark's driver binaries into a scratch directory (dist/ is left alone).
+// Compiling the benchmark's binaries into a scratch directory (dist/ is left alone).
 //
-// The shipped variant uses the flags of scripts/build.sh; a plain --compile variant shows what they buy at start-up.
+// Both the driver and the floor program are built with the flags of scripts/build.sh, for linux-x64.
 import { join } from "node:path";
 
 export const SHIPPED_FLAGS = ["--minify", "--bytecode", "--format=esm"] as const;
 
-/** Builds src/main.ts for linux-x64 into `outfile`; throws with bun's output when the build fails. */
-export function compileDriver(repo: string, outfile: string, extraFlags: readonly string[]): string {
+/** Builds `entry` (relative to the repository) for linux-x64 into `outfile`; throws with bun's output on failure. */
+export function compileShipped(repo: string, entry: string, outfile: string): string {
   const bun = join(repo, "node_modules/.bin/bun");
-  const argv = [bun, "build", join(repo, "src/main.ts"), "--compile", ...extraFlags, "--target=bun-linux-x64", "--outfile", outfile];
+  const argv = [bun, "build", join(repo, entry), "--compile", ...SHIPPED_FLAGS, "--target=bun-linux-x64", "--outfile", outfile];
   const built = Bun.spawnSync(argv, { cwd: repo, stdout: "pipe", stderr: "pipe" });
-  if (!built.success) throw new Error(`bun build failed:\n${built.stdout.toString()}${built.stderr.toString()}`);
+  if (!built.success) throw new Error(`bun build ${entry} failed:\n${built.stdout.toString()}${built.stderr.toString()}`);
   return outfile;
 }

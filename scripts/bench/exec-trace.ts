@@ -1,15 +1,31 @@
-// Counting the processes a running process starts during a window, with perf(1)'s exec tracepoint.
+// Counting the processes a running process starts during a window, with perf(1)'s fork and exec tracepoints.
 //
-// perf attaches to the existing threads of the pid with sched:sched_process_exec off; the window is opened and
-// closed through perf's control FIFO, so it lines up exactly with other readings. Processes created by the pid
-// inherit the event; processes that existed before (e.g. supervisors) are not counted.
+// perf attaches to the existing threads of the pid with sched:sched_process_fork and sched:sched_process_exec
+// off; the window is opened and closed through perf's control FIFO, so it lines up exactly with other readings.
+// Processes created by the pid inherit the events; processes that existed before (e.g. supervisors) are not
+// counted. A process counts once, under the first program it executed; a child a shell forks without
+// executing anything (a subshell) counts as a subshell; forks that never execute under anything else are
+// threads and are not counted.
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface ExecTrace {
   /** Distinct new processes that called execve, by the program they executed first. */
   byProgram: Map<string, number>;
+  /** Children a shell forked that executed nothing (subshells, pipelines' builtin sides). */
+  subshells: number;
+  /** byProgram's processes plus the subshells. */
   processes: number;
+  /** Processes left out because they ran under a process of an opaque program (see finish()). */
+  hidden: number;
+}
+
+export interface TraceOptions {
+  /**
+   * Programs whose descendants are not counted one by one (only in `hidden`): e.g. the pot simulator, whose
+   * own children say nothing about real pot's.
+   */
+  opaque?: (program: string) => boolean;
 }
 
 export function perfAvailable(): boolean {
@@ -23,7 +39,7 @@ export interface ExecTracer {
   /** Turns recording off; resolves once perf has acknowledged. */
   disable(): Promise<void>;
   /** Ends perf and returns what was recorded while enabled. */
-  finish(): Promise<ExecTrace>;
+  finish(options?: TraceOptions): Promise<ExecTrace>;
   /** Kills perf at once (cleanup after an error); idempotent. */
   kill(): void;
 }
@@ -39,7 +55,23 @@ export async function attachExecTracer(pid: number, dir: string): Promise<ExecTr
     if (!Bun.spawnSync(["mkfifo", fifo]).success) throw new Error(`mkfifo ${fifo} failed`);
   }
   const perf = Bun.spawn(
-    ["perf", "record", "-q", "-D", "-1", "--control", `fifo:${ctlPath},${ackPath}`, "-e", "sched:sched_process_exec", "-p", String(pid), "-o", data],
+    [
+      "perf",
+      "record",
+      "-q",
+      "-D",
+      "-1",
+      "--control",
+      `fifo:${ctlPath},${ackPath}`,
+      "-e",
+      "sched:sched_process_fork",
+      "-e",
+      "sched:sched_process_exec",
+      "-p",
+      String(pid),
+      "-o",
+      data,
+    ],
     { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
   const stderr = new Response(perf.stderr).text();
@@ -73,14 +105,14 @@ export async function attachExecTracer(pid: number, dir: string): Promise<ExecTr
     return {
       enable: () => command("enable"),
       disable: () => command("disable"),
-      finish: async () => {
+      finish: async (options: TraceOptions = {}) => {
         await ctl.close();
         await ack.close();
         perf.kill("SIGINT");
         await perf.exited;
         const script = Bun.spawnSync(["perf", "script", "-i", data], { stdout: "pipe", stderr: "pipe" });
         if (!script.success) throw new Error(`perf script failed: ${script.stderr.toString().trim()}`);
-        return summarize(script.stdout.toString());
+        return summarize(script.stdout.toString(), options);
       },
       kill,
     };
@@ -90,15 +122,43 @@ export async function attachExecTracer(pid: number, dir: string): Promise<ExecTr
   }
 }
 
-function summarize(script: string): ExecTrace {
+/** Reads `perf script` output of the two tracepoints into counts per program (see the file comment). */
+export function summarize(script: string, options: TraceOptions = {}): ExecTrace {
+  const parent = new Map<number, number>();
+  const forkedBy = new Map<number, string>();
   const firstProgram = new Map<number, string>();
   for (const line of script.split("\n")) {
-    const match = /filename=(\S+) pid=(\d+)/.exec(line);
-    if (match === null) continue;
-    const child = Number(match[2]);
-    if (!firstProgram.has(child)) firstProgram.set(child, match[1] as string);
+    const fork = /sched_process_fork: comm=(.*?) pid=(\d+) child_comm=.*? child_pid=(\d+)/.exec(line);
+    if (fork !== null) {
+      parent.set(Number(fork[3]), Number(fork[2]));
+      forkedBy.set(Number(fork[3]), fork[1] as string);
+      continue;
+    }
+    const exec = /filename=(\S+) pid=(\d+)/.exec(line);
+    if (exec === null) continue;
+    const child = Number(exec[2]);
+    if (!firstProgram.has(child)) firstProgram.set(child, exec[1] as string);
   }
+  const opaque = options.opaque ?? (() => false);
+  const underOpaque = (pid: number): boolean => {
+    for (let at = parent.get(pid), depth = 0; at !== undefined && depth < 64; at = parent.get(at), depth++) {
+      const program = firstProgram.get(at);
+      if (program !== undefined && opaque(program)) return true;
+    }
+    return false;
+  };
   const byProgram = new Map<string, number>();
-  for (const program of firstProgram.values()) byProgram.set(program, (byProgram.get(program) ?? 0) + 1);
-  return { byProgram, processes: firstProgram.size };
+  let subshells = 0;
+  let hidden = 0;
+  for (const [pid, program] of firstProgram) {
+    if (underOpaque(pid)) hidden += 1;
+    else byProgram.set(program, (byProgram.get(program) ?? 0) + 1);
+  }
+  for (const [pid, by] of forkedBy) {
+    if (firstProgram.has(pid) || !/^(sh|dash|bash)$/.test(by)) continue;
+    if (underOpaque(pid)) hidden += 1;
+    else subshells += 1;
+  }
+  const executed = [...byProgram.values()].reduce((a, b) => a + b, 0);
+  return { byProgram, subshells, processes: executed + subshells, hidden };
 }

@@ -5,19 +5,41 @@
 // 2006-01-02T15:04:05.000000Z07:00 (exactly six fractional digits) and "@level" must be one of
 // trace/debug/info/warn/error. A non-string value in any of the three panics the agent (go-plugin
 // log_entry.go does unchecked type assertions), so this module always writes all three as strings.
-import pino from "pino";
+//
+// A small writer of its own rather than a logging library: one JSON line per call, written synchronously, is
+// all go-plugin reads, and it keeps the plugin's start-up and memory at the floor of its runtime.
+import { writeSync } from "node:fs";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
-export type Logger = pino.Logger;
 
-const HCLOG_LEVELS: Record<string, LogLevel> = {
-  trace: "trace",
-  debug: "debug",
-  info: "info",
-  warn: "warn",
-  error: "error",
-  fatal: "error",
-};
+/** The levels a call may use; `fatal` is written as hclog's "error" (hclog has no fatal). */
+type CallLevel = LogLevel | "fatal";
+
+const SEVERITY: Record<CallLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+/** A log call: `log.info("text")`, `log.info({ key: value }, "text")`, printf-style extra arguments allowed. */
+export interface LogFn {
+  (fields: object, message?: unknown, ...args: unknown[]): void;
+  (message: unknown, ...args: unknown[]): void;
+}
+
+export interface Logger {
+  /** The lowest level written; settable (SetConfig's log_level). Children follow it unless given their own. */
+  level: LogLevel;
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+  /** A logger that adds `bindings` to every line it writes. */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** Where lines go: anything with a write(string) method (a Writable, or a test's collector). */
+export interface LogDestination {
+  write(line: string): unknown;
+}
 
 /** Formats a time in the exact form go-hclog writes: UTC, microseconds, trailing Z. */
 export function hclogTimestamp(date: Date = new Date()): string {
@@ -29,61 +51,138 @@ export interface LoggerOptions {
   level?: LogLevel;
   module?: string;
   /** Destination; defaults to fd 2 written synchronously so a crash never loses the last line. */
-  destination?: pino.DestinationStream;
+  destination?: LogDestination;
 }
 
 /** Creates the root logger. Every other logger is a child of it (`logger.child({ task_id })`). */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
-  // EPIPE on stderr (the agent went away; reattach keeps us serving) must never crash the process.
-  if ("on" in destination && typeof destination.on === "function") {
-    destination.on("error", () => {});
+  const destination = options.destination ?? stderrDestination;
+  // The keys every line carries after hclog's three: the module, then the child's bindings.
+  return new HclogLogger(destination, { "@module": options.module ?? "pot" }, undefined, options.level ?? "info");
+}
+
+/** fd 2, synchronously; EPIPE (the agent went away; reattach keeps us serving) is never fatal. */
+const stderrDestination: LogDestination = {
+  write(line: string): void {
+    const bytes = Buffer.from(line);
+    let offset = 0;
+    for (let attempts = 0; offset < bytes.length && attempts < 100; attempts++) {
+      try {
+        offset += writeSync(2, bytes, offset);
+      } catch (err) {
+        // A non-blocking stderr that is full: try again; anything else (EPIPE, EBADF) drops the line.
+        if ((err as NodeJS.ErrnoException).code !== "EAGAIN") return;
+      }
+    }
+  },
+};
+
+class HclogLogger implements Logger {
+  #level: LogLevel | undefined;
+
+  readonly trace: LogFn = (...args: unknown[]) => this.#write("trace", args);
+  readonly debug: LogFn = (...args: unknown[]) => this.#write("debug", args);
+  readonly info: LogFn = (...args: unknown[]) => this.#write("info", args);
+  readonly warn: LogFn = (...args: unknown[]) => this.#write("warn", args);
+  readonly error: LogFn = (...args: unknown[]) => this.#write("error", args);
+  readonly fatal: LogFn = (...args: unknown[]) => this.#write("fatal", args);
+
+  constructor(
+    readonly destination: LogDestination,
+    /** The module and bindings, already free of hclog's own keys. */
+    readonly bindings: Record<string, unknown>,
+    readonly parent: HclogLogger | undefined,
+    level: LogLevel | undefined,
+  ) {
+    this.#level = level;
   }
-  return pino(
-    {
-      level: options.level ?? "info",
-      base: { "@module": options.module ?? "pot" },
-      messageKey: "@message",
-      timestamp: () => `,"@timestamp":"${hclogTimestamp()}"`,
-      formatters: {
-        level: (label) => ({ "@level": HCLOG_LEVELS[label] ?? "info" }),
-        log: (fields) => withoutHclogKeys(fields),
-      },
-      hooks: {
-        // pino writes a non-string message as it is (42, null, 5n); go-plugin needs "@message" to be a string.
-        logMethod(args, method) {
-          const list = [...args] as unknown[];
-          const at = typeof list[0] === "object" && list[0] !== null ? 1 : 0;
-          if (at < list.length && list[at] !== undefined && typeof list[at] !== "string") {
-            list[at] = messageText(list[at]);
-          }
-          return method.apply(this, list as Parameters<typeof method>);
-        },
-      },
-      serializers: {
-        // Errors become their message plus the cause chain, as strings (hclog stringifies errors too).
-        error: (err: unknown) => describeError(err),
-        err: (err: unknown) => describeError(err),
-      },
-    },
-    destination,
-  );
+
+  get level(): LogLevel {
+    return this.#level ?? this.parent?.level ?? "info";
+  }
+
+  set level(level: LogLevel) {
+    if (!(level in SEVERITY) || level === ("fatal" as string)) throw new RangeError(`unknown log level ${JSON.stringify(level)}`);
+    this.#level = level;
+  }
+
+  child(bindings: Record<string, unknown>): Logger {
+    return new HclogLogger(this.destination, { ...this.bindings, ...withoutHclogKeys(bindings) }, this, undefined);
+  }
+
+  #write(level: CallLevel, args: unknown[]): void {
+    if (SEVERITY[level] < SEVERITY[this.level]) return;
+    let fields: Record<string, unknown> = {};
+    let rest = args;
+    const first = args[0];
+    if (first instanceof Error) {
+      // log.error(err): its description is the message unless one is given, and it is kept as "err".
+      fields = { err: first };
+      rest = args.length > 1 ? args.slice(1) : [first.message];
+    } else if (typeof first === "object" && first !== null) {
+      fields = first as Record<string, unknown>;
+      rest = args.slice(1);
+    }
+    const line: Record<string, unknown> = {
+      "@level": level === "fatal" ? "error" : level,
+      "@timestamp": hclogTimestamp(),
+      "@message": messageOf(rest),
+      ...this.bindings,
+    };
+    for (const [key, value] of Object.entries(fields)) {
+      line[HCLOG_KEYS.has(key) ? `_${key.slice(1)}` : key] = value instanceof Error ? describeError(value) : value;
+    }
+    this.destination.write(`${toJson(line)}\n`);
+  }
 }
 
 const HCLOG_KEYS = new Set(["@message", "@level", "@timestamp"]);
 
 /**
  * Renames fields that would collide with hclog's own keys ("@level" → "_level"): JSON decoding keeps the last
- * duplicate key, so a caller's "@level": 3 would otherwise reach go-plugin's string assertion. pino does not
- * run formatters on child bindings, so `child()` keys must simply never be hclog's (they are snake_case).
+ * duplicate key, so a caller's "@level": 3 would otherwise reach go-plugin's string assertion.
  */
 function withoutHclogKeys(fields: Record<string, unknown>): Record<string, unknown> {
   if (!Object.keys(fields).some((key) => HCLOG_KEYS.has(key))) return fields;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[HCLOG_KEYS.has(key) ? `_${key.slice(1)}` : key] = value;
-  }
+  for (const [key, value] of Object.entries(fields)) out[HCLOG_KEYS.has(key) ? `_${key.slice(1)}` : key] = value;
   return out;
+}
+
+/** The message of a call's non-field arguments: a string with printf-style arguments, or any value as text. */
+function messageOf(args: readonly unknown[]): string {
+  if (args.length === 0 || args[0] === undefined) return "";
+  const [message, ...rest] = args;
+  if (typeof message === "string") return rest.length === 0 ? message : printf(message, rest);
+  return messageText(message);
+}
+
+/**
+ * printf-style substitution as console.log does it, for the directives a log call needs: %s (text), %d and
+ * %i (number, integer), %f (number), %j, %o and %O (JSON), %% (a percent sign). Arguments left over are
+ * appended, separated by spaces.
+ */
+function printf(format: string, args: readonly unknown[]): string {
+  let next = 0;
+  const text = format.replace(/%([sdifjoO%])/g, (directive, kind: string) => {
+    if (kind === "%") return "%";
+    if (next >= args.length) return directive;
+    const arg = args[next++];
+    switch (kind) {
+      case "s":
+        return typeof arg === "string" ? arg : messageText(arg);
+      case "d":
+        return typeof arg === "bigint" ? `${arg}` : `${Number(arg)}`;
+      case "i":
+        return typeof arg === "bigint" ? `${arg}` : `${Math.trunc(Number(arg))}`;
+      case "f":
+        return `${Number(arg)}`;
+      default:
+        return messageText(arg);
+    }
+  });
+  const rest = args.slice(next).map((arg) => (typeof arg === "string" ? arg : messageText(arg)));
+  return rest.length === 0 ? text : `${text} ${rest.join(" ")}`;
 }
 
 function messageText(value: unknown): string {
@@ -96,6 +195,26 @@ function messageText(value: unknown): string {
     }
   }
   return String(value);
+}
+
+/** JSON of a line's fields: bigints as decimal strings, errors as their description; a cycle becomes "[Circular]". */
+function toJson(line: Record<string, unknown>): string {
+  const plain = (_key: string, value: unknown): unknown =>
+    typeof value === "bigint" ? `${value}` : value instanceof Error ? describeError(value) : value;
+  try {
+    return JSON.stringify(line, plain);
+  } catch {
+    // A cyclic value (the only way JSON.stringify throws here): cut every repeated object.
+    const seen = new WeakSet<object>();
+    return JSON.stringify(line, (key, value: unknown) => {
+      const out = plain(key, value);
+      if (typeof out === "object" && out !== null) {
+        if (seen.has(out)) return "[Circular]";
+        seen.add(out);
+      }
+      return out;
+    });
+  }
 }
 
 /** Renders an error and its causes as one line: "outer: inner: innermost". */
@@ -116,9 +235,5 @@ export function describeError(err: unknown): string {
   return parts.join(": ");
 }
 
-/** The process-wide logger; replaced once by main.ts when the plugin config names a level. */
-export let log: Logger = createLogger();
-
-export function setRootLogger(logger: Logger): void {
-  log = logger;
-}
+/** The process-wide logger; its level is set by the driver when the plugin config names one. */
+export const log: Logger = createLogger();

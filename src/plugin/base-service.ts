@@ -1,9 +1,8 @@
 // BasePlugin RPCs (plugin layer): decode → driver core → encode. PluginInfo/ConfigSchema/SetConfig are called
 // by the agent's loader in throw-away processes, so they are fast and create nothing on disk.
-import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver";
 import { DriverError } from "../driver/errors";
-import { BasePluginService, type BasePluginServer, type ClientTopology, PluginType } from "./gen/plugins/base/proto/base";
+import { type BasePluginServer, type ClientTopology, PluginType } from "./gen/plugins/base/proto/base";
 import { toHclSpec } from "./hclspec";
 import { decodeCtyMsgpack } from "./msgpack";
 import { toServiceError } from "./status";
@@ -61,8 +60,4 @@ export function averageCoreMhz(topology: ClientTopology | undefined): number {
   if (cores.length === 0) return 0;
   const speeds = cores.map((c) => Number(c.baseSpeed > 0n ? c.baseSpeed : c.maxSpeed > 0n ? c.maxSpeed : c.guessSpeed));
   return speeds.reduce((a, b) => a + b, 0) / cores.length;
-}
-
-export function addBasePluginService(server: grpc.Server, driver: PotDriver): void {
-  server.addService(BasePluginService, basePluginServer(driver));
 }

@@ -1,11 +1,9 @@
 // Driver RPCs (plugin layer): each handler decodes the request, calls the driver core, encodes the answer.
 // Errors go through status.ts only. Streams stay open until the client cancels (docs/protocol.md §9, trap 7).
-import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver";
 import { log } from "../log/logger";
 import { DriverError } from "../driver/errors";
 import {
-  DriverService,
   type DriverServer,
   StartTaskResponse_Result,
   TaskConfig,
@@ -22,7 +20,6 @@ import {
   taskStatsToProto,
   waitResponseFromOutcome,
 } from "./convert";
-import { serveExecStream } from "./exec-stream";
 import { toHclSpec } from "./hclspec";
 import { decodeCtyMsgpack } from "./msgpack";
 import { toServiceError, unimplemented } from "./status";
@@ -50,7 +47,8 @@ export function driverServer(driver: PotDriver): DriverServer {
       call.on("error", stop);
       call.on("close", stop);
       const tick = async (): Promise<void> => {
-        if (stopped) return;
+        // call.cancelled also covers a cancel that came before this handler was loaded (deferred-services.ts).
+        if (stopped || call.cancelled) return;
         try {
           call.write(fingerprintToProto(await driver.fingerprint()));
         } catch (err) {
@@ -141,6 +139,8 @@ export function driverServer(driver: PotDriver): DriverServer {
       };
       call.on("cancelled", finish);
       call.on("close", finish);
+      // Cancelled before this handler was loaded (deferred-services.ts): those events have passed already.
+      if (call.cancelled) return;
       try {
         unsubscribe = driver.taskStats(taskId, intervalMs, (usage, at) => {
           if (!driver.isRunning(taskId)) {
@@ -186,7 +186,15 @@ export function driverServer(driver: PotDriver): DriverServer {
       );
     },
     execTaskStreaming(call) {
-      serveExecStream(driver, call);
+      // `nomad alloc exec` is rare: its code is loaded by the first session. The stream buffers requests
+      // until exec-stream.ts listens.
+      import("./exec-stream.ts").then(
+        ({ serveExecStream }) => {
+          // A session cancelled while its code loaded is not started.
+          if (!call.cancelled) serveExecStream(driver, call);
+        },
+        (err: unknown) => call.emit("error", toServiceError(err, { rpc: "ExecTaskStreaming" })),
+      );
     },
     // must_create_network is false: Nomad never calls these for this driver.
     createNetwork(_call, callback) {
@@ -196,8 +204,4 @@ export function driverServer(driver: PotDriver): DriverServer {
       callback(unimplemented("DestroyNetwork"));
     },
   };
-}
-
-export function addDriverService(server: grpc.Server, driver: PotDriver): void {
-  server.addService(DriverService, driverServer(driver));
 }

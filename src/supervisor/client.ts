@@ -23,7 +23,7 @@ import { SupervisorError } from "./errors.ts";
 import { parseExitRecord, unknown, type ExitRecord } from "./exit-record.ts";
 import { fromChildExit } from "./exit-status.ts";
 import { pollUntil } from "./poll.ts";
-import { probeProcess } from "./ps.ts";
+import { type ProcessProbe, probeProcess } from "./ps.ts";
 import { SCRIPT_FILE, SUPERVISOR_SCRIPT, supervisorArgv } from "./script.ts";
 import { supervisorTimeouts, type SupervisorTimeouts } from "./timeouts.ts";
 
@@ -49,6 +49,12 @@ export interface LaunchSpec {
 
 export interface SupervisorOptions {
   timeouts?: Partial<SupervisorTimeouts>;
+  /**
+   * attach: how the identity probe looks at a pid. Default: one `ps` run per probe. The driver passes the
+   * shared sampler's probe (sampler.ts), which answers from the stats tick's table, so recovered tasks add no
+   * ps runs of their own.
+   */
+  probe?: (pid: number) => Promise<ProcessProbe>;
 }
 
 /** A running (or already ended) supervised argv, as seen by this driver process. */
@@ -206,7 +212,7 @@ export async function attach(
   const goneWith = async (why: string): Promise<ExitRecord> =>
     (await recorded()) ?? unknown(`supervisor (pid ${expectedPid}) ${why} and left no exit record`);
   const identity = async (): Promise<string | undefined> => {
-    const probe = await probeProcess(expectedPid, timeouts.psMs);
+    const probe = await (options.probe ?? ((pid: number) => probeProcess(pid, timeouts.psMs)))(expectedPid);
     if (probe.state === "gone") return "is gone";
     if (probe.state === "zombie") return "has ended (zombie)";
     if (!probe.args.includes(signature)) {

@@ -8,6 +8,12 @@
 /** argv (after ps itself) of the one table run per stats interval. */
 export const PS_TABLE_ARGS: readonly string[] = ["-A", "-o", "pid=", "-o", "ppid=", "-o", "sid=", "-o", "rss=", "-o", "time="];
 
+/**
+ * The same table with each process's state and full-width command line as well (the supervisor identity
+ * probe's columns), read instead of PS_TABLE_ARGS on a tick where identity probes are waiting.
+ */
+export const PS_IDENTITY_TABLE_ARGS: readonly string[] = ["-ww", ...PS_TABLE_ARGS, "-o", "stat=", "-o", "args="];
+
 export interface PsRow {
   pid: number;
   ppid: number;
@@ -15,21 +21,39 @@ export interface PsRow {
   rssKiB: number;
   /** Accumulated CPU time (user + system), summed over all cores. */
   cpuSeconds: number;
+  /** Only in a table read with PS_IDENTITY_TABLE_ARGS: ps's state letters ("Ss", "Z") and the command line. */
+  stat?: string;
+  args?: string;
 }
 
 export interface PsTable {
   rows: PsRow[];
-  /** Lines that were not five well-formed columns (kept for diagnostics, never guessed at). */
+  /** Lines that were not well-formed columns (kept for diagnostics, never guessed at). */
   rejected: string[];
 }
 
-/** Parses the output of `ps` with PS_TABLE_ARGS. */
-export function parsePsTable(text: string): PsTable {
+/** The five numeric columns, then (identity tables) the state and the rest of the line as the command line. */
+const IDENTITY_LINE = /^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s(.*))?$/;
+
+/** Parses the output of `ps` with PS_TABLE_ARGS, or with PS_IDENTITY_TABLE_ARGS when `withIdentity`. */
+export function parsePsTable(text: string, withIdentity = false): PsTable {
   const rows: PsRow[] = [];
   const rejected: string[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
-    const fields = line.trim().split(/\s+/);
+    let fields: string[];
+    let identity: { stat: string; args: string } | undefined;
+    if (withIdentity) {
+      const match = IDENTITY_LINE.exec(line);
+      if (match === null) {
+        rejected.push(line);
+        continue;
+      }
+      fields = match.slice(1, 6) as string[];
+      identity = { stat: match[6] as string, args: (match[7] ?? "").trim() };
+    } else {
+      fields = line.trim().split(/\s+/);
+    }
     if (fields.length !== 5) {
       rejected.push(line);
       continue;
@@ -40,7 +64,7 @@ export function parsePsTable(text: string): PsTable {
       rejected.push(line);
       continue;
     }
-    rows.push({ pid, ppid, sid, rssKiB: rss, cpuSeconds });
+    rows.push({ pid, ppid, sid, rssKiB: rss, cpuSeconds, ...identity });
   }
   return { rows, rejected };
 }

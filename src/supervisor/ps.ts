@@ -81,7 +81,11 @@ export function parseProbeOutput(stdout: string): ProcessProbe {
   if (line === undefined) return { state: "gone" };
   const match = /^\s*(\S+)\s*(.*)$/.exec(line);
   if (match === null) return { state: "gone" };
-  const stat = match[1] as string;
+  return probeOf(match[1] as string, match[2] as string);
+}
+
+/** What a process listed by ps is, from its state letters (Z: zombie) and its command line. */
+export function probeOf(stat: string, args: string): ProcessProbe {
   if (stat.startsWith("Z")) return { state: "zombie" };
-  return { state: "live", args: match[2] as string };
+  return { state: "live", args };
 }

@@ -8,7 +8,8 @@ export interface SupervisorTimeouts {
   /** attach: how often exit.json and the supervisor's liveness are checked besides directory change events. */
   attachPollMs: number;
   /**
-   * attach: how often the identity probe (one `ps` per attached supervisor) re-runs. kill(pid, 0) at every poll
+   * attach: how often the identity probe re-runs (one `ps` per probe, unless SupervisorOptions.probe answers
+   * from the shared sampler's table). kill(pid, 0) at every poll
    * already notices a supervisor that is gone; the probe is for one that stays a zombie (an init that reaps
    * late) or whose pid was reused between two polls, so it can be rare.
    */

@@ -12,6 +12,8 @@ import { bundlePath, listBundles } from "../../../src/supervisor/bundle.ts";
 import { attach, inspect, launch, remove, type SupervisedProcess } from "../../../src/supervisor/client.ts";
 import { isSupervisorError } from "../../../src/supervisor/errors.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
+import { psSpawnCount } from "../../../src/supervisor/ps.ts";
+import { type SessionSample, StatsSampler } from "../../../src/supervisor/sampler.ts";
 import {
   isAlive,
   killGroupQuietly,
@@ -439,5 +441,53 @@ describe("surviving the launching process", () => {
     await remove(supervised.bundleDir);
     expect(await listBundles(ws.stateDir)).toEqual([]);
     expect(existsSync(supervised.bundleDir)).toBe(false);
+  });
+});
+
+describe("recovered supervisors and stats share the sampler's ps runs", () => {
+  test("identity re-checks of attached supervisors start no ps of their own while stats stream", async () => {
+    // Three tasks whose driver died (the launcher is killed), then a new driver attaches to each and streams
+    // their stats, re-checking identities on every poll.
+    const launched: Awaited<ReturnType<typeof launchViaLauncher>>[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ws = workspace();
+      const one = await launchViaLauncher({
+        stateDir: ws.stateDir,
+        taskId: ws.taskId,
+        argv: ["sleep", "300"],
+        stdoutPath: "/dev/null",
+        stderrPath: "/dev/null",
+      });
+      track(one);
+      one.launcher.kill("SIGKILL");
+      await one.launcher.exited;
+      launched.push(one);
+    }
+    const sampler = new StatsSampler();
+    const probe = (pid: number) => sampler.probe(pid);
+    const psBefore = psSpawnCount();
+    const attached = await Promise.all(
+      launched.map((one) => attach(one.bundleDir, one.pid, { timeouts: { attachPollMs: 50, identityRecheckMs: 1 }, probe })),
+    );
+    const samples = launched.map(() => [] as SessionSample[]);
+    const subscriptions = launched.map((one, i) => sampler.subscribe(one.pid, 100, (sample) => samples[i]?.push(sample)));
+    try {
+      const probesAtStart = sampler.probeCount;
+      await waitFor("five stats ticks and several identity re-checks of every supervisor", () =>
+        samples.every((list) => list.length >= 5) && sampler.probeCount - probesAtStart >= 4 * launched.length,
+      );
+      expect(attached.every((supervised) => !supervised.hasExited)).toBe(true);
+      expect(samples.every((list) => list.at(-1)?.processCount === 2)).toBe(true);
+      // Every ps this process started was one of the sampler's table reads ...
+      expect(psSpawnCount() - psBefore).toBe(sampler.spawnCount);
+      // ... and those were the ticks (one sample per subscriber each), plus the reads answering the attach
+      // probes before the first tick (at most one per supervisor; together they usually share one).
+      const ticks = Math.max(...samples.map((list) => list.length));
+      expect(sampler.spawnCount).toBeLessThanOrEqual(ticks + 1 + launched.length);
+    } finally {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      for (const supervised of attached) supervised.kill();
+      await Promise.all(attached.map((supervised) => within("the outcome", supervised.exited)));
+    }
   });
 });

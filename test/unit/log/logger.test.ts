@@ -1,7 +1,7 @@
 // Tests for src/log/logger.ts: every emitted line must pass go-plugin's stderr parser (docs/protocol.md §4).
 import { describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
-import { createLogger, describeError, hclogTimestamp, type Logger } from "../../../src/log/logger";
+import { createLogger, describeError, hclogTimestamp, type Logger } from "../../../src/log/logger.ts";
 
 const HCLOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error"]);
 
@@ -107,7 +107,7 @@ describe("logger output", () => {
     expect(hclogTimestamp(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 67)))).toBe("2026-01-02T03:04:05.067000Z");
   });
 
-  test("every level, pino's fatal as error", () => {
+  test("every level, fatal as error", () => {
     const { logger, entries } = capture();
     logger.trace("t");
     logger.debug("d");
@@ -169,7 +169,9 @@ describe("logger output", () => {
     log.info({ a: 1 }, 5);
     log.info({ a: 1 }, { b: 2 });
     log.info("plain %s %d", "x", 3);
-    expect(lines().length).toBe(8);
+    log.info("%i%% of %s, %j; extra", 42.7, 10n, { a: [1] }, "left", 7);
+    log.info("%s and %s", "only one");
+    expect(lines().length).toBe(10);
     expect(entries().map((e) => e.message)).toEqual([
       "42",
       "null",
@@ -179,6 +181,8 @@ describe("logger output", () => {
       "5",
       '{"b":2}',
       "plain x 3",
+      '42% of 10, {"a":[1]}; extra left 7',
+      "only one and %s",
     ]);
   });
 
@@ -193,5 +197,31 @@ describe("logger output", () => {
     expect(second?.message).toBe("fields");
     expect(second?.level).toBe("info");
     expect(second?.kv).toMatchObject({ _level: 3, _timestamp: 4 });
+  });
+
+  test("the level filters, and a child follows its root's level when the root's changes", () => {
+    const { logger, entries } = capture();
+    const child = logger.child({ task_id: "t1" });
+    logger.level = "warn";
+    child.info("hidden");
+    child.warn("shown");
+    logger.level = "debug";
+    child.debug("shown too");
+    child.trace("hidden too");
+    expect(entries().map((e) => e.message)).toEqual(["shown", "shown too"]);
+    expect(() => {
+      logger.level = "verbose" as "info";
+    }).toThrow("unknown log level");
+  });
+
+  test("bigints, nested errors and cyclic values still make one parsable line", () => {
+    const { logger, entries } = capture();
+    const cyclic: Record<string, unknown> = { name: "a" };
+    cyclic.self = cyclic;
+    logger.info({ big: 12345678901234567890n, nested: { error: new Error("inner") }, cyclic }, "odd fields");
+    const [entry] = entries();
+    expect(entry?.kv.big).toBe("12345678901234567890");
+    expect(entry?.kv.nested).toEqual({ error: "inner" });
+    expect(entry?.kv.cyclic).toEqual({ name: "a", self: "[Circular]" });
   });
 });

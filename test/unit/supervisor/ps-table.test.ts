@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PS_TABLE_ARGS, PsIndex, parseCpuTime, parsePsTable } from "../../../src/supervisor/ps-table.ts";
+import { PS_IDENTITY_TABLE_ARGS, PS_TABLE_ARGS, PsIndex, parseCpuTime, parsePsTable } from "../../../src/supervisor/ps-table.ts";
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dir, "fixtures", name), "utf8");
 
@@ -46,6 +46,28 @@ describe("parseCpuTime", () => {
 describe("parsePsTable", () => {
   test("the args ask for each column in its own -o with an empty header", () => {
     expect(PS_TABLE_ARGS).toEqual(["-A", "-o", "pid=", "-o", "ppid=", "-o", "sid=", "-o", "rss=", "-o", "time="]);
+  });
+
+  test("the identity table adds state and full-width command line, command line last", () => {
+    expect(PS_IDENTITY_TABLE_ARGS).toEqual(["-ww", ...PS_TABLE_ARGS, "-o", "stat=", "-o", "args="]);
+  });
+
+  test("identity tables keep the whole command line, spaces included, and an empty one", () => {
+    const text = [
+      "  812   811   811  2340   0:01.27 Ss   /bin/sh /var/db/x/tasks/ab/supervise.sh tok  --  pot start",
+      "    2     0     0     0 00:00:00 S    [kthreadd]",
+      "  900   812   811     0   0:00.00 Z    ",
+      "  901   812   811     0   0:00.00 Z",
+      "  not a number line",
+    ].join("\n");
+    const { rows, rejected } = parsePsTable(text, true);
+    expect(rows).toEqual([
+      { pid: 812, ppid: 811, sid: 811, rssKiB: 2340, cpuSeconds: 1.27, stat: "Ss", args: "/bin/sh /var/db/x/tasks/ab/supervise.sh tok  --  pot start" },
+      { pid: 2, ppid: 0, sid: 0, rssKiB: 0, cpuSeconds: 0, stat: "S", args: "[kthreadd]" },
+      { pid: 900, ppid: 812, sid: 811, rssKiB: 0, cpuSeconds: 0, stat: "Z", args: "" },
+      { pid: 901, ppid: 812, sid: 811, rssKiB: 0, cpuSeconds: 0, stat: "Z", args: "" },
+    ]);
+    expect(rejected).toEqual(["  not a number line"]);
   });
 
   test("Linux procps shape", () => {

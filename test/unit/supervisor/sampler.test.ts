@@ -149,3 +149,82 @@ describe("StatsSampler", () => {
     expect(sampler.activeIntervals).toEqual([]);
   });
 });
+
+describe("StatsSampler identity probes", () => {
+  /** An identity table: supervisor 100 (live), 300 (zombie); 200 is not listed. */
+  const identityTable = [
+    "  100     1   100   1660   0:00.00 Ss   /bin/sh /state/tasks/ab/supervise.sh tok -- pot start web",
+    "  101   100   100   4096   0:01.00 S    nginx: master process",
+    "  300     1   300      0   0:00.00 Z    ",
+  ].join("\n");
+
+  function scripted(): { sampler: StatsSampler; reads: boolean[] } {
+    const reads: boolean[] = [];
+    const plain = burningTable(0);
+    const sampler = new StatsSampler({
+      readTable: async (withIdentity) => {
+        reads.push(withIdentity);
+        return withIdentity ? identityTable : plain();
+      },
+    });
+    return { sampler, reads };
+  }
+
+  test("with no interval running, probes asked for together share one identity read", async () => {
+    const { sampler, reads } = scripted();
+    const answers = await Promise.all([sampler.probe(100), sampler.probe(200), sampler.probe(300)]);
+    expect(answers).toEqual([
+      { state: "live", args: "/bin/sh /state/tasks/ab/supervise.sh tok -- pot start web" },
+      { state: "gone" },
+      { state: "zombie" },
+    ]);
+    expect(reads).toEqual([true]);
+    expect(sampler.spawnCount).toBe(1);
+    expect(sampler.probeCount).toBe(3);
+  });
+
+  test("with an interval running, probes ride on its next tick: no read of their own", async () => {
+    const { sampler, reads } = scripted();
+    const samples: SessionSample[] = [];
+    const sub = sampler.subscribe(100, 30, (s) => samples.push(s));
+    await until("the first tick", () => samples.length >= 1);
+    const before = reads.length;
+    const answers = await Promise.all([sampler.probe(100), sampler.probe(300)]);
+    const after = reads.length;
+    await until("another tick", () => reads.length >= after + 1);
+    sub.unsubscribe();
+    expect(answers).toEqual([{ state: "live", args: "/bin/sh /state/tasks/ab/supervise.sh tok -- pot start web" }, { state: "zombie" }]);
+    // Exactly one tick read the identity columns, and every read was a tick's (one sample each).
+    expect(reads.slice(before, after)).toEqual([true]);
+    expect(reads.filter((withIdentity) => withIdentity)).toHaveLength(1);
+    expect(reads.length).toBe(samples.length);
+  });
+
+  test("a probe waiting for an interval whose last subscriber leaves gets a read of its own", async () => {
+    let release: () => void = () => {};
+    const reads: boolean[] = [];
+    const sampler = new StatsSampler({
+      readTable: async (withIdentity) => {
+        reads.push(withIdentity);
+        if (reads.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return identityTable;
+      },
+    });
+    const sub = sampler.subscribe(100, 60_000, () => {});
+    // The interval's first tick is still reading; the probe waits for the next tick, which never comes.
+    const answer = sampler.probe(101);
+    sub.unsubscribe();
+    release();
+    expect(await answer).toEqual({ state: "live", args: "nginx: master process" });
+    expect(reads).toEqual([false, true]);
+  });
+
+  test("a failed read rejects the probes that waited for it", async () => {
+    const sampler = new StatsSampler({
+      readTable: async () => {
+        throw new Error("ps: cannot run");
+      },
+    });
+    await expect(sampler.probe(100)).rejects.toThrow("ps: cannot run");
+  });
+});

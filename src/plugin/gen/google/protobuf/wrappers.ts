@@ -174,18 +174,6 @@ export const DoubleValue: MessageFns<DoubleValue> = {
     }
   },
 
-  fromJSON(object: any): DoubleValue {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
-  },
-
-  toJSON(message: DoubleValue): unknown {
-    const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = floatToJson(message.value);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<DoubleValue>): DoubleValue {
     return DoubleValue.fromPartial(base ?? {});
   },
@@ -239,18 +227,6 @@ export const FloatValue: MessageFns<FloatValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): FloatValue {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
-  },
-
-  toJSON(message: FloatValue): unknown {
-    const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = floatToJson(message.value);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<FloatValue>): FloatValue {
@@ -311,18 +287,6 @@ export const Int64Value: MessageFns<Int64Value> = {
     }
   },
 
-  fromJSON(object: any): Int64Value {
-    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
-  },
-
-  toJSON(message: Int64Value): unknown {
-    const obj: any = {};
-    if (message.value !== 0n) {
-      obj.value = message.value.toString();
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Int64Value>): Int64Value {
     return Int64Value.fromPartial(base ?? {});
   },
@@ -381,18 +345,6 @@ export const UInt64Value: MessageFns<UInt64Value> = {
     }
   },
 
-  fromJSON(object: any): UInt64Value {
-    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
-  },
-
-  toJSON(message: UInt64Value): unknown {
-    const obj: any = {};
-    if (message.value !== 0n) {
-      obj.value = message.value.toString();
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<UInt64Value>): UInt64Value {
     return UInt64Value.fromPartial(base ?? {});
   },
@@ -446,18 +398,6 @@ export const Int32Value: MessageFns<Int32Value> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Int32Value {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
-  },
-
-  toJSON(message: Int32Value): unknown {
-    const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<Int32Value>): Int32Value {
@@ -515,18 +455,6 @@ export const UInt32Value: MessageFns<UInt32Value> = {
     }
   },
 
-  fromJSON(object: any): UInt32Value {
-    return { value: isSet(object.value) ? globalThis.Number(object.value) : 0 };
-  },
-
-  toJSON(message: UInt32Value): unknown {
-    const obj: any = {};
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<UInt32Value>): UInt32Value {
     return UInt32Value.fromPartial(base ?? {});
   },
@@ -580,18 +508,6 @@ export const BoolValue: MessageFns<BoolValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BoolValue {
-    return { value: isSet(object.value) ? globalThis.Boolean(object.value) : false };
-  },
-
-  toJSON(message: BoolValue): unknown {
-    const obj: any = {};
-    if (message.value !== false) {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<BoolValue>): BoolValue {
@@ -649,18 +565,6 @@ export const StringValue: MessageFns<StringValue> = {
     }
   },
 
-  fromJSON(object: any): StringValue {
-    return { value: isSet(object.value) ? globalThis.String(object.value) : "" };
-  },
-
-  toJSON(message: StringValue): unknown {
-    const obj: any = {};
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StringValue>): StringValue {
     return StringValue.fromPartial(base ?? {});
   },
@@ -716,18 +620,6 @@ export const BytesValue: MessageFns<BytesValue> = {
     }
   },
 
-  fromJSON(object: any): BytesValue {
-    return { value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0) };
-  },
-
-  toJSON(message: BytesValue): unknown {
-    const obj: any = {};
-    if (message.value.length !== 0) {
-      obj.value = base64FromBytes(message.value);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<BytesValue>): BytesValue {
     return BytesValue.fromPartial(base ?? {});
   },
@@ -738,18 +630,6 @@ export const BytesValue: MessageFns<BytesValue> = {
   },
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
-}
-
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -759,15 +639,9 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -37,69 +37,10 @@ export enum PluginType {
   UNRECOGNIZED = -1,
 }
 
-export function pluginTypeFromJSON(object: any): PluginType {
-  switch (object) {
-    case 0:
-    case "UNKNOWN":
-      return PluginType.UNKNOWN;
-    case 2:
-    case "DRIVER":
-      return PluginType.DRIVER;
-    case 3:
-    case "DEVICE":
-      return PluginType.DEVICE;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return PluginType.UNRECOGNIZED;
-  }
-}
-
-export function pluginTypeToJSON(object: PluginType): string {
-  switch (object) {
-    case PluginType.UNKNOWN:
-      return "UNKNOWN";
-    case PluginType.DRIVER:
-      return "DRIVER";
-    case PluginType.DEVICE:
-      return "DEVICE";
-    case PluginType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum CoreGrade {
   Performance = 0,
   Efficiency = 1,
   UNRECOGNIZED = -1,
-}
-
-export function coreGradeFromJSON(object: any): CoreGrade {
-  switch (object) {
-    case 0:
-    case "Performance":
-      return CoreGrade.Performance;
-    case 1:
-    case "Efficiency":
-      return CoreGrade.Efficiency;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return CoreGrade.UNRECOGNIZED;
-  }
-}
-
-export function coreGradeToJSON(object: CoreGrade): string {
-  switch (object) {
-    case CoreGrade.Performance:
-      return "Performance";
-    case CoreGrade.Efficiency:
-      return "Efficiency";
-    case CoreGrade.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface PluginInfoRequest {
@@ -198,15 +139,6 @@ export const PluginInfoRequest: MessageFns<PluginInfoRequest> = {
     }
   },
 
-  fromJSON(_: any): PluginInfoRequest {
-    return {};
-  },
-
-  toJSON(_: PluginInfoRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
   create(base?: DeepPartial<PluginInfoRequest>): PluginInfoRequest {
     return PluginInfoRequest.fromPartial(base ?? {});
   },
@@ -294,40 +226,6 @@ export const PluginInfoResponse: MessageFns<PluginInfoResponse> = {
     }
   },
 
-  fromJSON(object: any): PluginInfoResponse {
-    return {
-      type: isSet(object.type) ? pluginTypeFromJSON(object.type) : 0,
-      pluginApiVersions: globalThis.Array.isArray(object?.pluginApiVersions)
-        ? object.pluginApiVersions.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.plugin_api_versions)
-        ? object.plugin_api_versions.map((e: any) => globalThis.String(e))
-        : [],
-      pluginVersion: isSet(object.pluginVersion)
-        ? globalThis.String(object.pluginVersion)
-        : isSet(object.plugin_version)
-        ? globalThis.String(object.plugin_version)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: PluginInfoResponse): unknown {
-    const obj: any = {};
-    if (message.type !== 0) {
-      obj.type = pluginTypeToJSON(message.type);
-    }
-    if (message.pluginApiVersions?.length) {
-      obj.pluginApiVersions = message.pluginApiVersions;
-    }
-    if (message.pluginVersion !== "") {
-      obj.pluginVersion = message.pluginVersion;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PluginInfoResponse>): PluginInfoResponse {
     return PluginInfoResponse.fromPartial(base ?? {});
   },
@@ -373,15 +271,6 @@ export const ConfigSchemaRequest: MessageFns<ConfigSchemaRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ConfigSchemaRequest {
-    return {};
-  },
-
-  toJSON(_: ConfigSchemaRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create(base?: DeepPartial<ConfigSchemaRequest>): ConfigSchemaRequest {
@@ -436,18 +325,6 @@ export const ConfigSchemaResponse: MessageFns<ConfigSchemaResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ConfigSchemaResponse {
-    return { spec: isSet(object.spec) ? Spec.fromJSON(object.spec) : undefined };
-  },
-
-  toJSON(message: ConfigSchemaResponse): unknown {
-    const obj: any = {};
-    if (message.spec !== undefined) {
-      obj.spec = Spec.toJSON(message.spec);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ConfigSchemaResponse>): ConfigSchemaResponse {
@@ -527,40 +404,6 @@ export const SetConfigRequest: MessageFns<SetConfigRequest> = {
     }
   },
 
-  fromJSON(object: any): SetConfigRequest {
-    return {
-      msgpackConfig: isSet(object.msgpackConfig)
-        ? Buffer.from(bytesFromBase64(object.msgpackConfig))
-        : isSet(object.msgpack_config)
-        ? Buffer.from(bytesFromBase64(object.msgpack_config))
-        : Buffer.alloc(0),
-      nomadConfig: isSet(object.nomadConfig)
-        ? NomadConfig.fromJSON(object.nomadConfig)
-        : isSet(object.nomad_config)
-        ? NomadConfig.fromJSON(object.nomad_config)
-        : undefined,
-      pluginApiVersion: isSet(object.pluginApiVersion)
-        ? globalThis.String(object.pluginApiVersion)
-        : isSet(object.plugin_api_version)
-        ? globalThis.String(object.plugin_api_version)
-        : "",
-    };
-  },
-
-  toJSON(message: SetConfigRequest): unknown {
-    const obj: any = {};
-    if (message.msgpackConfig.length !== 0) {
-      obj.msgpackConfig = base64FromBytes(message.msgpackConfig);
-    }
-    if (message.nomadConfig !== undefined) {
-      obj.nomadConfig = NomadConfig.toJSON(message.nomadConfig);
-    }
-    if (message.pluginApiVersion !== "") {
-      obj.pluginApiVersion = message.pluginApiVersion;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SetConfigRequest>): SetConfigRequest {
     return SetConfigRequest.fromPartial(base ?? {});
   },
@@ -618,18 +461,6 @@ export const NomadConfig: MessageFns<NomadConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NomadConfig {
-    return { driver: isSet(object.driver) ? NomadDriverConfig.fromJSON(object.driver) : undefined };
-  },
-
-  toJSON(message: NomadConfig): unknown {
-    const obj: any = {};
-    if (message.driver !== undefined) {
-      obj.driver = NomadDriverConfig.toJSON(message.driver);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<NomadConfig>): NomadConfig {
@@ -709,28 +540,6 @@ export const NomadDriverConfig: MessageFns<NomadDriverConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NomadDriverConfig {
-    return {
-      ClientMaxPort: isSet(object.ClientMaxPort) ? globalThis.Number(object.ClientMaxPort) : 0,
-      ClientMinPort: isSet(object.ClientMinPort) ? globalThis.Number(object.ClientMinPort) : 0,
-      Topology: isSet(object.Topology) ? ClientTopology.fromJSON(object.Topology) : undefined,
-    };
-  },
-
-  toJSON(message: NomadDriverConfig): unknown {
-    const obj: any = {};
-    if (message.ClientMaxPort !== 0) {
-      obj.ClientMaxPort = Math.round(message.ClientMaxPort);
-    }
-    if (message.ClientMinPort !== 0) {
-      obj.ClientMinPort = Math.round(message.ClientMinPort);
-    }
-    if (message.Topology !== undefined) {
-      obj.Topology = ClientTopology.toJSON(message.Topology);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<NomadDriverConfig>): NomadDriverConfig {
@@ -856,50 +665,6 @@ export const ClientTopology: MessageFns<ClientTopology> = {
     }
   },
 
-  fromJSON(object: any): ClientTopology {
-    return {
-      nodeIds: globalThis.Array.isArray(object?.nodeIds)
-        ? object.nodeIds.map((e: any) => globalThis.Number(e))
-        : globalThis.Array.isArray(object?.node_ids)
-        ? object.node_ids.map((e: any) => globalThis.Number(e))
-        : [],
-      distances: isSet(object.distances) ? ClientTopologySLIT.fromJSON(object.distances) : undefined,
-      cores: globalThis.Array.isArray(object?.cores)
-        ? object.cores.map((e: any) => ClientTopologyCore.fromJSON(e))
-        : [],
-      overrideTotalCompute: isSet(object.overrideTotalCompute)
-        ? BigInt(object.overrideTotalCompute)
-        : isSet(object.override_total_compute)
-        ? BigInt(object.override_total_compute)
-        : 0n,
-      overrideWitholdCompute: isSet(object.overrideWitholdCompute)
-        ? BigInt(object.overrideWitholdCompute)
-        : isSet(object.override_withold_compute)
-        ? BigInt(object.override_withold_compute)
-        : 0n,
-    };
-  },
-
-  toJSON(message: ClientTopology): unknown {
-    const obj: any = {};
-    if (message.nodeIds?.length) {
-      obj.nodeIds = message.nodeIds.map((e) => Math.round(e));
-    }
-    if (message.distances !== undefined) {
-      obj.distances = ClientTopologySLIT.toJSON(message.distances);
-    }
-    if (message.cores?.length) {
-      obj.cores = message.cores.map((e) => ClientTopologyCore.toJSON(e));
-    }
-    if (message.overrideTotalCompute !== 0n) {
-      obj.overrideTotalCompute = message.overrideTotalCompute.toString();
-    }
-    if (message.overrideWitholdCompute !== 0n) {
-      obj.overrideWitholdCompute = message.overrideWitholdCompute.toString();
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ClientTopology>): ClientTopology {
     return ClientTopology.fromPartial(base ?? {});
   },
@@ -989,24 +754,6 @@ export const ClientTopologySLIT: MessageFns<ClientTopologySLIT> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ClientTopologySLIT {
-    return {
-      dimension: isSet(object.dimension) ? globalThis.Number(object.dimension) : 0,
-      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.Number(e)) : [],
-    };
-  },
-
-  toJSON(message: ClientTopologySLIT): unknown {
-    const obj: any = {};
-    if (message.dimension !== 0) {
-      obj.dimension = Math.round(message.dimension);
-    }
-    if (message.values?.length) {
-      obj.values = message.values.map((e) => Math.round(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ClientTopologySLIT>): ClientTopologySLIT {
@@ -1160,76 +907,6 @@ export const ClientTopologyCore: MessageFns<ClientTopologyCore> = {
     }
   },
 
-  fromJSON(object: any): ClientTopologyCore {
-    return {
-      socketId: isSet(object.socketId)
-        ? globalThis.Number(object.socketId)
-        : isSet(object.socket_id)
-        ? globalThis.Number(object.socket_id)
-        : 0,
-      nodeId: isSet(object.nodeId)
-        ? globalThis.Number(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.Number(object.node_id)
-        : 0,
-      coreId: isSet(object.coreId)
-        ? globalThis.Number(object.coreId)
-        : isSet(object.core_id)
-        ? globalThis.Number(object.core_id)
-        : 0,
-      coreGrade: isSet(object.coreGrade)
-        ? coreGradeFromJSON(object.coreGrade)
-        : isSet(object.core_grade)
-        ? coreGradeFromJSON(object.core_grade)
-        : 0,
-      disable: isSet(object.disable) ? globalThis.Boolean(object.disable) : false,
-      baseSpeed: isSet(object.baseSpeed)
-        ? BigInt(object.baseSpeed)
-        : isSet(object.base_speed)
-        ? BigInt(object.base_speed)
-        : 0n,
-      maxSpeed: isSet(object.maxSpeed)
-        ? BigInt(object.maxSpeed)
-        : isSet(object.max_speed)
-        ? BigInt(object.max_speed)
-        : 0n,
-      guessSpeed: isSet(object.guessSpeed)
-        ? BigInt(object.guessSpeed)
-        : isSet(object.guess_speed)
-        ? BigInt(object.guess_speed)
-        : 0n,
-    };
-  },
-
-  toJSON(message: ClientTopologyCore): unknown {
-    const obj: any = {};
-    if (message.socketId !== 0) {
-      obj.socketId = Math.round(message.socketId);
-    }
-    if (message.nodeId !== 0) {
-      obj.nodeId = Math.round(message.nodeId);
-    }
-    if (message.coreId !== 0) {
-      obj.coreId = Math.round(message.coreId);
-    }
-    if (message.coreGrade !== 0) {
-      obj.coreGrade = coreGradeToJSON(message.coreGrade);
-    }
-    if (message.disable !== false) {
-      obj.disable = message.disable;
-    }
-    if (message.baseSpeed !== 0n) {
-      obj.baseSpeed = message.baseSpeed.toString();
-    }
-    if (message.maxSpeed !== 0n) {
-      obj.maxSpeed = message.maxSpeed.toString();
-    }
-    if (message.guessSpeed !== 0n) {
-      obj.guessSpeed = message.guessSpeed.toString();
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ClientTopologyCore>): ClientTopologyCore {
     return ClientTopologyCore.fromPartial(base ?? {});
   },
@@ -1281,15 +958,6 @@ export const SetConfigResponse: MessageFns<SetConfigResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): SetConfigResponse {
-    return {};
-  },
-
-  toJSON(_: SetConfigResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create(base?: DeepPartial<SetConfigResponse>): SetConfigResponse {
@@ -1405,14 +1073,6 @@ export const BasePluginClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -1422,15 +1082,9 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

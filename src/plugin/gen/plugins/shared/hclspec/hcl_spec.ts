@@ -242,68 +242,6 @@ export const Spec: MessageFns<Spec> = {
     }
   },
 
-  fromJSON(object: any): Spec {
-    return {
-      block: isSet(object.object)
-        ? { $case: "object", object: Object.fromJSON(object.object) }
-        : isSet(object.array)
-        ? { $case: "array", array: Array.fromJSON(object.array) }
-        : isSet(object.Attr)
-        ? { $case: "Attr", Attr: Attr.fromJSON(object.Attr) }
-        : isSet(object.blockValue)
-        ? { $case: "blockValue", blockValue: Block.fromJSON(object.blockValue) }
-        : isSet(object.block_value)
-        ? { $case: "blockValue", blockValue: Block.fromJSON(object.block_value) }
-        : isSet(object.blockAttrs)
-        ? { $case: "blockAttrs", blockAttrs: BlockAttrs.fromJSON(object.blockAttrs) }
-        : isSet(object.block_attrs)
-        ? { $case: "blockAttrs", blockAttrs: BlockAttrs.fromJSON(object.block_attrs) }
-        : isSet(object.blockList)
-        ? { $case: "blockList", blockList: BlockList.fromJSON(object.blockList) }
-        : isSet(object.block_list)
-        ? { $case: "blockList", blockList: BlockList.fromJSON(object.block_list) }
-        : isSet(object.blockSet)
-        ? { $case: "blockSet", blockSet: BlockSet.fromJSON(object.blockSet) }
-        : isSet(object.block_set)
-        ? { $case: "blockSet", blockSet: BlockSet.fromJSON(object.block_set) }
-        : isSet(object.blockMap)
-        ? { $case: "blockMap", blockMap: BlockMap.fromJSON(object.blockMap) }
-        : isSet(object.block_map)
-        ? { $case: "blockMap", blockMap: BlockMap.fromJSON(object.block_map) }
-        : isSet(object.default)
-        ? { $case: "default", default: Default.fromJSON(object.default) }
-        : isSet(object.literal)
-        ? { $case: "literal", literal: Literal.fromJSON(object.literal) }
-        : undefined,
-    };
-  },
-
-  toJSON(message: Spec): unknown {
-    const obj: any = {};
-    if (message.block?.$case === "object") {
-      obj.object = Object.toJSON(message.block.object);
-    } else if (message.block?.$case === "array") {
-      obj.array = Array.toJSON(message.block.array);
-    } else if (message.block?.$case === "Attr") {
-      obj.Attr = Attr.toJSON(message.block.Attr);
-    } else if (message.block?.$case === "blockValue") {
-      obj.blockValue = Block.toJSON(message.block.blockValue);
-    } else if (message.block?.$case === "blockAttrs") {
-      obj.blockAttrs = BlockAttrs.toJSON(message.block.blockAttrs);
-    } else if (message.block?.$case === "blockList") {
-      obj.blockList = BlockList.toJSON(message.block.blockList);
-    } else if (message.block?.$case === "blockSet") {
-      obj.blockSet = BlockSet.toJSON(message.block.blockSet);
-    } else if (message.block?.$case === "blockMap") {
-      obj.blockMap = BlockMap.toJSON(message.block.blockMap);
-    } else if (message.block?.$case === "default") {
-      obj.default = Default.toJSON(message.block.default);
-    } else if (message.block?.$case === "literal") {
-      obj.literal = Literal.toJSON(message.block.literal);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Spec>): Spec {
     return Spec.fromPartial(base ?? {});
   },
@@ -442,28 +380,6 @@ export const Attr: MessageFns<Attr> = {
     }
   },
 
-  fromJSON(object: any): Attr {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
-    };
-  },
-
-  toJSON(message: Attr): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.required !== false) {
-      obj.required = message.required;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Attr>): Attr {
     return Attr.fromPartial(base ?? {});
   },
@@ -541,28 +457,6 @@ export const Block: MessageFns<Block> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Block {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: Block): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.required !== false) {
-      obj.required = message.required;
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<Block>): Block {
@@ -644,28 +538,6 @@ export const BlockAttrs: MessageFns<BlockAttrs> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BlockAttrs {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
-    };
-  },
-
-  toJSON(message: BlockAttrs): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.required !== false) {
-      obj.required = message.required;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<BlockAttrs>): BlockAttrs {
@@ -762,40 +634,6 @@ export const BlockList: MessageFns<BlockList> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BlockList {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      minItems: isSet(object.minItems)
-        ? BigInt(object.minItems)
-        : isSet(object.min_items)
-        ? BigInt(object.min_items)
-        : 0n,
-      maxItems: isSet(object.maxItems)
-        ? BigInt(object.maxItems)
-        : isSet(object.max_items)
-        ? BigInt(object.max_items)
-        : 0n,
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: BlockList): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.minItems !== 0n) {
-      obj.minItems = message.minItems.toString();
-    }
-    if (message.maxItems !== 0n) {
-      obj.maxItems = message.maxItems.toString();
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<BlockList>): BlockList {
@@ -897,40 +735,6 @@ export const BlockSet: MessageFns<BlockSet> = {
     }
   },
 
-  fromJSON(object: any): BlockSet {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      minItems: isSet(object.minItems)
-        ? BigInt(object.minItems)
-        : isSet(object.min_items)
-        ? BigInt(object.min_items)
-        : 0n,
-      maxItems: isSet(object.maxItems)
-        ? BigInt(object.maxItems)
-        : isSet(object.max_items)
-        ? BigInt(object.max_items)
-        : 0n,
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: BlockSet): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.minItems !== 0n) {
-      obj.minItems = message.minItems.toString();
-    }
-    if (message.maxItems !== 0n) {
-      obj.maxItems = message.maxItems.toString();
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<BlockSet>): BlockSet {
     return BlockSet.fromPartial(base ?? {});
   },
@@ -1013,28 +817,6 @@ export const BlockMap: MessageFns<BlockMap> = {
     }
   },
 
-  fromJSON(object: any): BlockMap {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      labels: globalThis.Array.isArray(object?.labels) ? object.labels.map((e: any) => globalThis.String(e)) : [],
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: BlockMap): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.labels?.length) {
-      obj.labels = message.labels;
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<BlockMap>): BlockMap {
     return BlockMap.fromPartial(base ?? {});
   },
@@ -1092,18 +874,6 @@ export const Literal: MessageFns<Literal> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Literal {
-    return { value: isSet(object.value) ? globalThis.String(object.value) : "" };
-  },
-
-  toJSON(message: Literal): unknown {
-    const obj: any = {};
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<Literal>): Literal {
@@ -1172,24 +942,6 @@ export const Default: MessageFns<Default> = {
     }
   },
 
-  fromJSON(object: any): Default {
-    return {
-      primary: isSet(object.primary) ? Spec.fromJSON(object.primary) : undefined,
-      default: isSet(object.default) ? Spec.fromJSON(object.default) : undefined,
-    };
-  },
-
-  toJSON(message: Default): unknown {
-    const obj: any = {};
-    if (message.primary !== undefined) {
-      obj.primary = Spec.toJSON(message.primary);
-    }
-    if (message.default !== undefined) {
-      obj.default = Spec.toJSON(message.default);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Default>): Default {
     return Default.fromPartial(base ?? {});
   },
@@ -1251,39 +1003,6 @@ export const Object: MessageFns<Object> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Object {
-    return {
-      attributes: isObject(object.attributes)
-        ? (globalThis.Object.entries(object.attributes) as [string, any][]).reduce(
-          (acc: { [key: string]: Spec }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: Spec.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: Object): unknown {
-    const obj: any = {};
-    if (message.attributes) {
-      const entries = globalThis.Object.entries(message.attributes) as [string, Spec][];
-      if (entries.length > 0) {
-        obj.attributes = {};
-        entries.forEach(([k, v]) => {
-          obj.attributes[k] = Spec.toJSON(v);
-        });
-      }
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<Object>): Object {
@@ -1360,24 +1079,6 @@ export const Object_AttributesEntry: MessageFns<Object_AttributesEntry> = {
     }
   },
 
-  fromJSON(object: any): Object_AttributesEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? Spec.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: Object_AttributesEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = Spec.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Object_AttributesEntry>): Object_AttributesEntry {
     return Object_AttributesEntry.fromPartial(base ?? {});
   },
@@ -1434,18 +1135,6 @@ export const Array: MessageFns<Array> = {
     }
   },
 
-  fromJSON(object: any): Array {
-    return { values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => Spec.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: Array): unknown {
-    const obj: any = {};
-    if (message.values?.length) {
-      obj.values = message.values.map((e) => Spec.toJSON(e));
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Array>): Array {
     return Array.fromPartial(base ?? {});
   },
@@ -1465,19 +1154,9 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -118,46 +118,6 @@ export const Attribute: MessageFns<Attribute> = {
     }
   },
 
-  fromJSON(object: any): Attribute {
-    return {
-      value: isSet(object.floatVal)
-        ? { $case: "floatVal", floatVal: globalThis.Number(object.floatVal) }
-        : isSet(object.float_val)
-        ? { $case: "floatVal", floatVal: globalThis.Number(object.float_val) }
-        : isSet(object.intVal)
-        ? { $case: "intVal", intVal: BigInt(object.intVal) }
-        : isSet(object.int_val)
-        ? { $case: "intVal", intVal: BigInt(object.int_val) }
-        : isSet(object.stringVal)
-        ? { $case: "stringVal", stringVal: globalThis.String(object.stringVal) }
-        : isSet(object.string_val)
-        ? { $case: "stringVal", stringVal: globalThis.String(object.string_val) }
-        : isSet(object.boolVal)
-        ? { $case: "boolVal", boolVal: globalThis.Boolean(object.boolVal) }
-        : isSet(object.bool_val)
-        ? { $case: "boolVal", boolVal: globalThis.Boolean(object.bool_val) }
-        : undefined,
-      unit: isSet(object.unit) ? globalThis.String(object.unit) : "",
-    };
-  },
-
-  toJSON(message: Attribute): unknown {
-    const obj: any = {};
-    if (message.value?.$case === "floatVal") {
-      obj.floatVal = floatToJson(message.value.floatVal);
-    } else if (message.value?.$case === "intVal") {
-      obj.intVal = message.value.intVal.toString();
-    } else if (message.value?.$case === "stringVal") {
-      obj.stringVal = message.value.stringVal;
-    } else if (message.value?.$case === "boolVal") {
-      obj.boolVal = message.value.boolVal;
-    }
-    if (message.unit !== "") {
-      obj.unit = message.unit;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Attribute>): Attribute {
     return Attribute.fromPartial(base ?? {});
   },
@@ -194,10 +154,6 @@ export const Attribute: MessageFns<Attribute> = {
   },
 };
 
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -207,15 +163,9 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

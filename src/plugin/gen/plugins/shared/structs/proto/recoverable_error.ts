@@ -66,18 +66,6 @@ export const RecoverableError: MessageFns<RecoverableError> = {
     }
   },
 
-  fromJSON(object: any): RecoverableError {
-    return { recoverable: isSet(object.recoverable) ? globalThis.Boolean(object.recoverable) : false };
-  },
-
-  toJSON(message: RecoverableError): unknown {
-    const obj: any = {};
-    if (message.recoverable !== false) {
-      obj.recoverable = message.recoverable;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<RecoverableError>): RecoverableError {
     return RecoverableError.fromPartial(base ?? {});
   },
@@ -97,15 +85,9 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -103,62 +103,6 @@ export const StatObject: MessageFns<StatObject> = {
     }
   },
 
-  fromJSON(object: any): StatObject {
-    return {
-      nested: isObject(object.nested)
-        ? (globalThis.Object.entries(object.nested) as [string, any][]).reduce(
-          (acc: { [key: string]: StatObject }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: StatObject.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      attributes: isObject(object.attributes)
-        ? (globalThis.Object.entries(object.attributes) as [string, any][]).reduce(
-          (acc: { [key: string]: StatValue }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: StatValue.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: StatObject): unknown {
-    const obj: any = {};
-    if (message.nested) {
-      const entries = globalThis.Object.entries(message.nested) as [string, StatObject][];
-      if (entries.length > 0) {
-        obj.nested = {};
-        entries.forEach(([k, v]) => {
-          obj.nested[k] = StatObject.toJSON(v);
-        });
-      }
-    }
-    if (message.attributes) {
-      const entries = globalThis.Object.entries(message.attributes) as [string, StatValue][];
-      if (entries.length > 0) {
-        obj.attributes = {};
-        entries.forEach(([k, v]) => {
-          obj.attributes[k] = StatValue.toJSON(v);
-        });
-      }
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StatObject>): StatObject {
     return StatObject.fromPartial(base ?? {});
   },
@@ -242,24 +186,6 @@ export const StatObject_NestedEntry: MessageFns<StatObject_NestedEntry> = {
     }
   },
 
-  fromJSON(object: any): StatObject_NestedEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? StatObject.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: StatObject_NestedEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = StatObject.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StatObject_NestedEntry>): StatObject_NestedEntry {
     return StatObject_NestedEntry.fromPartial(base ?? {});
   },
@@ -327,24 +253,6 @@ export const StatObject_AttributesEntry: MessageFns<StatObject_AttributesEntry> 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StatObject_AttributesEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? StatValue.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: StatObject_AttributesEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = StatValue.toJSON(message.value);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<StatObject_AttributesEntry>): StatObject_AttributesEntry {
@@ -491,72 +399,6 @@ export const StatValue: MessageFns<StatValue> = {
     }
   },
 
-  fromJSON(object: any): StatValue {
-    return {
-      floatNumeratorVal: isSet(object.floatNumeratorVal)
-        ? Number(object.floatNumeratorVal)
-        : isSet(object.float_numerator_val)
-        ? Number(object.float_numerator_val)
-        : undefined,
-      floatDenominatorVal: isSet(object.floatDenominatorVal)
-        ? Number(object.floatDenominatorVal)
-        : isSet(object.float_denominator_val)
-        ? Number(object.float_denominator_val)
-        : undefined,
-      intNumeratorVal: isSet(object.intNumeratorVal)
-        ? BigInt(object.intNumeratorVal)
-        : isSet(object.int_numerator_val)
-        ? BigInt(object.int_numerator_val)
-        : undefined,
-      intDenominatorVal: isSet(object.intDenominatorVal)
-        ? BigInt(object.intDenominatorVal)
-        : isSet(object.int_denominator_val)
-        ? BigInt(object.int_denominator_val)
-        : undefined,
-      stringVal: isSet(object.stringVal)
-        ? String(object.stringVal)
-        : isSet(object.string_val)
-        ? String(object.string_val)
-        : undefined,
-      boolVal: isSet(object.boolVal)
-        ? Boolean(object.boolVal)
-        : isSet(object.bool_val)
-        ? Boolean(object.bool_val)
-        : undefined,
-      unit: isSet(object.unit) ? globalThis.String(object.unit) : "",
-      desc: isSet(object.desc) ? globalThis.String(object.desc) : "",
-    };
-  },
-
-  toJSON(message: StatValue): unknown {
-    const obj: any = {};
-    if (message.floatNumeratorVal !== undefined) {
-      obj.floatNumeratorVal = floatToJson(message.floatNumeratorVal);
-    }
-    if (message.floatDenominatorVal !== undefined) {
-      obj.floatDenominatorVal = floatToJson(message.floatDenominatorVal);
-    }
-    if (message.intNumeratorVal !== undefined) {
-      obj.intNumeratorVal = message.intNumeratorVal.toString();
-    }
-    if (message.intDenominatorVal !== undefined) {
-      obj.intDenominatorVal = message.intDenominatorVal.toString();
-    }
-    if (message.stringVal !== undefined) {
-      obj.stringVal = message.stringVal;
-    }
-    if (message.boolVal !== undefined) {
-      obj.boolVal = message.boolVal;
-    }
-    if (message.unit !== "") {
-      obj.unit = message.unit;
-    }
-    if (message.desc !== "") {
-      obj.desc = message.desc;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StatValue>): StatValue {
     return StatValue.fromPartial(base ?? {});
   },
@@ -578,10 +420,6 @@ export const StatValue: MessageFns<StatValue> = {
   },
 };
 
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -591,19 +429,9 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }
