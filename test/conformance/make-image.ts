@@ -8,6 +8,9 @@
 //   stubborn          prints "ready"; on SIGINT prints a line and keeps running (TERM/KILL still end it)
 //   immortal          like stubborn, but also shrugs off TERM (only KILL ends it)
 //   wait-for <file>   prints "waiting", polls for the host file, prints its content and exits with it
+//   creds             prints "creds: uid=… gid=… groups=…" (the simulator's credentials) and runs until TERM
+// It also carries FreeBSD's user database and chroot(8) (test/fakes/jail-base.ts) for tasks with a `user`.
+import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, exportedPotConf } from "../fakes/pot-image.ts";
 
 const NGINX = `#!/bin/sh
@@ -45,6 +48,12 @@ echo "wait-for: exiting with $code"
 exit "$code"
 `;
 
+const CREDS = `#!/bin/sh
+echo "creds: uid=$POT_SIM_UID gid=$POT_SIM_GID groups=$POT_SIM_GROUPS"
+trap 'exit 0' TERM
+while :; do sleep 1 & wait $!; done
+`;
+
 const [outDir] = process.argv.slice(2);
 if (!outDir) {
   console.error("usage: make-image.ts <registry-dir>");
@@ -60,6 +69,8 @@ const image = await buildPotImage(outDir, {
     "/usr/local/bin/stubborn": { content: STUBBORN, mode: 0o755 },
     "/usr/local/bin/immortal": { content: IMMORTAL, mode: 0o755 },
     "/usr/local/bin/wait-for": { content: WAIT_FOR, mode: 0o755 },
+    "/usr/local/bin/creds": { content: CREDS, mode: 0o755 },
+    ...freebsdBase(),
     "/usr/local/www/nginx-dist/index.html": "<h1>image default page</h1>\n",
     "/usr/local/etc/nginx/nginx.conf": "# image default config\n",
   },

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
 import { installSimPot } from "../fakes/simulator.ts";
-import { buildPotImage } from "../fakes/pot-image";
+import { freebsdBase } from "../fakes/jail-base";
+import { buildPotImage, type ImageFile } from "../fakes/pot-image";
 import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test.ts";
 import { type LaunchedPlugin, launchPlugin, unary } from "./harness";
@@ -40,6 +41,25 @@ while :; do sleep 1 & wait $!; done
     content: `#!/bin/sh\necho waiting\nwhile [ ! -f "$1" ]; do sleep 0.05; done\nexit "$(cat "$1")"\n`,
   },
   "/usr/local/www/nginx-dist/placeholder": { mode: 0o644, content: "image file\n" },
+  // Prints the credentials and login variables it runs with (the simulator reports credentials in POT_SIM_*),
+  // then stays up until TERM.
+  "/usr/local/bin/creds": {
+    mode: 0o755,
+    content: `#!/bin/sh
+echo "creds: uid=$POT_SIM_UID gid=$POT_SIM_GID groups=$POT_SIM_GROUPS user=$USER home=$HOME"
+trap 'exit 0' TERM
+while :; do sleep 1 & wait $!; done
+`,
+  },
+};
+
+/**
+ * What a FreeBSD base gives the simulator's image (a real base has its own): the user database and chroot(8),
+ * plus an account with a home and a supplementary group.
+ */
+const SIMULATED_BASE_FILES: Record<string, ImageFile> = {
+  ...freebsdBase({ passwd: ["app:*:1001:1001:Application:/home/app:/bin/sh"], group: ["app:*:1001:", "shared:*:2000:www,app"] }),
+  "/home/app/.profile": { mode: 0o644, content: "# app's home\n" },
 };
 
 export interface SimWorld {
@@ -68,7 +88,7 @@ export async function createSimWorld(): Promise<SimWorld> {
   for (const d of [simRoot, stateDir, hostDir, images, join(hostDir, "test"), join(hostDir, "test2")]) mkdirSync(d, { recursive: true });
   writeFileSync(join(hostDir, "index.html"), "<h1>hello from the host</h1>\n");
   writeFileSync(join(hostDir, "nginx.conf"), "worker_processes 1;\n");
-  if (!REAL_POT_PATH) await buildPotImage(images, { name: IMAGE_NAME, tag: IMAGE_TAG, files: IMAGE_FILES });
+  if (!REAL_POT_PATH) await buildPotImage(images, { name: IMAGE_NAME, tag: IMAGE_TAG, files: { ...IMAGE_FILES, ...SIMULATED_BASE_FILES } });
   const server = startFileServer(images);
   const potsBefore = REAL_POT_PATH ? new Set(realPots()) : new Set<string>();
   const readers: Subprocess[] = [];

@@ -3,7 +3,7 @@ import type { Output } from "./output.ts";
 
 export const USAGE = `Usage: pot command [options]
 Commands (pot-sim, a Linux stand-in for pot 0.16):
-    help version init ls/list info ps
+    help version config init ls/list info ps
     prepare import clone destroy
     copy-in mount-in set-attr/set-attribute get-attr/get-attribute
     set-cmd set-env set-hosts set-rss get-rss export-ports
@@ -12,6 +12,7 @@ Commands (pot-sim, a Linux stand-in for pot 0.16):
 
 const HELP: Record<string, string> = {
   version: "pot version [-hvq]\n  -q print only the version number",
+  config: "pot config [-hvq] [-g name]\n  -q quiet\n  -g name : fs_root, zfs_root, gateway, syslogd, pot_prefix, fscomp_prefix or network_stack",
   init: "pot init [-hv]\n  creates the simulator's root directories",
   list: "pot ls [-hvq] [-p|-b|-f|-F|-B|-a]\n  -q names only",
   info: "pot info [-hvqrEs] [-p pot|-B bridge]\n  -r exit status tells whether the pot is running\n  -q exit status tells whether it is a pot\n  -E environment lines",

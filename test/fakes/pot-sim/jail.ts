@@ -6,6 +6,7 @@ import type { Sim } from "./context.ts";
 import { jailRoot } from "./paths.ts";
 import { readJail } from "./pots.ts";
 import { isAlive, processTree, signalAll } from "./procs.ts";
+import { ROOT_CREDENTIALS } from "./users.ts";
 import { infoEnvLines } from "./verbs/query.ts";
 
 /** PATH inside the jail: the jail's own bin directories first, then the host's. */
@@ -13,10 +14,10 @@ export function jailPath(root: string): string {
   return `${root}/usr/local/bin:${root}/usr/local/sbin:${root}/bin:/usr/local/bin:/usr/bin:/bin`;
 }
 
-/** The process environment of anything jail(8) runs with exec.clean (exec.stop): nothing of pot's own. */
+/** The process environment of anything jail(8) runs with exec.clean (exec.stop): nothing of pot's own; root's credentials. */
 export function jailProcessEnv(sim: Sim, pot: string): Record<string, string> {
   const root = jailRoot(sim.paths, pot);
-  return { PATH: jailPath(root), POT_SIM_JAIL_ROOT: root };
+  return { PATH: jailPath(root), POT_SIM_JAIL_ROOT: root, ...ROOT_CREDENTIALS };
 }
 
 /** The simulator's own settings (what real pot reads from its pot.conf file, not from the environment). */
@@ -41,6 +42,8 @@ export function startCommandEnv(sim: Sim, pot: string): Record<string, string> {
       ? jailPath(root)
       : [...inherited.split(":").map((dir) => `${root}${dir}`), ...inherited.split(":")].join(":");
   env["POT_SIM_JAIL_ROOT"] = root;
+  // jexec without -u/-U: the command runs as root.
+  Object.assign(env, ROOT_CREDENTIALS);
   return env;
 }
 

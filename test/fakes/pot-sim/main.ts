@@ -14,7 +14,7 @@ import { clone, importImage } from "./verbs/image.ts";
 import { destroy, start, stop } from "./verbs/lifecycle.ts";
 import { prepareWith } from "./verbs/prepare.ts";
 import { exec, signal } from "./verbs/process.ts";
-import { getAttribute, getRss, info, lastRunStats, list, ps, version } from "./verbs/query.ts";
+import { config, getAttribute, getRss, info, lastRunStats, list, ps, version } from "./verbs/query.ts";
 
 const ALIASES: Record<string, string> = {
   ls: "list",
@@ -36,6 +36,7 @@ const KNOWN = new Set(
 
 const VERBS: Record<string, Verb> = {
   version,
+  config,
   init,
   list,
   info,

@@ -84,3 +84,50 @@ export function validateBridgeIp(sim: Sim, ip: string, bridge?: string): boolean
   if (value <= subnet.base || value >= subnet.base + subnet.size - 1) return false;
   return !subnet.reserved.includes(ip) && !usedIps(sim).has(ip);
 }
+
+/**
+ * The host's network interfaces, for `ifconfig <nic>` checks: `$POT_SIM_NETIFS` (space-separated), by default
+ * `em0 lo0` (pot's default POT_EXTIF and the loopback).
+ */
+export function hostInterfaces(sim: Sim): string[] {
+  return (sim.env["POT_SIM_NETIFS"] ?? "em0 lo0").split(/\s+/).filter((nic) => nic !== "");
+}
+
+export interface AliasAddress {
+  nic: string;
+  ip: string;
+  family: 4 | 6;
+}
+
+/** network.sh `_get_alias_ipv4`/`_ipv6`: `[nic|]ip` entries of an alias pot's `ip`, nic defaulting to POT_EXTIF. */
+export function aliasAddresses(sim: Sim, ipVar: string): AliasAddress[] {
+  const out: AliasAddress[] = [];
+  for (const entry of ipVar.split(/\s+/).filter((e) => e !== "")) {
+    const bar = entry.indexOf("|");
+    const nic = bar < 0 ? sim.env["POT_EXTIF"] || "em0" : entry.slice(0, bar);
+    const ip = bar < 0 ? entry : entry.slice(bar + 1).split("|")[0] ?? "";
+    const family = isIP(ip);
+    if (family === 4 || family === 6) out.push({ nic, ip, family });
+  }
+  return out;
+}
+
+/** network.sh `_validate_alias_ipaddr`: the error lines pot prints, empty when the addresses are usable. */
+export function aliasProblems(sim: Sim, ips: readonly string[], stack: string): string[] {
+  let v4 = false;
+  let v6 = false;
+  for (const entry of ips) {
+    const bar = entry.indexOf("|");
+    if (bar >= 0) {
+      const nic = entry.slice(0, bar);
+      if (!hostInterfaces(sim).includes(nic)) return [`${nic} is not a valid network interface`];
+    }
+    const ip = bar < 0 ? entry : entry.slice(bar + 1).split("|")[0] ?? "";
+    if (!isValidIp(ip)) return [`${ip} is not a valid IP address`];
+    if (isIP(ip) === 4) v4 = true;
+    if (isIP(ip) === 6) v6 = true;
+  }
+  if (stack === "ipv4" && !v4) return ["Stack is ipv4 but not ipv4 address has been provided"];
+  if (stack === "ipv6" && !v6) return ["Stack is ipv6 but not ipv6 address has been provided"];
+  return [];
+}

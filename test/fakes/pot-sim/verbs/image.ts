@@ -12,7 +12,7 @@ import { appendConf, defaultPotConf, getConfVar, readConfLines, replaceConfKey }
 import { knobTimingMs } from "../knobs.ts";
 import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
-import { isValidIp, nextIp, NETWORK_TYPES, validateBridgeIp } from "../network.ts";
+import { aliasProblems, nextIp, NETWORK_TYPES, validateBridgeIp } from "../network.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
 import { confDir, jailRoot, potDir } from "../paths.ts";
@@ -184,7 +184,7 @@ export interface CloneNetwork {
 }
 
 /** network.sh `_validate_network_param`: the ip to store, or an error message. */
-function resolveIp(sim: Sim, type: string, ips: string[], bridge: string | undefined, stack: string): { ip: string } | { error: string } {
+function resolveIp(sim: Sim, type: string, ips: string[], bridge: string | undefined, stack: string): { ip: string } | { error: string | string[] } {
   const ip = ips.join(" ");
   switch (type) {
     case "inherit":
@@ -192,8 +192,9 @@ function resolveIp(sim: Sim, type: string, ips: string[], bridge: string | undef
     case "alias":
       if (ip === "") return { error: "option -i is mandatory with network type is alias" };
       if (ip === "auto") return { error: "-i auto not usable with network type alias - a real IP address has to be provided" };
-      if (!ips.every((entry) => isValidIp(entry.includes("|") ? entry.split("|")[1] ?? "" : entry))) {
-        return { error: `${ip} is not a valid alias configuration` };
+      {
+        const problems = aliasProblems(sim, ips, stack);
+        if (problems.length > 0) return { error: [...problems, `${ip} is not a valid alias configuration`] };
       }
       return { ip };
     case "public-bridge": {
@@ -237,7 +238,7 @@ export function clonePot(sim: Sim, base: string, pot: string, network: CloneNetw
   const bridge = network.bridge ?? (type === "private-bridge" ? getConfVar(sim, base, "bridge") : undefined);
   const resolved = resolveIp(sim, type, network.ips, bridge, stack);
   if ("error" in resolved) {
-    sim.out.error(resolved.error);
+    for (const line of typeof resolved.error === "string" ? [resolved.error] : resolved.error) sim.out.error(line);
     exit(1);
   }
   let dns = network.dns ?? getConfVar(sim, base, "pot.dns");

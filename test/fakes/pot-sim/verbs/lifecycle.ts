@@ -7,7 +7,9 @@ import type { Sim, Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
 import { potCommand, removeJail, resolveProgram, startCommandEnv, tinirc } from "../jail.ts";
 import { knobTimingMs } from "../knobs.ts";
+import { aliasAddresses } from "../network.ts";
 import { parseOptions } from "../options.ts";
+import { flushRdrRules, loadRdrRules } from "../pf.ts";
 import { exit } from "../output.ts";
 import { confDir, jailRoot, mainPidFile, mountTableFile, potDir, statusFile } from "../paths.ts";
 import { isDirectory, isPot, isRunning, potList, removeJail as removeJailRecord, writeJail } from "../pots.ts";
@@ -156,6 +158,19 @@ export const start: Verb = async (sim, args) => {
     return 1;
   }
   writeEtcHosts(sim, pot);
+  // _js_start: an alias jail needs an address of its stack; bridged ipv4 jails get their pf redirections.
+  const type = getConfVar(sim, pot, "network_type");
+  const stack = getConfVar(sim, pot, "pot.stack") || "ipv4";
+  if (type === "alias" && stack !== "dual") {
+    const family = stack === "ipv6" ? 6 : 4;
+    if (!aliasAddresses(sim, getConfRaw(sim, pot, "ip")[0] ?? "").some((a) => a.family === family)) {
+      sim.out.error(`No ipv${family} address found for ${pot}`);
+      await startCleanup(sim, pot);
+      sim.out.error(`${pot} failed to start`);
+      return 1;
+    }
+  }
+  if ((type === "public-bridge" && stack !== "ipv6") || type === "private-bridge") loadRdrRules(sim, pot);
 
   const root = jailRoot(sim.paths, pot);
   const noRcScript = getConfVar(sim, pot, "pot.attr.no-rc-script") === "YES";
@@ -251,6 +266,7 @@ export async function stopPot(sim: Sim, pot: string, fromStart: boolean, ifaces 
     sim.out.debug(`Remove ${iface} epair network interfaces`);
     await Bun.sleep(1_000);
   }
+  flushRdrRules(sim, pot);
   if (getConfVar(sim, pot, "pot.dns") !== "off") rmSync(inJail(sim, pot, "/etc/resolv.conf"), { force: true });
   const stopped = await setStatus(sim, pot, "stopped");
   if (stopped.rc === 2) {

@@ -9,8 +9,9 @@ import { jailPath, resolveProgram } from "../jail.ts";
 import { parseOptions } from "../options.ts";
 import { exit } from "../output.ts";
 import { jailRoot, mainPidFile } from "../paths.ts";
-import { isRunning, readJail } from "../pots.ts";
+import { isDirectory, isRunning, readJail } from "../pots.ts";
 import { commandLine, processTree, signalAll } from "../procs.ts";
+import { credentialsOf, lookupAccount, ROOT_CREDENTIALS, type SimAccount } from "../users.ts";
 
 /** FreeBSD's `killall -l`, the names pot accepts (with or without SIG). */
 export const FREEBSD_SIGNALS = [
@@ -163,8 +164,22 @@ export const exec: Verb = async (sim, args) => {
     exit(1);
   }
   const root = jailRoot(sim.paths, pot);
-  const home = join(root, "root");
-  mkdirSync(home, { recursive: true });
+  // jexec -l: root's login unless -u (an account of the host) or -U (one of the jail) names another; the
+  // command starts in that account's home, and jexec fails when the home does not exist.
+  let account: SimAccount | undefined = { name: "root", uid: 0, gid: 0, groups: [0, 5], home: "/root", shell: "/bin/sh" };
+  if (userPot !== "" || userHost !== "") {
+    account = userPot !== "" ? lookupAccount(root, userPot) : lookupAccount("/", userHost);
+    if (account === undefined) {
+      sim.out.stderr(`jexec: ${userPot || userHost}: no such user`);
+      return 1;
+    }
+  } else mkdirSync(join(root, "root"), { recursive: true });
+  const home = join(root, account.home);
+  if (!isDirectory(home)) {
+    sim.out.stderr(`jexec: chdir: ${account.home}: No such file or directory`);
+    return 1;
+  }
+  const credentials = userPot === "" && userHost === "" ? ROOT_CREDENTIALS : credentialsOf(account);
   sim.out.debug(`Exec in ${pot}, cmd: ${command.join(" ")}`);
   // pot runs `jexec -l <pot> env VAR=value… <command…>`: env(1) reads leading words containing `=` as more
   // assignments and a leading `-` word as its own option, so the command's first word is read the same way.
@@ -178,10 +193,11 @@ export const exec: Verb = async (sim, args) => {
   const env = {
     PATH: jailPath(root),
     HOME: home,
-    USER: "root",
-    SHELL: "/bin/sh",
+    USER: account.name,
+    SHELL: account.shell || "/bin/sh",
     ...(term === undefined ? {} : { TERM: term }),
     POT_SIM_JAIL_ROOT: root,
+    ...credentials,
     ...extraEnv,
   };
   if (words.length === 0) {

@@ -1,5 +1,5 @@
 // Read-only verbs: version, ls, info, ps, last-run-stats, get-attr, get-rss.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getConfRaw, getConfVar, JAIL_ATTRIBUTES, POT_RO_ATTRIBUTES, POT_RW_ATTRIBUTES } from "../conf.ts";
 import type { Sim, Verb } from "../context.ts";
@@ -29,12 +29,13 @@ function ipOf(sim: Sim, pot: string): string {
   return getConfRaw(sim, pot, "ip").join("\n");
 }
 
-/** `pot ls` / `pot list`. Only pots exist in the simulator; -b -f -F -B list nothing. */
+/** `pot ls` / `pot list`. Pots and private bridges exist in the simulator; -b -f -F list nothing. */
 export const list: Verb = (sim, args) => {
   let quiet = false;
   let objects = 0;
   let all = false;
   let pots = true;
+  let bridges = false;
   parseOptions(sim, "list", args, "hvbfFapqB", (name) => {
     if (name === "q") {
       quiet = true;
@@ -48,11 +49,17 @@ export const list: Verb = (sim, args) => {
     }
     if (name === "a") all = true;
     pots = name === "p" || name === "a";
+    bridges = name === "B";
   });
   if (all && quiet) {
     sim.out.error("Options -a and -q are incompatible");
     printHelp(sim.out, "list");
     exit(1);
+  }
+  // list.sh `_ls_bridges`: the files under bridges/ (common.sh `_get_bridge_list`).
+  if (bridges) {
+    for (const name of bridgeList(sim)) sim.out.print(quiet ? name : `bridge: ${name}`);
+    return 0;
   }
   if (!pots) return 0;
   const names = potList(sim);
@@ -318,3 +325,54 @@ export const getRss: Verb = (sim, args) => {
   return 0;
 };
 
+
+function bridgeList(sim: Sim): string[] {
+  try {
+    return readdirSync(sim.paths.bridges, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+}
+
+const CONFIG_NAMES = ["fs_root", "zfs_root", "gateway", "syslogd", "pot_prefix", "fscomp_prefix", "network_stack"];
+
+/** `pot config -g name` (config.sh): `label = value`, or the value alone with -q. */
+export const config: Verb = (sim, args) => {
+  let quiet = false;
+  let name = "";
+  parseOptions(sim, "config", args, "hvqg:", (option, value) => {
+    if (option === "q") quiet = true;
+    if (option === "g") {
+      if (!CONFIG_NAMES.includes(value)) {
+        if (!quiet) {
+          sim.out.error(`${value} is not a valid name`);
+          printHelp(sim.out, "config");
+        }
+        exit(1);
+      }
+      name = value;
+    }
+  });
+  if (name === "") {
+    if (!quiet) {
+      sim.out.error("option -g is mandatory");
+      printHelp(sim.out, "config");
+    }
+    exit(1);
+  }
+  const root = sim.paths.root;
+  const values: Record<string, [string, string]> = {
+    fs_root: ["fs_root", root],
+    zfs_root: ["zfs_root", "zroot/pot"],
+    gateway: ["gateway", "10.192.0.1"],
+    syslogd: ["syslogd flags", "-b 127.0.0.1 -b 10.192.0.1 -a 10.192.0.0/10"],
+    pot_prefix: ["pot prefix", `${root}/jails`],
+    fscomp_prefix: ["fscomp prefix", `${root}/fscomp`],
+    network_stack: ["network stack", "ipv4"],
+  };
+  const [label, value] = values[name] ?? ["", ""];
+  sim.out.print(quiet ? value : `${label} = ${value}`);
+  return 0;
+};
