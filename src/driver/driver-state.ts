@@ -3,6 +3,8 @@
 // After an agent restart Nomad hands RecoverTask a handle whose msgpack_driver_config is empty (Nomad does not
 // persist it), so the state holds the pot name, the supervisor's pid and bundle, and the start time itself.
 // Encoded as JSON; `v` is also sent as TaskHandle.version (0 is reserved by Nomad).
+import type { JailAccount } from "./jail-user";
+
 export const DRIVER_STATE_VERSION = 1;
 
 export interface DriverState {
@@ -16,6 +18,8 @@ export interface DriverState {
   network?: { portMap: Record<string, number>; address: string };
   /** The pot's stop_timeout attribute in seconds, when the job set one (stop deadlines derive from it). */
   stopTimeoutS?: number;
+  /** The jail account the task runs as (`user`); exec sessions switch to it too. Absent: root. */
+  user?: JailAccount;
 }
 
 export type DriverStateResult = { ok: true; state: DriverState } | { ok: false; reason: string };
@@ -58,5 +62,20 @@ export function decodeDriverState(bytes: Uint8Array, handleVersion: number): Dri
     }
     state.network = { portMap, address: network.address };
   }
+  if (r.user !== undefined) {
+    const user = decodeAccount(r.user);
+    // A task that runs as a user must never be exec'd into as root because its state was unreadable.
+    if (user === undefined) return { ok: false, reason: "driver state has a malformed user" };
+    state.user = user;
+  }
   return { ok: true, state };
+}
+
+function decodeAccount(raw: unknown): JailAccount | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const a = raw as Record<string, unknown>;
+  const id = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
+  if (typeof a.name !== "string" || a.name === "" || !id(a.uid) || !id(a.gid) || typeof a.home !== "string") return undefined;
+  if (!Array.isArray(a.groups) || a.groups.length === 0 || !a.groups.every(id)) return undefined;
+  return { name: a.name, uid: a.uid, gid: a.gid, groups: [...a.groups], home: a.home };
 }

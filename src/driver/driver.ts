@@ -16,6 +16,7 @@ import { destroyPot } from "./destroy-pot";
 import { DriverError } from "./errors";
 import { TaskEventBus } from "./events";
 import { computeFingerprint, type Fingerprint } from "./fingerprint";
+import { switchUserArgv } from "./jail-user";
 import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePluginConfig } from "./plugin-config";
 import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals";
 import { PotLockQueue } from "./pot-lock-queue.ts";
@@ -419,7 +420,7 @@ export class PotDriver {
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
     let result;
     try {
-      result = await this.pot().exec(handle.state.potName, command, { env: execEnv(handle.env) }, timeoutMs > 0 ? { timeoutMs } : {});
+      result = await this.pot().exec(handle.state.potName, asTaskUser(handle, command), { env: execEnv(handle) }, timeoutMs > 0 ? { timeoutMs } : {});
     } catch (err) {
       if (isPotError(err, "timed-out")) {
         throw new DriverError("timed-out", `command timed out after ${timeoutMs} ms`, { cause: err });
@@ -450,7 +451,7 @@ export class PotDriver {
     const pot = this.pot();
     let argv: string[];
     try {
-      argv = pot.execArgv(handle.state.potName, command, { env: execEnv(handle.env), tty });
+      argv = pot.execArgv(handle.state.potName, asTaskUser(handle, command), { env: execEnv(handle), tty });
     } catch (err) {
       if (isPotError(err, "bad-argument")) throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
       throw err;
@@ -500,9 +501,23 @@ function derivedPotName(taskId: string): string | undefined {
   return parts ? potNameForTask(parts).potName : undefined;
 }
 
-/** The task environment minus what cannot be passed to `pot exec -e` (names the jail's sh cannot export). */
-function execEnv(env: Record<string, string>): Record<string, string> {
+/**
+ * A command run in the task's jail as the task's user (docs/networking.md, "Users"): switched by the jail's
+ * chroot(8), because `pot exec -U` needs the account's home to exist and `-u` reads the host's accounts.
+ */
+function asTaskUser(handle: TaskHandle, command: readonly string[]): string[] {
+  const user = handle.state.user;
+  return user === undefined ? [...command] : [...switchUserArgv(user), ...command];
+}
+
+/**
+ * The task environment minus what cannot be passed to `pot exec -e` (names the jail's sh cannot export); for
+ * a task with a user, that user's USER and HOME unless the task's own environment sets them.
+ */
+function execEnv(handle: TaskHandle): Record<string, string> {
   const out: Record<string, string> = {};
+  const user = handle.state.user;
+  const env = user === undefined ? handle.env : { USER: user.name, HOME: user.home, ...handle.env };
   for (const [k, v] of Object.entries(env)) {
     if (isValidEnvName(k) && !/[\n\r]/.test(v)) out[k] = v;
   }

@@ -3,9 +3,11 @@
 import { type CopyInOptions, type HostEntry, isValidEnvName, type MountInOptions, type PortExport, type PrepareOptions, type RssLimits } from "../pot/argv";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import { type ConfigIssue, formatConfigPath } from "./config-schema";
+import { type JailAccount, switchUserArgv, userNameProblem } from "./jail-user";
 import { type HostCopy, layoutCopies, mountIssues, type PlannedMount } from "./mount-layout.ts";
 import type { PluginConfig } from "./plugin-config";
-import type { PotAttribute, TaskConfig } from "./task-config";
+import { hasDnsSettings, renderResolvConf } from "./resolv-conf";
+import type { PortMapping, PotAttribute, TaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
 
 export interface StartPlan {
@@ -26,6 +28,18 @@ export interface StartPlan {
   portMap: Record<string, number>;
   /** Whether the jail gets an IP of its own (then its IP is advertised to Nomad). */
   ownAddress: boolean;
+  /** The address to advertise when the job fixed it (alias); otherwise pot's `ip` is read after prepare. */
+  fixedAddress?: string;
+  /** `private-bridge`: the bridge that must exist before anything is created. */
+  bridge?: string;
+  /** The jail's resolv.conf text from the group's dns block (given to pot as `-d custom:<file>`). */
+  resolvConf?: string;
+  /**
+   * `user`: the jail account to run as. Then prepare sets no command: the command line (`userCommand`) is set
+   * once the account is found in the prepared jail, wrapped by commandLineAsUser.
+   */
+  user?: string;
+  userCommand?: string;
 }
 
 export interface PlanContext {
@@ -51,31 +65,47 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
     return { ok: false, issues: [{ path: "task.id", message: "is not <alloc_id>/<task_name>/<invocation>", value: task.taskId }] };
   }
   const naming = potNameForTask(idParts);
-  const bridged = config.networkMode === "public-bridge";
+  const mode = config.networkMode;
+  const bridged = mode === "public-bridge" || mode === "private-bridge";
 
   const ports: PortExport[] = [];
   const portMap: Record<string, number> = {};
-  if (bridged) {
-    for (const [label, jailPort] of Object.entries(config.portMap)) {
+  if (bridged || mode === "alias") {
+    for (const [label, mapping] of Object.entries(config.portMap)) {
       const hostPort = hostPortFor(label, task);
       if (hostPort === undefined) {
         issues.push({
           path: `config.port_map.${label}`,
           message: `no port labelled ${JSON.stringify(label)} in the group's network block`,
-          value: String(jailPort),
+          value: mapping.protocol === "default" ? String(mapping.port) : `${mapping.port}/${mapping.protocol}`,
         });
         continue;
       }
-      ports.push({ potPort: jailPort, hostPort });
-      portMap[label] = jailPort;
+      // An alias jail has no NAT: its ports are advertised to Nomad, never forwarded (docs/networking.md).
+      if (bridged) ports.push(...portExports(mapping, hostPort));
+      portMap[label] = mapping.port;
     }
     // Group ports with `to` that port_map does not name are exported as the job asked.
     for (const port of task.resources.ports) {
       if (port.to > 0 && !(port.label in portMap)) {
-        ports.push({ potPort: port.to, hostPort: port.hostPort });
+        if (bridged) ports.push({ potPort: port.to, hostPort: port.hostPort });
         portMap[port.label] = port.to;
       }
     }
+  }
+  const command = commandLine(config.command, config.args);
+  if (task.user !== "") {
+    const problem = userNameProblem(task.user);
+    if (problem) issues.push({ path: "task.user", message: problem, value: task.user });
+    else if (command === undefined) {
+      issues.push({ path: "task.user", message: "needs config.command: the image's own command cannot be run as another user", value: task.user });
+    }
+  }
+  let resolvConf: string | undefined;
+  if (hasDnsSettings(task.dns)) {
+    const rendered = renderResolvConf(task.dns);
+    if (rendered.ok) resolvConf = rendered.text;
+    else issues.push(...rendered.issues);
   }
   const env: Record<string, string> = {};
   const skippedEnv: string[] = [];
@@ -114,30 +144,49 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
     tag: config.tag,
     allocId: naming.prepareAllocId,
     name: naming.prepareName,
-    networkType: config.networkMode === "public-bridge" ? "public-bridge" : "inherit",
+    networkType: mode === "host" ? "inherit" : mode,
     ports,
   };
-  const command = commandLine(config.command, config.args);
-  if (command !== undefined) prepare.command = command;
   if (bridged) prepare.ips = ["auto"];
+  if (mode === "private-bridge" && config.bridge !== undefined) prepare.bridge = config.bridge;
+  if (mode === "alias" && config.aliasIp !== undefined) {
+    const { iface, address, family } = config.aliasIp;
+    prepare.ips = [iface === undefined ? address : `${iface}|${address}`];
+    // The stack follows the address, so an image's own pot.stack cannot make pot refuse or drop it.
+    prepare.stack = family === 4 ? "ipv4" : "ipv6";
+  }
+  const user = task.user === "" ? undefined : task.user;
+  if (command !== undefined && user === undefined) prepare.command = command;
 
-  return {
-    ok: true,
-    plan: {
-      potName: naming.potName,
-      prepare,
-      copies: layout.potCopies,
-      hostCopies: layout.hostCopies,
-      mounts,
-      env,
-      skippedEnv,
-      hosts: config.extraHosts.map((h) => ({ hostname: h.hostname, ip: h.ip })),
-      attributes: [...config.attributes],
-      rss: rssLimits(task, context),
-      portMap,
-      ownAddress: bridged,
-    },
+  const plan: StartPlan = {
+    potName: naming.potName,
+    prepare,
+    copies: layout.potCopies,
+    hostCopies: layout.hostCopies,
+    mounts,
+    env,
+    skippedEnv,
+    hosts: config.extraHosts.map((h) => ({ hostname: h.hostname, ip: h.ip })),
+    attributes: [...config.attributes],
+    rss: rssLimits(task, context),
+    portMap,
+    ownAddress: bridged || mode === "alias",
   };
+  if (mode === "alias" && config.aliasIp !== undefined) plan.fixedAddress = config.aliasIp.address;
+  if (mode === "private-bridge" && config.bridge !== undefined) plan.bridge = config.bridge;
+  if (resolvConf !== undefined) plan.resolvConf = resolvConf;
+  if (user !== undefined && command !== undefined) {
+    plan.user = user;
+    plan.userCommand = command;
+  }
+  return { ok: true, plan };
+}
+
+/** pot's `-e` specs for one port_map entry: no prefix by default, `tcp:`/`udp:`, or one of each for tcp+udp. */
+function portExports(mapping: PortMapping, hostPort: number): PortExport[] {
+  const protocols: Array<"tcp" | "udp" | undefined> =
+    mapping.protocol === "default" ? [undefined] : mapping.protocol === "tcp+udp" ? ["tcp", "udp"] : [mapping.protocol];
+  return protocols.map((protocol) => (protocol === undefined ? { potPort: mapping.port, hostPort } : { potPort: mapping.port, hostPort, protocol }));
 }
 
 /** A mount of the plan with its origin: a config entry, one of the task's directories, or a volume. */
@@ -181,6 +230,14 @@ function hostPortFor(label: string, task: TaskSpec): number | undefined {
 export function commandLine(command: string | undefined, args: readonly string[]): string | undefined {
   if (command === undefined) return undefined;
   return [command, ...args.map(shellWord)].join(" ");
+}
+
+/**
+ * The pot command line that runs `line` as `account`: the root shell of pot's tinirc only execs the jail's
+ * chroot; the job's line itself (expansions, redirections) is evaluated by a shell already running as the account.
+ */
+export function commandLineAsUser(account: JailAccount, line: string): string {
+  return [...switchUserArgv(account), "/bin/sh", "-c", shellWord(`exec ${line}`)].join(" ");
 }
 
 /** Quotes one word for a POSIX shell: 'it'\''s' style. */

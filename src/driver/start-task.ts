@@ -1,6 +1,8 @@
 // StartTask's sequence (driver layer): validate → plan → pot prepare → configure → launch the supervisor.
 // Nothing is created before validation and planning pass; once the pot exists, every failure destroys it
 // (and removes a launched bundle) before the error is returned, so a failed start leaves nothing behind.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { log } from "../log/logger";
 import { isPotError, type PotError } from "../pot/errors";
 import type { PotCli } from "../pot/pot-cli";
@@ -13,9 +15,11 @@ import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
 import { checkAllocDirMounts, checkHostPaths } from "./host-paths.ts";
 import { copyIntoMountedDir, hostCopyIssues } from "./host-copy.ts";
+import { isJailExecutable, jailRootOf, readJailFile } from "./jail-files";
+import { findJailAccount, JAIL_CHROOT, type JailAccount } from "./jail-user";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import type { PotLockQueue } from "./pot-lock-queue.ts";
-import { planStart, type StartPlan } from "./start-plan";
+import { commandLineAsUser, planStart, type StartPlan } from "./start-plan";
 import { settledFlag, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs } from "./stop-deadline.ts";
 import type { SupervisedTask, Supervision } from "./supervision";
@@ -88,6 +92,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
   if (unsafeMounts.length > 0) {
     throw new DriverError("failed", `failed to start task: refusing to mount ${unsafeMounts.join("; ")}`, { recoverable: false });
   }
+  if (plan.bridge !== undefined) await requireBridge(pot, plan.bridge);
   const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
   const event = (message: string, annotations: Record<string, string> = {}): void => {
     ctx.events.emit({ taskId: task.taskId, allocId: task.allocId, taskName: task.taskName, timestamp: new Date(), message, annotations });
@@ -113,7 +118,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       taskLog.info({ ahead }, "waiting for pot's global lock");
     };
     const prepared = await ctx.lockQueue
-      .run(() => pot.prepare(plan.prepare, { timeoutMs: ctx.prepareTimeoutMs }), waitForPot)
+      .run(() => withResolvConf(ctx.plugin.stateDir, plan, (prepare) => pot.prepare(prepare, { timeoutMs: ctx.prepareTimeoutMs })), waitForPot)
       .catch((err: unknown) => {
         if (isPotError(err, "already-exists")) created = false;
         throw err;
@@ -131,7 +136,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
         recoverable: true,
       });
     }
-    await configure(pot, plan, ctx.lockQueue, waitForPot);
+    const user = await configure(pot, plan, ctx.lockQueue, waitForPot);
     const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
     event(`Starting pot ${plan.potName}`);
     const launchedAt = Date.now();
@@ -154,6 +159,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       startedAt: new Date().toISOString(),
     };
     if (network) state.network = network;
+    if (user) state.user = user;
     const stopTimeoutS = stopTimeoutOf(plan);
     if (stopTimeoutS !== undefined) state.stopTimeoutS = stopTimeoutS;
     const readiness = await untilStarted(await pot.startProbe(plan.potName, launchedAt), settledFlag(supervised.exited));
@@ -178,19 +184,89 @@ function stopTimeoutOf(plan: StartPlan): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-/** Copies under mounts, copy-in, mount-in, set-env, set-hosts, set-attr and set-rss, in that order. */
-async function configure(pot: PotCli, plan: StartPlan, lockQueue: PotLockQueue, onWait: (ahead: number) => void): Promise<void> {
+/**
+ * Copies under mounts, copy-in, mount-in, then (with `user`) the account lookup in the jail as copied, set-env,
+ * set-hosts, set-attr, set-rss, and (with `user`) set-cmd with the command wrapped to run as the account.
+ * Returns the account.
+ */
+async function configure(
+  pot: PotCli,
+  plan: StartPlan,
+  lockQueue: PotLockQueue,
+  onWait: (ahead: number) => void,
+): Promise<JailAccount | undefined> {
   for (const copy of plan.hostCopies) await copyIntoMountedDir(copy);
   for (const copy of plan.copies) await lockQueue.run(() => pot.copyIn(plan.potName, copy), onWait);
   for (const mount of plan.mounts) await pot.mountIn(plan.potName, mount);
-  if (Object.keys(plan.env).length > 0) await pot.setEnv(plan.potName, plan.env);
+  const account = plan.user === undefined ? undefined : await jailAccount(pot, plan.potName, plan.user);
+  // A process switched to the account keeps root's HOME and USER unless told otherwise; the job's env wins.
+  const env = account ? { USER: account.name, HOME: account.home, ...plan.env } : plan.env;
+  if (Object.keys(env).length > 0) await pot.setEnv(plan.potName, env);
   if (plan.hosts.length > 0) await pot.setHosts(plan.potName, plan.hosts);
   for (const attribute of plan.attributes) await pot.setAttr(plan.potName, attribute.name, attribute.value);
   if (plan.rss) await pot.setRss(plan.potName, plan.rss);
+  if (account && plan.userCommand !== undefined) await pot.setCmd(plan.potName, commandLineAsUser(account, plan.userCommand));
+  return account;
 }
 
-/** The jail's own address (fixed when pot prepare cloned it) and the ports services reach inside it. */
+/**
+ * The task's `user` in the prepared jail's own /etc/passwd and /etc/group (read without following symlinks),
+ * and the jail's chroot(8) that switches to it. Either missing fails the start: the task never runs as root
+ * in its place.
+ */
+async function jailAccount(pot: PotCli, potName: string, user: string): Promise<JailAccount> {
+  const refuse = (why: string) =>
+    new DriverError("invalid-config", `failed to start task: task.user: ${why} (got ${JSON.stringify(user)})`, { recoverable: false });
+  const root = jailRootOf(await pot.fsRoot(), potName);
+  const passwd = await readJailFile(root, "/etc/passwd");
+  if (!passwd.ok) throw refuse(`cannot read the jail's user database: ${passwd.reason}`);
+  const group = await readJailFile(root, "/etc/group");
+  const account = findJailAccount(user, passwd.text, group.ok ? group.text : "");
+  if (!account) throw refuse("the jail has no such user (not in its /etc/passwd)");
+  if (!(await isJailExecutable(root, JAIL_CHROOT))) throw refuse(`the jail has no ${JAIL_CHROOT} to run the command as that user with`);
+  return account;
+}
+
+/** `private-bridge` needs a bridge pot knows (a file under its bridges directory, listed by `pot ls -B`). */
+async function requireBridge(pot: PotCli, bridge: string): Promise<void> {
+  let known: string[];
+  try {
+    known = await pot.bridges();
+  } catch (err) {
+    throw new DriverError("failed", `failed to start task: cannot list pot's private bridges: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+      recoverable: true,
+    });
+  }
+  if (!known.includes(bridge)) {
+    const listed = known.length === 0 ? "pot has none" : `pot has ${known.map((b) => JSON.stringify(b)).join(", ")}`;
+    throw new DriverError(
+      "invalid-config",
+      `failed driver config validation: config.bridge: no private bridge named ${JSON.stringify(bridge)} (${listed}; create it with pot create-private-bridge) (got ${JSON.stringify(bridge)})`,
+    );
+  }
+}
+
+/**
+ * Runs `prepare` with the plan's resolv.conf, if any, in a private file pot copies into the pot's own
+ * configuration (`-d custom:<file>`); the file is gone again when prepare returns.
+ */
+async function withResolvConf<T>(stateDir: string, plan: StartPlan, prepare: (options: StartPlan["prepare"]) => Promise<T>): Promise<T> {
+  if (plan.resolvConf === undefined) return prepare(plan.prepare);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(join(stateDir, ".resolv-"));
+  try {
+    const file = join(dir, "resolv.conf");
+    await writeFile(file, plan.resolvConf, { mode: 0o644, flag: "wx" });
+    return await prepare({ ...plan.prepare, dns: { custom: file } });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The jail's own address (fixed by the job for alias, else by pot prepare) and the ports services reach in it. */
 async function jailNetwork(pot: PotCli, plan: StartPlan): Promise<DriverState["network"]> {
+  if (plan.fixedAddress !== undefined) return { portMap: plan.portMap, address: plan.fixedAddress };
   const info = await pot.info(plan.potName);
   if (!info.ip) return undefined;
   return { portMap: plan.portMap, address: info.ip };

@@ -17,10 +17,26 @@ import {
   type RuleIssue,
 } from "./config-schema";
 
-/** Network types a task can ask for; `host` is pot's alias of `inherit`. alias and private-bridge need an IP
- * or a bridge name this driver has no option for, so they are rejected. */
-export const NETWORK_MODES = ["public-bridge", "host", "inherit"] as const;
+/** pot's four network types (docs/networking.md); `host` is pot's alias of `inherit`. alias needs `alias_ip`,
+ * private-bridge needs `bridge`. */
+export const NETWORK_MODES = ["public-bridge", "private-bridge", "alias", "host", "inherit"] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+/** Which protocols a port_map entry exports: pot's default (tcp, no prefix), tcp, udp, or both. */
+export type PortProtocol = "default" | "tcp" | "udp" | "tcp+udp";
+
+/** One port_map entry: the port inside the jail and the protocols forwarded to it. */
+export interface PortMapping {
+  port: number;
+  protocol: PortProtocol;
+}
+
+/** An alias address: `address` on host interface `iface` (pot's POT_EXTIF when absent). */
+export interface AliasIp {
+  iface?: string;
+  address: string;
+  family: 4 | 6;
+}
 
 /** A host path and where it appears inside the jail. */
 export interface PathPair {
@@ -209,10 +225,24 @@ const potAttributes = z.array(z.string()).transform((entries, ctx): PotAttribute
 });
 
 const PORT = /^[1-9][0-9]{0,4}$/;
+const PROTOCOLS: readonly PortProtocol[] = ["tcp", "udp", "tcp+udp"];
+
+/** `"80"`, `"53/udp"`, `"53/tcp"` or `"53/tcp+udp"` (docs/networking.md); a problem as a string. */
+function parsePortMapping(value: string): PortMapping | string {
+  const slash = value.indexOf("/");
+  const portText = slash < 0 ? value : value.slice(0, slash);
+  const protocol = slash < 0 ? "default" : value.slice(slash + 1);
+  const number = PORT.test(portText) ? Number(portText) : NaN;
+  if (!(number >= 1 && number <= 65535)) return 'must be a port number from 1 to 65535 (decimal), optionally followed by /tcp, /udp or /tcp+udp';
+  if (protocol !== "default" && !(PROTOCOLS as readonly string[]).includes(protocol)) {
+    return `protocol must be tcp, udp or tcp+udp (as in "${number}/udp")`;
+  }
+  return { port: number, protocol: protocol as PortProtocol };
+}
 
 /** Merges the list of maps Nomad sends into one label → jail port map; each label may appear once. */
-const portMap = z.array(z.record(z.string(), z.string())).transform((maps, ctx): Record<string, number> => {
-  const merged: Record<string, number> = {};
+const portMap = z.array(z.record(z.string(), z.string())).transform((maps, ctx): Record<string, PortMapping> => {
+  const merged: Record<string, PortMapping> = {};
   const seen = new Set<string>();
   for (const map of maps) {
     for (const [label, port] of Object.entries(map)) {
@@ -225,15 +255,39 @@ const portMap = z.array(z.record(z.string(), z.string())).transform((maps, ctx):
         issue(ctx, port, "port label must not be empty or contain control characters", [label]);
         continue;
       }
-      const number = PORT.test(port) ? Number(port) : NaN;
-      if (!(number >= 1 && number <= 65535)) {
-        issue(ctx, port, "must be a port number from 1 to 65535 (decimal)", [label]);
+      const mapping = parsePortMapping(port);
+      if (typeof mapping === "string") {
+        issue(ctx, port, mapping, [label]);
         continue;
       }
-      merged[label] = number;
+      merged[label] = mapping;
     }
   }
   return merged;
+});
+
+/** FreeBSD interface names: at most 15 characters (IFNAMSIZ), letters, digits, `_`, `.`, `-`. */
+const IFACE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
+
+/** `alias_ip`: `[interface|]address`, pot's own `-i` syntax for alias pots (network.sh). */
+const aliasIp = z.string().transform((entry, ctx): AliasIp => {
+  const bar = entry.indexOf("|");
+  const iface = bar < 0 ? undefined : entry.slice(0, bar);
+  const address = bar < 0 ? entry : entry.slice(bar + 1);
+  const problems: string[] = [];
+  if (iface !== undefined && !IFACE.test(iface)) problems.push("interface must be a network interface name such as em0");
+  const family = isIPv4(address) ? 4 : isIPv6(address) && !address.includes("%") ? 6 : undefined;
+  if (family === undefined) problems.push('address must be an IPv4 or IPv6 address (pot refuses "auto" for alias)');
+  if (problems.length > 0 || family === undefined) {
+    issue(ctx, entry, `must have the form "[interface|]address": ${problems.join(", ")}`);
+    return z.NEVER;
+  }
+  return iface === undefined ? { address, family } : { iface, address, family };
+});
+
+/** Private bridges are files under pot's bridges directory, named by `pot create-private-bridge -B`. */
+const bridgeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+  error: "must be a pot bridge name: letters, digits, '.', '_' and '-', starting with a letter or digit",
 });
 
 /**
@@ -316,22 +370,32 @@ export const taskConfigDeclaration = declareConfig(
       type: "string",
       check: z.string().transform((mode, ctx): NetworkMode => {
         if ((NETWORK_MODES as readonly string[]).includes(mode)) return mode as NetworkMode;
-        const why =
-          mode === "alias" || mode === "private-bridge"
-            ? `network_mode ${mode} needs options this driver does not offer; use public-bridge, host or inherit`
-            : "must be one of public-bridge, host, inherit";
-        issue(ctx, mode, why);
+        issue(ctx, mode, `must be one of ${NETWORK_MODES.join(", ")}`);
         return z.NEVER;
       }),
       default: "public-bridge",
-      doc: "pot network type: public-bridge (NAT, ports forwarded), host or inherit (host's stack).",
+      doc: "pot network type: public-bridge, private-bridge (needs bridge), alias (needs alias_ip), host or inherit.",
+    }),
+    aliasIp: optionalField({
+      name: "alias_ip",
+      type: "string",
+      check: aliasIp,
+      absent: undefined,
+      doc: 'Address of an alias jail, "[interface|]address" (pot prepare -i); network_mode alias only.',
+    }),
+    bridge: optionalField({
+      name: "bridge",
+      type: "string",
+      check: bridgeName,
+      absent: undefined,
+      doc: "Private bridge of a private-bridge jail (pot prepare -B); it must exist (pot create-private-bridge).",
     }),
     portMap: optionalField({
       name: "port_map",
       type: "list(map(string))",
       check: portMap,
       absent: {},
-      doc: "Port label (from the group's network block) → port the task listens on inside the jail.",
+      doc: 'Port label (from the group\'s network block) → port inside the jail: "80", "53/udp" or "53/tcp+udp".',
     }),
     copy: optionalField({
       name: "copy",
@@ -369,8 +433,23 @@ export const taskConfigDeclaration = declareConfig(
       doc: '"attribute:value" pot attributes set before start (pot set-attribute), e.g. "devfs_ruleset:4".',
     }),
   },
-  { whenNull: "issue", rules: [argsNeedCommand] },
+  { whenNull: "issue", rules: [argsNeedCommand, networkOptionsMatchMode] },
 );
+
+/** alias_ip belongs to alias jails and bridge to private-bridge ones: each is required there and refused elsewhere. */
+function networkOptionsMatchMode(raw: Readonly<Record<string, unknown>>): RuleIssue[] {
+  const mode = typeof raw.network_mode === "string" ? raw.network_mode : "public-bridge";
+  const issues: RuleIssue[] = [];
+  const given = (v: unknown) => v !== undefined && v !== null;
+  for (const [option, owner] of [["alias_ip", "alias"], ["bridge", "private-bridge"]] as const) {
+    if (mode === owner && !given(raw[option])) {
+      issues.push({ path: [option], message: `is required with network_mode ${owner}` });
+    } else if (mode !== owner && given(raw[option]) && (NETWORK_MODES as readonly string[]).includes(mode)) {
+      issues.push({ path: [option], message: `is only used with network_mode ${owner}, not ${mode}`, value: raw[option] });
+    }
+  }
+  return issues;
+}
 
 /** args without a command has nothing to append to (the Go driver's "command can not be empty" rule). */
 function argsNeedCommand(raw: Readonly<Record<string, unknown>>): RuleIssue[] {

@@ -25,6 +25,13 @@ export interface TaskResources {
   ports: PortAllocation[];
 }
 
+/** The group's `network { dns { … } }` block, as Nomad sends it. */
+export interface DnsSettings {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
 export interface TaskSpec {
   /** Nomad's task id "<alloc_id>/<task_name>/<invocation>". */
   taskId: string;
@@ -39,7 +46,10 @@ export interface TaskSpec {
   allocDir: string;
   stdoutPath: string;
   stderrPath: string;
+  /** The task's `user`; empty when the job names none. */
   user: string;
+  /** The group network's DNS settings; absent when the job has no dns block. */
+  dns?: DnsSettings;
   resources: TaskResources;
   mounts: VolumeMount[];
   /** The task's `config {}` block, cty msgpack; empty after an agent restart. */

@@ -105,6 +105,7 @@ export function taskSpecFromProto(config: TaskConfig): TaskSpec {
     stdoutPath: config.stdoutPath,
     stderrPath: config.stderrPath,
     user: config.user,
+    ...(config.dns ? { dns: { servers: [...config.dns.servers], searches: [...config.dns.searches], options: [...config.dns.options] } } : {}),
     resources: {
       memoryMb: Number(allocated?.memory?.memoryMb ?? 0n),
       memoryMaxMb: Number(allocated?.memory?.memoryMaxMb ?? 0n),

@@ -166,6 +166,12 @@ export function prepareArgv(options: PrepareOptions): string[] {
   }
   if (options.stack !== undefined) argv.push("-S", options.stack);
   if (options.dns !== undefined) {
+    if (typeof options.dns !== "string") {
+      // prepare passes `-d` on to clone unquoted, so the path must survive word splitting and globbing.
+      if (!options.dns.custom.startsWith("/") || /[\s*?[\]]/.test(options.dns.custom)) {
+        refuse("prepare", `the resolv.conf path ${JSON.stringify(options.dns.custom)} must be absolute, without whitespace or glob characters`);
+      }
+    }
     argv.push("-d", typeof options.dns === "string" ? options.dns : `custom:${options.dns.custom}`);
   }
   for (const port of options.ports ?? []) argv.push("-e", portSpec("prepare", port));
@@ -286,6 +292,16 @@ export function existsArgv(potName: string): string[] {
 
 export function listArgv(): string[] {
   return ["ls", "-q"];
+}
+
+/** `ls -B -q`: the private bridges, one name a line. */
+export function listBridgesArgv(): string[] {
+  return ["ls", "-B", "-q"];
+}
+
+/** `config -q -g <name>`: one framework setting, value only (pot-cli.md §5.20). */
+export function configArgv(name: "fs_root" | "zfs_root" | "gateway" | "network_stack"): string[] {
+  return ["config", "-q", "-g", name];
 }
 
 /** `signal` accepts names as `killall -l` lists them, with or without `SIG` (case matters). */

@@ -12,6 +12,8 @@ import {
   isRunningArgv,
   lastRunStatsArgv,
   listArgv,
+  listBridgesArgv,
+  configArgv,
   mountInArgv,
   prepareArgv,
   setAttrArgv,
@@ -88,7 +90,8 @@ export type PotVerb =
   | "set-status"
   | "destroy"
   | "last-run-stats"
-  | "get-rss";
+  | "get-rss"
+  | "config";
 
 /**
  * Default deadline per verb. prepare may download an image; stop and destroy -F wait for the jail's
@@ -114,6 +117,7 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<PotVerb, number>> = {
   destroy: 2 * 60_000,
   "last-run-stats": 30_000,
   "get-rss": 30_000,
+  config: 30_000,
 };
 
 export interface PotCliDefaults {
@@ -263,6 +267,28 @@ export class PotCli {
     if (result.exitCode === 0) return true;
     if (result.exitCode === 1) return false;
     throw this.failure("info", result);
+  }
+
+  /** `pot ls -B -q`: names of the private bridges (files under pot's bridges directory). */
+  async bridges(options?: CallOptions): Promise<string[]> {
+    const result = await this.runOk("ls", listBridgesArgv(), options);
+    return parseList(result.stdout);
+  }
+
+  /** `pot config -q -g fs_root`: pot's file system root; a pot's jail root is `<fs_root>/jails/<pot>/m`. */
+  async fsRoot(options?: CallOptions): Promise<string> {
+    const result = await this.runOk("config", configArgv("fs_root"), options);
+    const value = result.stdout.trim();
+    if (!value.startsWith("/") || value.includes("\n")) {
+      throw new PotError(`failed to parse pot config output: fs_root ${JSON.stringify(value)} is not an absolute path`, {
+        kind: "failed",
+        argv: result.argv,
+        exitCode: result.exitCode,
+        outputTail: outputTail(result.stdout, result.stderr),
+        durationMs: result.durationMs,
+      });
+    }
+    return value;
   }
 
   /** `pot ls -q`: names of all pots (directories under jails/, unvalidated), in pot's order. */

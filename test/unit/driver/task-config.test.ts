@@ -21,7 +21,9 @@ const SEED_CONFIG: TaskConfig = {
   command: "nginx -g 'daemon off;'",
   args: [],
   networkMode: "public-bridge",
-  portMap: { http: 80 },
+  portMap: { http: { port: 80, protocol: "default" } },
+  aliasIp: undefined,
+  bridge: undefined,
   copy: [
     { hostPath: "/root/index.html", jailPath: "/usr/local/www/nginx-dist/index.html" },
     { hostPath: "/root/nginx.conf", jailPath: "/usr/local/etc/nginx/nginx.conf" },
@@ -51,7 +53,9 @@ describe("golden configs from go-cty", () => {
         command: "/usr/local/bin/redis-server",
         args: ["--port", "6379", "--protected-mode no"],
         networkMode: "host",
-        portMap: { db: 6379, metrics: 9121 },
+        portMap: { db: { port: 6379, protocol: "default" }, metrics: { port: 9121, protocol: "default" } },
+        aliasIp: undefined,
+        bridge: undefined,
         copy: [{ hostPath: "/srv/redis/redis.conf", jailPath: "/usr/local/etc/redis.conf" }],
         mount: [{ hostPath: "/srv/redis/data", jailPath: "/var/db/redis" }],
         mountReadOnly: [{ hostPath: "/srv/shared", jailPath: "/mnt/shared" }],
@@ -70,7 +74,7 @@ describe("golden configs from go-cty", () => {
 
   test("port_map given as two blocks is merged; unset network_mode arrives as its default", () => {
     const result = validateTaskConfig(fixture("task-port-map-blocks"));
-    expect(result.ok && result.config.portMap).toEqual({ http: 8080, https: 8443 });
+    expect(result.ok && result.config.portMap).toEqual({ http: { port: 8080, protocol: "default" }, https: { port: 8443, protocol: "default" } });
     expect(result.ok && result.config.networkMode).toBe("public-bridge");
     expect(result.ok && result.config.image).toBe("file:///var/cache/pot-images/");
     expect(result.ok && result.config.command).toBeUndefined();
@@ -89,12 +93,7 @@ describe("golden configs from go-cty", () => {
       ok: false,
       issues: [
         { path: "config.image", message: "must be an http, https or file URL, not ftp", value: "ftp://images.example.org/" },
-        {
-          path: "config.network_mode",
-          message: "network_mode alias needs options this driver does not offer; use public-bridge, host or inherit",
-          value: "alias",
-        },
-        { path: "config.port_map.http", message: "must be a port number from 1 to 65535 (decimal)", value: "80000" },
+        { path: "config.port_map.http", message: "must be a port number from 1 to 65535 (decimal), optionally followed by /tcp, /udp or /tcp+udp", value: "80000" },
         { path: "config.port_map.http", message: "port label given more than once", value: "81" },
         { path: "config.copy[1]", message: "host path must be an absolute path", value: "relative:/x" },
         { path: "config.copy[2]", message: 'must have the form "hostpath:jailpath"', value: "/no-colon" },
@@ -111,6 +110,7 @@ describe("golden configs from go-cty", () => {
         },
         { path: "config.attributes[1]", message: '"colour" is not a pot attribute', value: "colour:blue" },
         { path: "config.args", message: "args given without command", value: ["-v"] },
+        { path: "config.alias_ip", message: "is required with network_mode alias" },
       ],
     });
   });
@@ -152,7 +152,16 @@ describe("bad variants of the seed config", () => {
     ["command with a newline", { command: "nginx\nrm -rf /" }, ["config.command"]],
     ["argument with a control character", { args: ["ok", "bad\u0000"] }, ["config.args[1]"]],
     ["unknown network mode", { network_mode: "bridge" }, ["config.network_mode"]],
-    ["private-bridge", { network_mode: "private-bridge" }, ["config.network_mode"]],
+    ["private-bridge without a bridge", { network_mode: "private-bridge" }, ["config.bridge"]],
+    ["alias without an address", { network_mode: "alias" }, ["config.alias_ip"]],
+    ["alias with auto", { network_mode: "alias", alias_ip: "auto" }, ["config.alias_ip"]],
+    ["alias with a bad address", { network_mode: "alias", alias_ip: "10.0.0.256" }, ["config.alias_ip"]],
+    ["alias with a bad interface", { network_mode: "alias", alias_ip: "em 0|10.0.0.5" }, ["config.alias_ip"]],
+    ["alias_ip without alias", { alias_ip: "10.0.0.5" }, ["config.alias_ip"]],
+    ["bridge without private-bridge", { network_mode: "host", bridge: "backend" }, ["config.bridge"]],
+    ["bridge name with a slash", { network_mode: "private-bridge", bridge: "../x" }, ["config.bridge"]],
+    ["port with an unknown protocol", { port_map: [{ dns: "53/sctp" }] }, ["config.port_map.dns"]],
+    ["port with an empty protocol", { port_map: [{ dns: "53/" }] }, ["config.port_map.dns"]],
     ["port 0", { port_map: [{ http: "0" }] }, ["config.port_map.http"]],
     ["port 65536", { port_map: [{ http: "65536" }] }, ["config.port_map.http"]],
     ["port with leading zero", { port_map: [{ http: "080" }] }, ["config.port_map.http"]],
@@ -209,7 +218,15 @@ describe("bad variants of the seed config", () => {
     ["attribute value with a colon", { attributes: ["exec_stop:sh -c 'a:b'"] }, { attributes: [{ name: "exec_stop", value: "sh -c 'a:b'" }] }],
     ["stop_timeout at the maximum", { attributes: ["stop_timeout:300"] }, { attributes: [{ name: "stop_timeout", value: "300" }] }],
     ["bool attribute in any case", { attributes: ["no-tmpfs:YES"] }, { attributes: [{ name: "no-tmpfs", value: "YES" }] }],
-    ["port 65535 and 1", { port_map: [{ a: "65535", b: "1" }] }, { portMap: { a: 65535, b: 1 } }],
+    ["port 65535 and 1", { port_map: [{ a: "65535", b: "1" }] }, { portMap: { a: { port: 65535, protocol: "default" }, b: { port: 1, protocol: "default" } } }],
+    [
+      "ports with protocols",
+      { port_map: [{ dns: "53/tcp+udp", syslog: "514/udp", web: "80/tcp" }] },
+      { portMap: { dns: { port: 53, protocol: "tcp+udp" }, syslog: { port: 514, protocol: "udp" }, web: { port: 80, protocol: "tcp" } } },
+    ],
+    ["alias with an interface", { network_mode: "alias", alias_ip: "em1|192.0.2.10" }, { networkMode: "alias", aliasIp: { iface: "em1", address: "192.0.2.10", family: 4 } }],
+    ["alias with IPv6", { network_mode: "alias", alias_ip: "2001:db8::10" }, { networkMode: "alias", aliasIp: { address: "2001:db8::10", family: 6 } }],
+    ["private-bridge with its bridge", { network_mode: "private-bridge", bridge: "backend" }, { networkMode: "private-bridge", bridge: "backend" }],
     ["empty lists", { copy: [], port_map: [] }, { copy: [], portMap: {} }],
   ];
   for (const [what, change, expected] of accepted) {
