@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/nomad/api"
 	"github.com/hashicorp/nomad/client/allocdir"
 	"github.com/hashicorp/nomad/client/taskenv"
 	"github.com/hashicorp/nomad/helper/pluginutils/hclspecutils"
@@ -37,9 +38,8 @@ type taskFixture struct {
 	config  *drivers.TaskConfig
 }
 
-// parseJobTask parses a job file with jobspec2 (as `nomad job run` does) and returns its only task's
-// name and config map.
-func parseJobTask(t testing.TB, path string) (string, map[string]interface{}) {
+// parseJobTask parses a job file with jobspec2 (as `nomad job run` does) and returns its only task.
+func parseJobTask(t testing.TB, path string) *api.Task {
 	t.Helper()
 	body, err := os.ReadFile(path)
 	if err != nil {
@@ -49,15 +49,16 @@ func parseJobTask(t testing.TB, path string) (string, map[string]interface{}) {
 	if err != nil {
 		t.Fatalf("jobspec2 parse %s: %v", path, err)
 	}
-	task := job.TaskGroups[0].Tasks[0]
-	return task.Name, task.Config
+	return job.TaskGroups[0].Tasks[0]
 }
 
 // newTaskFixture builds the task runner's view of jobFile's task for driver d: alloc dir, task env
-// (paths chosen by the driver's fs_isolation), decoded and encoded config, and the TaskConfig.
-func newTaskFixture(t testing.TB, d drivers.DriverPlugin, jobFile string) *taskFixture {
+// (paths chosen by the driver's fs_isolation), decoded and encoded config, and the TaskConfig. The task keeps
+// the job's `user`; hooks may change the allocation (e.g. its ports) before the environment is built.
+func newTaskFixture(t testing.TB, d drivers.DriverPlugin, jobFile string, hooks ...func(*structs.Allocation)) *taskFixture {
 	t.Helper()
-	name, config := parseJobTask(t, jobFile)
+	parsed := parseJobTask(t, jobFile)
+	name, config, user := parsed.Name, parsed.Config, parsed.User
 
 	alloc := mock.Alloc()
 	task := alloc.Job.TaskGroups[0].Tasks[0]
@@ -65,8 +66,11 @@ func newTaskFixture(t testing.TB, d drivers.DriverPlugin, jobFile string) *taskF
 		delete(alloc.AllocatedResources.Tasks, task.Name)
 		alloc.AllocatedResources.Tasks[name] = res
 	}
-	task.Name, task.Driver, task.Config = name, driverName, config
+	task.Name, task.Driver, task.Config, task.User = name, driverName, config, user
 	task.Services = nil
+	for _, hook := range hooks {
+		hook(alloc)
+	}
 
 	caps, err := d.Capabilities()
 	if err != nil {
