@@ -243,6 +243,22 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         expect((await pot.info(name, { verbose: true })).exportedPorts).toEqual(["8080:31000"]);
       });
 
+      it("keeps udp: and tcp: specs of one port side by side (both protocols on one host port)", async (t) => {
+        const name = await preparePot(t, "sleep 0", {
+          networkType: "public-bridge",
+          ports: [
+            { potPort: 53, hostPort: 30053, protocol: "tcp" },
+            { potPort: 53, hostPort: 30053, protocol: "udp" },
+          ],
+        });
+        expect((await pot.info(name, { verbose: true })).exportedPorts).toEqual(["udp:53:30053", "tcp:53:30053"]);
+      });
+
+      it("lists private bridges with ls -B -q and reports fs_root with config -q -g", async () => {
+        expect(Array.isArray(await pot.bridges())).toBe(true);
+        expect(await pot.fsRoot()).toMatch(/^\//);
+      });
+
       it("makes the pot non-persistent, without rc script, prunable", async (t) => {
         const info = await pot.info(await preparePot(t, "sleep 0"));
         expect(info.attributes).toMatchObject({
@@ -472,6 +488,10 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         expect(ok.stdout).toContain("inside\n");
         const withEnv = await pot.exec(name, ["/bin/sh", "-c", 'echo "V=$V"'], { env: { V: "from-exec" } });
         expect(withEnv.stdout).toContain("V=from-exec\n");
+        // -U looks the account up in the jail (jexec -l -U): an unknown one is jexec's error, exit 1.
+        const unknown = await raw(t, ["exec", "-U", "no-such-account", "-p", name, "--", "/bin/sh", "-c", "true"]);
+        expect(unknown.exitCode).toBe(1);
+        expect(unknown.stderr).toContain("no-such-account: no such user");
         await pot.stop(name);
         await running.exited;
       });
