@@ -171,7 +171,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     return { state, supervised };
   } catch (err) {
     if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog, stopTimeoutOf(plan));
-    const failure = toStartError(err);
+    const failure = networkRefusal(plan, err) ?? toStartError(err);
     event(`Failed to start: ${failure.message}`);
     throw failure;
   }
@@ -296,6 +296,31 @@ async function cleanUp(
       taskLog.error({ error: err }, "failed to remove bundle after a failed start");
     });
   }
+}
+
+/**
+ * pot's own refusal of the job's network settings, which only pot can check (does the host have that interface,
+ * does the bridge still exist), as a config error naming the field: retrying the same job cannot help.
+ */
+function networkRefusal(plan: StartPlan, err: unknown): DriverError | undefined {
+  if (!isPotError(err)) return undefined;
+  const lines = (err as PotError).potErrors;
+  const refusal = (field: string, value: string, summary: RegExp) => {
+    const reasons = lines.filter((line) => !summary.test(line));
+    return new DriverError(
+      "invalid-config",
+      `failed driver config validation: config.${field}: pot refused the ${field === "bridge" ? "bridge" : "address"}: ${reasons.join("; ")} (got ${JSON.stringify(value)})`,
+      { cause: err },
+    );
+  };
+  const aliasIp = plan.prepare.networkType === "alias" ? plan.prepare.ips?.[0] : undefined;
+  if (aliasIp !== undefined && lines.some((line) => line.endsWith("is not a valid alias configuration"))) {
+    return refusal("alias_ip", aliasIp, /is not a valid alias configuration$/);
+  }
+  if (plan.bridge !== undefined && lines.some((line) => /^bridge .* is not valid/.test(line))) {
+    return refusal("bridge", plan.bridge, /^$/);
+  }
+  return undefined;
 }
 
 /**

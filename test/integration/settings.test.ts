@@ -125,10 +125,12 @@ describe("alias jails", () => {
     }
   });
 
-  test("an interface the host lacks is refused by pot, and no pot is left", async () => {
+  test("an interface the host lacks is refused by pot: the error names the field, is not retried, leaves no pot", async () => {
     const task = nomadTask(world, "nonic", seedDriverConfig(world, { network_mode: "alias", alias_ip: "em9|192.0.2.11" }));
     const err = await refused(task);
-    expect(err.details).toContain("em9 is not a valid network interface");
+    expect(err.details).toContain('config.alias_ip: pot refused the address: em9 is not a valid network interface');
+    expect(err.details).toContain('(got "em9|192.0.2.11")');
+    expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(simPots(world)).not.toContain(taskPot(task));
   });
 });
@@ -184,6 +186,32 @@ describe("user", () => {
     expect(Buffer.from(exec.stdout).toString()).toContain("exec: uid=80 gid=80 groups=80,2000 user=www");
     expect(exec.result?.exitCode).toBe(0);
     await stopAndDestroy(task);
+  });
+
+  test("after kill -9 of the plugin, exec in the recovered task still runs as the task's user", async () => {
+    const task = nomadTask(world, "recovered", seedDriverConfig(world, { command: "creds", network_mode: "host", port_map: null }));
+    task.config.user = "www";
+    const first = await launchConfiguredPlugin(world);
+    const started = await unary(first.driver.startTask, first.driver, { task: task.config }, 60_000);
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    first.close();
+    const second = await launchConfiguredPlugin(world);
+    try {
+      // Nomad's handle after an agent restart carries no driver config.
+      const handle = { ...started.handle!, config: { ...started.handle!.config!, msgpackDriverConfig: Buffer.alloc(0) } };
+      await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
+      const exec = await unary(second.driver.execTask, second.driver, {
+        taskId: task.config.id,
+        command: ["sh", "-c", 'echo "exec: uid=$POT_SIM_UID"'],
+        timeout: { seconds: 10n, nanos: 0 },
+      });
+      expect(Buffer.from(exec.stdout).toString()).toContain("exec: uid=80\n");
+      await unary(second.driver.stopTask, second.driver, { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" }, 30_000);
+      await unary(second.driver.destroyTask, second.driver, { taskId: task.config.id, force: true }, 60_000);
+    } finally {
+      second.close();
+    }
   });
 
   test("an account with a home and a supplementary group gets both", async () => {
