@@ -3,7 +3,7 @@
 // After an agent restart Nomad hands RecoverTask a handle whose msgpack_driver_config is empty (Nomad does not
 // persist it), so the state holds the pot name, the supervisor's pid and bundle, and the start time itself.
 // Encoded as JSON; `v` is also sent as TaskHandle.version (0 is reserved by Nomad).
-import type { JailAccount } from "./jail-user";
+import type { JailAccount } from "./jail-user.ts";
 
 export const DRIVER_STATE_VERSION = 1;
 

@@ -16,7 +16,7 @@ import { destroyPot } from "./destroy-pot";
 import { DriverError } from "./errors";
 import { TaskEventBus } from "./events";
 import { computeFingerprint, type Fingerprint } from "./fingerprint";
-import { switchUserArgv } from "./jail-user";
+import { switchUserArgv } from "./jail-user.ts";
 import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePluginConfig } from "./plugin-config";
 import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals";
 import { PotLockQueue } from "./pot-lock-queue.ts";
@@ -358,7 +358,12 @@ export class PotDriver {
       });
     }
     // A task this process never tracked (its start failed, or recovery did) may have no pot at all.
-    const potPresent = potName !== undefined && (handle !== undefined || (await this.pot().exists(potName).catch(() => true)));
+    const potPresent =
+      potName !== undefined &&
+      (handle !== undefined ||
+        (await this.pot()
+          .exists(potName)
+          .catch(() => true)));
     if (potName && potPresent) {
       try {
         await destroyPot(
@@ -420,7 +425,12 @@ export class PotDriver {
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
     let result;
     try {
-      result = await this.pot().exec(handle.state.potName, asTaskUser(handle, command), { env: execEnv(handle) }, timeoutMs > 0 ? { timeoutMs } : {});
+      result = await this.pot().exec(
+        handle.state.potName,
+        asTaskUser(handle, command),
+        { env: execEnv(handle) },
+        timeoutMs > 0 ? { timeoutMs } : {},
+      );
     } catch (err) {
       if (isPotError(err, "timed-out")) {
         throw new DriverError("timed-out", `command timed out after ${timeoutMs} ms`, { cause: err });
@@ -453,7 +463,8 @@ export class PotDriver {
     try {
       argv = pot.execArgv(handle.state.potName, asTaskUser(handle, command), { env: execEnv(handle), tty });
     } catch (err) {
-      if (isPotError(err, "bad-argument")) throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
+      if (isPotError(err, "bad-argument"))
+        throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
       throw err;
     }
     return { potName: handle.state.potName, argv, env: pot.env };

@@ -4,8 +4,8 @@
 // its text. Every value is checked against what FreeBSD's resolver reads, so nothing the job wrote is silently
 // ignored by the jail's libc: a value it would drop is refused instead.
 import { isIPv4, isIPv6 } from "node:net";
-import type { ConfigIssue } from "./config-schema";
-import type { DnsSettings } from "./task-spec";
+import type { ConfigIssue } from "./config-schema.ts";
+import type { DnsSettings } from "./task-spec.ts";
 
 /** The resolver reads at most 3 name servers (MAXNS) and 6 search domains (MAXDNSRCH) of 256 bytes in all. */
 const MAX_SERVERS = 3;
@@ -13,7 +13,19 @@ const MAX_SEARCHES = 6;
 const MAX_SEARCH_LENGTH = 256;
 
 /** Options FreeBSD's res_init.c understands; `name:` takes a decimal number. */
-const FLAG_OPTIONS = new Set(["debug", "no_tld_query", "no-tld-query", "inet6", "insecure1", "insecure2", "rotate", "usevc", "no-check-names", "edns0", "dname"]);
+const FLAG_OPTIONS = new Set([
+  "debug",
+  "no_tld_query",
+  "no-tld-query",
+  "inet6",
+  "insecure1",
+  "insecure2",
+  "rotate",
+  "usevc",
+  "no-check-names",
+  "edns0",
+  "dname",
+]);
 const NUMBER_OPTIONS = new Set(["ndots", "timeout", "attempts", "reload-period"]);
 
 const DOMAIN_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
@@ -24,7 +36,11 @@ export type ResolvConfResult = { ok: true; text: string } | { ok: false; issues:
 export function renderResolvConf(dns: DnsSettings): ResolvConfResult {
   const issues: ConfigIssue[] = [];
   if (dns.servers.length > MAX_SERVERS) {
-    issues.push({ path: "task.dns.servers", message: `at most ${MAX_SERVERS} name servers: the jail's resolver ignores the rest`, value: dns.servers });
+    issues.push({
+      path: "task.dns.servers",
+      message: `at most ${MAX_SERVERS} name servers: the jail's resolver ignores the rest`,
+      value: dns.servers,
+    });
   }
   dns.servers.forEach((server, i) => {
     if (!isIPv4(server) && !(isIPv6(server) && !server.includes("%"))) {
@@ -32,7 +48,11 @@ export function renderResolvConf(dns: DnsSettings): ResolvConfResult {
     }
   });
   if (dns.searches.length > MAX_SEARCHES) {
-    issues.push({ path: "task.dns.searches", message: `at most ${MAX_SEARCHES} search domains: the jail's resolver ignores the rest`, value: dns.searches });
+    issues.push({
+      path: "task.dns.searches",
+      message: `at most ${MAX_SEARCHES} search domains: the jail's resolver ignores the rest`,
+      value: dns.searches,
+    });
   }
   dns.searches.forEach((domain, i) => {
     const bare = domain.endsWith(".") ? domain.slice(0, -1) : domain;

@@ -1,12 +1,20 @@
 // The start plan (driver layer, pure): validated task config + Nomad's task facts → every pot operation of a
 // StartTask, decided before anything is created. A plan either comes out whole or as a list of issues.
-import { type CopyInOptions, type HostEntry, isValidEnvName, type MountInOptions, type PortExport, type PrepareOptions, type RssLimits } from "../pot/argv";
+import {
+  type CopyInOptions,
+  type HostEntry,
+  isValidEnvName,
+  type MountInOptions,
+  type PortExport,
+  type PrepareOptions,
+  type RssLimits,
+} from "../pot/argv";
 import { parseTaskId, potNameForTask } from "../pot/naming";
 import { type ConfigIssue, formatConfigPath } from "./config-schema";
-import { type JailAccount, switchUserArgv, userNameProblem } from "./jail-user";
+import { type JailAccount, switchUserArgv, userNameProblem } from "./jail-user.ts";
 import { type HostCopy, layoutCopies, mountIssues, type PlannedMount } from "./mount-layout.ts";
 import type { PluginConfig } from "./plugin-config";
-import { hasDnsSettings, renderResolvConf } from "./resolv-conf";
+import { hasDnsSettings, renderResolvConf } from "./resolv-conf.ts";
 import type { PortMapping, PotAttribute, TaskConfig } from "./task-config";
 import type { TaskSpec } from "./task-spec";
 
@@ -98,7 +106,11 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
     const problem = userNameProblem(task.user);
     if (problem) issues.push({ path: "task.user", message: problem, value: task.user });
     else if (command === undefined) {
-      issues.push({ path: "task.user", message: "needs config.command: the image's own command cannot be run as another user", value: task.user });
+      issues.push({
+        path: "task.user",
+        message: "needs config.command: the image's own command cannot be run as another user",
+        value: task.user,
+      });
     }
   }
   let resolvConf: string | undefined;
@@ -112,7 +124,11 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
   for (const [name, value] of Object.entries(task.env)) {
     if (!isValidEnvName(name)) skippedEnv.push(name);
     else if (/[\n\r\u0000]/.test(value)) {
-      issues.push({ path: formatConfigPath("task.env", [name]), message: "must not contain a newline, carriage return or NUL: pot keeps each variable on one line", value });
+      issues.push({
+        path: formatConfigPath("task.env", [name]),
+        message: "must not contain a newline, carriage return or NUL: pot keeps each variable on one line",
+        value,
+      });
     } else env[name] = value;
   }
   if (issues.length > 0) return { ok: false, issues };
@@ -186,7 +202,9 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
 function portExports(mapping: PortMapping, hostPort: number): PortExport[] {
   const protocols: Array<"tcp" | "udp" | undefined> =
     mapping.protocol === "default" ? [undefined] : mapping.protocol === "tcp+udp" ? ["tcp", "udp"] : [mapping.protocol];
-  return protocols.map((protocol) => (protocol === undefined ? { potPort: mapping.port, hostPort } : { potPort: mapping.port, hostPort, protocol }));
+  return protocols.map((protocol) =>
+    protocol === undefined ? { potPort: mapping.port, hostPort } : { potPort: mapping.port, hostPort, protocol },
+  );
 }
 
 /** A mount of the plan with its origin: a config entry, one of the task's directories, or a volume. */

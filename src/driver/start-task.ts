@@ -15,8 +15,8 @@ import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
 import { checkAllocDirMounts, checkHostPaths } from "./host-paths.ts";
 import { copyIntoMountedDir, hostCopyIssues } from "./host-copy.ts";
-import { isJailExecutable, jailRootOf, readJailFile } from "./jail-files";
-import { findJailAccount, JAIL_CHROOT, type JailAccount } from "./jail-user";
+import { isJailExecutable, jailRootOf, readJailFile } from "./jail-files.ts";
+import { findJailAccount, JAIL_CHROOT, type JailAccount } from "./jail-user.ts";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import type { PotLockQueue } from "./pot-lock-queue.ts";
 import { commandLineAsUser, planStart, type StartPlan } from "./start-plan";
@@ -118,7 +118,10 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
       taskLog.info({ ahead }, "waiting for pot's global lock");
     };
     const prepared = await ctx.lockQueue
-      .run(() => withResolvConf(ctx.plugin.stateDir, plan, (prepare) => pot.prepare(prepare, { timeoutMs: ctx.prepareTimeoutMs })), waitForPot)
+      .run(
+        () => withResolvConf(ctx.plugin.stateDir, plan, (prepare) => pot.prepare(prepare, { timeoutMs: ctx.prepareTimeoutMs })),
+        waitForPot,
+      )
       .catch((err: unknown) => {
         if (isPotError(err, "already-exists")) created = false;
         throw err;
@@ -177,7 +180,6 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
   }
 }
 
-
 /** The job's stop_timeout attribute in seconds, if it set one. */
 function stopTimeoutOf(plan: StartPlan): number | undefined {
   const value = plan.attributes.find((attribute) => attribute.name === "stop_timeout")?.value;
@@ -233,10 +235,14 @@ async function requireBridge(pot: PotCli, bridge: string): Promise<void> {
   try {
     known = await pot.bridges();
   } catch (err) {
-    throw new DriverError("failed", `failed to start task: cannot list pot's private bridges: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-      recoverable: true,
-    });
+    throw new DriverError(
+      "failed",
+      `failed to start task: cannot list pot's private bridges: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+        recoverable: true,
+      },
+    );
   }
   if (!known.includes(bridge)) {
     const listed = known.length === 0 ? "pot has none" : `pot has ${known.map((b) => JSON.stringify(b)).join(", ")}`;

@@ -233,7 +233,8 @@ function parsePortMapping(value: string): PortMapping | string {
   const portText = slash < 0 ? value : value.slice(0, slash);
   const protocol = slash < 0 ? "default" : value.slice(slash + 1);
   const number = PORT.test(portText) ? Number(portText) : NaN;
-  if (!(number >= 1 && number <= 65535)) return 'must be a port number from 1 to 65535 (decimal), optionally followed by /tcp, /udp or /tcp+udp';
+  if (!(number >= 1 && number <= 65535))
+    return "must be a port number from 1 to 65535 (decimal), optionally followed by /tcp, /udp or /tcp+udp";
   if (protocol !== "default" && !(PROTOCOLS as readonly string[]).includes(protocol)) {
     return `protocol must be tcp, udp or tcp+udp (as in "${number}/udp")`;
   }
@@ -441,7 +442,10 @@ function networkOptionsMatchMode(raw: Readonly<Record<string, unknown>>): RuleIs
   const mode = typeof raw.network_mode === "string" ? raw.network_mode : "public-bridge";
   const issues: RuleIssue[] = [];
   const given = (v: unknown) => v !== undefined && v !== null;
-  for (const [option, owner] of [["alias_ip", "alias"], ["bridge", "private-bridge"]] as const) {
+  for (const [option, owner] of [
+    ["alias_ip", "alias"],
+    ["bridge", "private-bridge"],
+  ] as const) {
     if (mode === owner && !given(raw[option])) {
       issues.push({ path: [option], message: `is required with network_mode ${owner}` });
     } else if (mode !== owner && given(raw[option]) && (NETWORK_MODES as readonly string[]).includes(mode)) {

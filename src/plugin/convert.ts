@@ -105,7 +105,9 @@ export function taskSpecFromProto(config: TaskConfig): TaskSpec {
     stdoutPath: config.stdoutPath,
     stderrPath: config.stderrPath,
     user: config.user,
-    ...(config.dns ? { dns: { servers: [...config.dns.servers], searches: [...config.dns.searches], options: [...config.dns.options] } } : {}),
+    ...(config.dns
+      ? { dns: { servers: [...config.dns.servers], searches: [...config.dns.searches], options: [...config.dns.options] } }
+      : {}),
     resources: {
       memoryMb: Number(allocated?.memory?.memoryMb ?? 0n),
       memoryMaxMb: Number(allocated?.memory?.memoryMaxMb ?? 0n),
@@ -164,7 +166,9 @@ export function inspectResponseFromStatus(status: DriverTaskStatus): InspectTask
   };
 }
 
-export function networkOverrideToProto(network: { portMap: Record<string, number>; address: string } | undefined): NetworkOverride | undefined {
+export function networkOverrideToProto(
+  network: { portMap: Record<string, number>; address: string } | undefined,
+): NetworkOverride | undefined {
   if (!network) return undefined;
   return { portMap: { ...network.portMap }, addr: network.address, autoAdvertise: true };
 }

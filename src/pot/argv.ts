@@ -169,7 +169,10 @@ export function prepareArgv(options: PrepareOptions): string[] {
     if (typeof options.dns !== "string") {
       // prepare passes `-d` on to clone unquoted, so the path must survive word splitting and globbing.
       if (!options.dns.custom.startsWith("/") || /[\s*?[\]]/.test(options.dns.custom)) {
-        refuse("prepare", `the resolv.conf path ${JSON.stringify(options.dns.custom)} must be absolute, without whitespace or glob characters`);
+        refuse(
+          "prepare",
+          `the resolv.conf path ${JSON.stringify(options.dns.custom)} must be absolute, without whitespace or glob characters`,
+        );
       }
     }
     argv.push("-d", typeof options.dns === "string" ? options.dns : `custom:${options.dns.custom}`);

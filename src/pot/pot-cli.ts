@@ -192,9 +192,7 @@ export class PotCli {
    */
   async prepare(prepare: PrepareOptions, options?: CallOptions): Promise<PrepareResult> {
     const result = await this.runOk("prepare", prepareArgv(prepare), options);
-    const potName =
-      parsePreparedName(result.stdout) ??
-      preparedPotName(prepare.imageName, prepare.tag, prepare.allocId, prepare.name);
+    const potName = parsePreparedName(result.stdout) ?? preparedPotName(prepare.imageName, prepare.tag, prepare.allocId, prepare.name);
     const warnings = splitPotMessages(result.stdout).errors;
     return { potName, warnings, essentialSkips: warnings.filter(isEssentialPrepareSkip) };
   }
@@ -467,8 +465,11 @@ export class PotCli {
     const stderrLine = lastLine(result.stderr);
     const reason =
       potErrors.length > 0
-        ? [potErrors.join("; "), ...(stderrLine !== undefined && !potErrors.some((e) => e.includes(stderrLine)) ? [`stderr: ${stderrLine}`] : [])].join("; ")
-        : stderrLine ?? lastLine(result.stdout);
+        ? [
+            potErrors.join("; "),
+            ...(stderrLine !== undefined && !potErrors.some((e) => e.includes(stderrLine)) ? [`stderr: ${stderrLine}`] : []),
+          ].join("; ")
+        : (stderrLine ?? lastLine(result.stdout));
     const message = `failed to run pot ${verb}: ${status}${reason === undefined ? "" : `: ${reason}`}`;
     return new PotError(message, { ...details, kind: classifyFailure(potErrors, result.stdout, result.stderr) });
   }

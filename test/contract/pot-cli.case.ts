@@ -96,10 +96,14 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       test.skip(name, () => {});
       return;
     }
-    test(name, async () => {
-      if (target === undefined) throw new Error("the contract target was not set up");
-      await body(target);
-    }, timeoutMs * TIMEOUT_MULTIPLIER);
+    test(
+      name,
+      async () => {
+        if (target === undefined) throw new Error("the contract target was not set up");
+        await body(target);
+      },
+      timeoutMs * TIMEOUT_MULTIPLIER,
+    );
   };
 
   const raw = (t: PotTarget, args: string[]): Promise<CommandResult> =>
@@ -215,7 +219,10 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("refuses a name that already exists", async (t) => {
         const name = await preparePot(t, "sleep 0");
         const allocId = name.slice("contract_".length);
-        await rejection(pot.prepare({ imageUrl: t.image.url, imageName: t.image.name, tag: t.image.tag, allocId, name: "contract" }), "already-exists");
+        await rejection(
+          pot.prepare({ imageUrl: t.image.url, imageName: t.image.name, tag: t.image.tag, allocId, name: "contract" }),
+          "already-exists",
+        );
       });
 
       it("fails with exit 1 when the image cannot be fetched", async (t) => {
@@ -233,7 +240,10 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("stores the -e specs in reverse order; export-ports replaces them", async (t) => {
         const name = await preparePot(t, "sleep 0", {
           networkType: "public-bridge",
-          ports: [{ potPort: 80, hostPort: 30080 }, { potPort: 443, hostPort: 30443, protocol: "tcp" }],
+          ports: [
+            { potPort: 80, hostPort: 30080 },
+            { potPort: 443, hostPort: 30443, protocol: "tcp" },
+          ],
         });
         const info = await pot.info(name, { verbose: true });
         expect(info.networkType).toBe("public-bridge");
@@ -337,7 +347,11 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         expect([0, 1, 125]).toContain(result.exitCode as number);
         const stats = await pot.lastRunStats(name);
         expect(stats).toEqual({ kind: "recorded", exitCode: 143 });
-        expect(taskExitFromPotStart({ kind: "exited", exitCode: result.exitCode ?? 1 }, stats)).toEqual({ kind: "exited", exitCode: 143, signal: 15 });
+        expect(taskExitFromPotStart({ kind: "exited", exitCode: result.exitCode ?? 1 }, stats)).toEqual({
+          kind: "exited",
+          exitCode: 143,
+          signal: 15,
+        });
         expect(await pot.isRunning(name)).toBe(false);
       });
 
@@ -386,7 +400,10 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("set-hosts replaces the extra /etc/hosts entries", async (t) => {
         const name = await preparePot(t, `cat "${J}/etc/hosts"`);
         await pot.setHosts(name, [{ hostname: "old.example", ip: "10.9.9.9" }]);
-        await pot.setHosts(name, [{ hostname: "db.example", ip: "10.1.2.3" }, { hostname: "v6.example", ip: "::1" }]);
+        await pot.setHosts(name, [
+          { hostname: "db.example", ip: "10.1.2.3" },
+          { hostname: "v6.example", ip: "::1" },
+        ]);
         const hosts = (await runToEnd(t, name)).stdout;
         expect(hosts).toContain("10.1.2.3 db.example");
         expect(hosts).toContain("::1 v6.example");
@@ -503,7 +520,9 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         const result = await raw(t, ["get-rss", "-p", name, "-J"]);
         expect(result.exitCode).toBe(0);
-        expect(result.stdout).toMatch(/^\{ "ResourceUsage": \{ "MemoryStats": \{ "RSS" : \d+, "Swap" : \d+ \}, "CpuStats": \{ "TotalTicks": \d+\.\d{3}, "Percent": \d+ \} \} \} \n$/);
+        expect(result.stdout).toMatch(
+          /^\{ "ResourceUsage": \{ "MemoryStats": \{ "RSS" : \d+, "Swap" : \d+ \}, "CpuStats": \{ "TotalTicks": \d+\.\d{3}, "Percent": \d+ \} \} \} \n$/,
+        );
         const usage = await pot.getRss(name);
         expect(usage.rssBytes).toBeGreaterThan(0);
         await pot.stop(name);
@@ -511,5 +530,4 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       });
     });
   });
-
 }

@@ -1,7 +1,7 @@
 // The parts of a FreeBSD base system the simulator's images carry for running tasks as users: the user
 // database (etc/passwd, etc/group, as FreeBSD 14 installs them) and a model of usr.sbin/chroot that switches
 // credentials the way chroot(8) does, reporting them as POT_SIM_UID / POT_SIM_GID / POT_SIM_GROUPS.
-import type { ImageFile } from "./pot-image";
+import type { ImageFile } from "./pot-image.ts";
 
 /** FreeBSD 14's /etc/passwd accounts (www's home is /nonexistent, as on FreeBSD). */
 export const BASE_PASSWD = [

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver";
-import { type LaunchedPlugin, unary, waitFor } from "./harness";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env";
+import type { StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { type LaunchedPlugin, unary, waitFor } from "./harness.ts";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env.ts";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -128,7 +128,7 @@ describe("alias jails", () => {
   test("an interface the host lacks is refused by pot: the error names the field, is not retried, leaves no pot", async () => {
     const task = nomadTask(world, "nonic", seedDriverConfig(world, { network_mode: "alias", alias_ip: "em9|192.0.2.11" }));
     const err = await refused(task);
-    expect(err.details).toContain('config.alias_ip: pot refused the address: em9 is not a valid network interface');
+    expect(err.details).toContain("config.alias_ip: pot refused the address: em9 is not a valid network interface");
     expect(err.details).toContain('(got "em9|192.0.2.11")');
     expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(simPots(world)).not.toContain(taskPot(task));
@@ -207,7 +207,12 @@ describe("user", () => {
         timeout: { seconds: 10n, nanos: 0 },
       });
       expect(Buffer.from(exec.stdout).toString()).toContain("exec: uid=80\n");
-      await unary(second.driver.stopTask, second.driver, { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" }, 30_000);
+      await unary(
+        second.driver.stopTask,
+        second.driver,
+        { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" },
+        30_000,
+      );
       await unary(second.driver.destroyTask, second.driver, { taskId: task.config.id, force: true }, 60_000);
     } finally {
       second.close();
@@ -235,7 +240,7 @@ describe("user", () => {
 
   test("a malformed user, or a user without command, is refused before any pot exists", async () => {
     for (const [user, command, needle] of [
-      ["www:wheel", "creds", 'task.user: must be a login name'],
+      ["www:wheel", "creds", "task.user: must be a login name"],
       ["www", null, "task.user: needs config.command"],
     ] as const) {
       const task = nomadTask(world, "baduser", seedDriverConfig(world, { command, network_mode: "host", port_map: null }));
@@ -251,7 +256,11 @@ describe("user", () => {
 describe("dns", () => {
   test("the group's dns block becomes the jail's resolv.conf; no temporary file is left", async () => {
     const task = nomadTask(world, "resolver", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
-    task.config.dns = { servers: ["192.0.2.53", "2001:db8::53"], searches: ["service.consul", "example.org"], options: ["ndots:2", "edns0"] };
+    task.config.dns = {
+      servers: ["192.0.2.53", "2001:db8::53"],
+      searches: ["service.consul", "example.org"],
+      options: ["ndots:2", "edns0"],
+    };
     await start(task);
     const exec = await unary(plugin.driver.execTask, plugin.driver, {
       taskId: task.config.id,
@@ -272,7 +281,7 @@ describe("dns", () => {
     task.config.dns = { servers: ["dns.example"], searches: [], options: ["timeout:1", "bogus"] };
     const err = await refused(task);
     expect(err.details).toContain('task.dns.servers[0]: must be an IPv4 or IPv6 address (got "dns.example")');
-    expect(err.details).toContain('task.dns.options[1]');
+    expect(err.details).toContain("task.dns.options[1]");
     expect(err.details).toContain('"bogus"');
     expect(simPots(world)).not.toContain(taskPot(task));
   });

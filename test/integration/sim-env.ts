@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
 import { installSimPot } from "../fakes/simulator.ts";
-import { freebsdBase } from "../fakes/jail-base";
+import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, type ImageFile } from "../fakes/pot-image";
 import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test.ts";
@@ -142,7 +142,10 @@ export function seedDriverConfig(world: SimWorld, overrides: Record<string, unkn
     args: null,
     attributes: null,
     command: "nginx -g 'daemon off;'",
-    copy: [`${world.hostDir}/index.html:/usr/local/www/nginx-dist/index.html`, `${world.hostDir}/nginx.conf:/usr/local/etc/nginx/nginx.conf`],
+    copy: [
+      `${world.hostDir}/index.html:/usr/local/www/nginx-dist/index.html`,
+      `${world.hostDir}/nginx.conf:/usr/local/etc/nginx/nginx.conf`,
+    ],
     extra_hosts: null,
     image: world.imageUrl,
     mount: [`${world.hostDir}/test:/root/test`],
@@ -245,6 +248,8 @@ export function processAlive(pid: number): boolean {
     return false;
   }
   // A zombie still answers kill(0); treat it as gone.
-  const stat = Bun.spawnSync(["ps", "-o", "stat=", "-p", String(pid)]).stdout.toString().trim();
+  const stat = Bun.spawnSync(["ps", "-o", "stat=", "-p", String(pid)])
+    .stdout.toString()
+    .trim();
   return stat !== "" && !stat.startsWith("Z");
 }

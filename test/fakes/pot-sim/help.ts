@@ -12,7 +12,8 @@ Commands (pot-sim, a Linux stand-in for pot 0.16):
 
 const HELP: Record<string, string> = {
   version: "pot version [-hvq]\n  -q print only the version number",
-  config: "pot config [-hvq] [-g name]\n  -q quiet\n  -g name : fs_root, zfs_root, gateway, syslogd, pot_prefix, fscomp_prefix or network_stack",
+  config:
+    "pot config [-hvq] [-g name]\n  -q quiet\n  -g name : fs_root, zfs_root, gateway, syslogd, pot_prefix, fscomp_prefix or network_stack",
   init: "pot init [-hv]\n  creates the simulator's root directories",
   list: "pot ls [-hvq] [-p|-b|-f|-F|-B|-a]\n  -q names only",
   info: "pot info [-hvqrEs] [-p pot|-B bridge]\n  -r exit status tells whether the pot is running\n  -q exit status tells whether it is a pot\n  -E environment lines",
@@ -24,7 +25,8 @@ const HELP: Record<string, string> = {
   import: "pot import [-hv] -p pot -t tag -U URL [-C pubkey]",
   clone: "pot clone [-hvkF] -p pot -P base-pot [-s snapshot] [-N network-type] [-i ip]... [-B bridge] [-S network-stack] [-d dns]",
   destroy: "pot destroy [-hvqFr] -p pot\n  -F stop a running pot first",
-  "copy-in": "pot copy-in [-hvFc] -p pot -s source -d destination\n  -F allowed on a running pot\n  -c create the destination's parent directories",
+  "copy-in":
+    "pot copy-in [-hvFc] -p pot -s source -d destination\n  -F allowed on a running pot\n  -c create the destination's parent directories",
   "mount-in": "pot mount-in [-hvwr] -p pot -m mountpoint (-d directory | -f fscomp | -z dataset)\n  -r read-only",
   "set-attribute": "pot set-attr [-hv] -p pot -A attribute -V value",
   "get-attribute": "pot get-attr [-hvq] -p pot -A attribute",

@@ -138,4 +138,3 @@ main(process.argv.slice(2)).then(
     process.exit(70);
   },
 );
-

@@ -105,7 +105,7 @@ export function aliasAddresses(sim: Sim, ipVar: string): AliasAddress[] {
   for (const entry of ipVar.split(/\s+/).filter((e) => e !== "")) {
     const bar = entry.indexOf("|");
     const nic = bar < 0 ? sim.env["POT_EXTIF"] || "em0" : entry.slice(0, bar);
-    const ip = bar < 0 ? entry : entry.slice(bar + 1).split("|")[0] ?? "";
+    const ip = bar < 0 ? entry : (entry.slice(bar + 1).split("|")[0] ?? "");
     const family = isIP(ip);
     if (family === 4 || family === 6) out.push({ nic, ip, family });
   }
@@ -122,7 +122,7 @@ export function aliasProblems(sim: Sim, ips: readonly string[], stack: string): 
       const nic = entry.slice(0, bar);
       if (!hostInterfaces(sim).includes(nic)) return [`${nic} is not a valid network interface`];
     }
-    const ip = bar < 0 ? entry : entry.slice(bar + 1).split("|")[0] ?? "";
+    const ip = bar < 0 ? entry : (entry.slice(bar + 1).split("|")[0] ?? "");
     if (!isValidIp(ip)) return [`${ip} is not a valid IP address`];
     if (isIP(ip) === 4) v4 = true;
     if (isIP(ip) === 6) v6 = true;

@@ -41,7 +41,9 @@ function freePort(sim: Sim, excluded: string[]): string {
 
 /** `_js_export_ports`: one `rdr pass` line per exported spec, in the order pot.conf holds them. */
 export function loadRdrRules(sim: Sim, pot: string): void {
-  const specs = exportedPorts(sim, pot).split(/\s+/).filter((spec) => spec !== "");
+  const specs = exportedPorts(sim, pot)
+    .split(/\s+/)
+    .filter((spec) => spec !== "");
   if (specs.length === 0) return;
   const ip = getConfRaw(sim, pot, "ip")[0] ?? "";
   const extif = sim.env["POT_EXTIF"] || "em0";

@@ -4,15 +4,15 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeDriverState, encodeDriverState } from "../../../src/driver/driver-state";
-import { isJailExecutable, readJailFile } from "../../../src/driver/jail-files";
-import { findJailAccount, switchUserArgv, userNameProblem } from "../../../src/driver/jail-user";
-import { defaultPluginConfig } from "../../../src/driver/plugin-config";
-import { renderResolvConf } from "../../../src/driver/resolv-conf";
-import { commandLineAsUser, planStart } from "../../../src/driver/start-plan";
-import { validateTaskConfig } from "../../../src/driver/task-config";
-import type { TaskSpec } from "../../../src/driver/task-spec";
-import { prepareArgv } from "../../../src/pot/argv";
+import { decodeDriverState, encodeDriverState } from "../../../src/driver/driver-state.ts";
+import { isJailExecutable, readJailFile } from "../../../src/driver/jail-files.ts";
+import { findJailAccount, switchUserArgv, userNameProblem } from "../../../src/driver/jail-user.ts";
+import { defaultPluginConfig } from "../../../src/driver/plugin-config.ts";
+import { renderResolvConf } from "../../../src/driver/resolv-conf.ts";
+import { commandLineAsUser, planStart } from "../../../src/driver/start-plan.ts";
+import { validateTaskConfig } from "../../../src/driver/task-config.ts";
+import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { prepareArgv } from "../../../src/pot/argv.ts";
 
 const BASE = {
   image: "http://images.example/",
@@ -92,7 +92,12 @@ describe("network types", () => {
 
   test("private-bridge: -N private-bridge -B name -i auto, ports exported", () => {
     const p = okPlan({ network_mode: "private-bridge", bridge: "backend" });
-    expect(p.prepare).toMatchObject({ networkType: "private-bridge", bridge: "backend", ips: ["auto"], ports: [{ potPort: 80, hostPort: 28080 }] });
+    expect(p.prepare).toMatchObject({
+      networkType: "private-bridge",
+      bridge: "backend",
+      ips: ["auto"],
+      ports: [{ potPort: 80, hostPort: 28080 }],
+    });
     expect(p.bridge).toBe("backend");
     expect(p.ownAddress).toBe(true);
     expect(p.fixedAddress).toBeUndefined();
@@ -117,7 +122,9 @@ describe("user", () => {
     const bad = plan({}, { user: "-rf" });
     expect(bad.ok ? [] : bad.issues).toEqual([{ path: "task.user", message: expect.stringContaining("login name"), value: "-rf" }]);
     const noCommand = plan({ command: null }, { user: "www" });
-    expect(noCommand.ok ? [] : noCommand.issues).toEqual([{ path: "task.user", message: expect.stringContaining("needs config.command"), value: "www" }]);
+    expect(noCommand.ok ? [] : noCommand.issues).toEqual([
+      { path: "task.user", message: expect.stringContaining("needs config.command"), value: "www" },
+    ]);
   });
 
   test("the command line runs the job's line in a shell of the account, via the jail's chroot", () => {
@@ -135,7 +142,8 @@ describe("user", () => {
 });
 
 describe("jail accounts", () => {
-  const passwd = "# comment\nroot:*:0:0:Charlie &:/root:/bin/sh\nwww:*:80:80:WWW:/nonexistent:/usr/sbin/nologin\nbroken:*:x:80::/:/bin/sh\n";
+  const passwd =
+    "# comment\nroot:*:0:0:Charlie &:/root:/bin/sh\nwww:*:80:80:WWW:/nonexistent:/usr/sbin/nologin\nbroken:*:x:80::/:/bin/sh\n";
   const group = "wheel:*:0:root\nwww:*:80:\nshared:*:2000:app,www\nother:*:3000:wwwx\n";
 
   test("uid, gid, home and every group listing the account (primary first)", () => {
@@ -184,7 +192,9 @@ describe("reading a jail's files from the host", () => {
 
 describe("resolv.conf", () => {
   test("search, nameservers and options in resolver(5) form", () => {
-    expect(renderResolvConf({ servers: ["192.0.2.1", "2001:db8::1"], searches: ["a.example", "b.example"], options: ["ndots:2", "rotate"] })).toEqual({
+    expect(
+      renderResolvConf({ servers: ["192.0.2.1", "2001:db8::1"], searches: ["a.example", "b.example"], options: ["ndots:2", "rotate"] }),
+    ).toEqual({
       ok: true,
       text: "# Written by pot-task-driver from the group's network dns block\nsearch a.example b.example\nnameserver 192.0.2.1\nnameserver 2001:db8::1\noptions ndots:2 rotate\n",
     });
@@ -208,6 +218,8 @@ describe("resolv.conf", () => {
   test("the resolv.conf path given to pot must survive its unquoted -d", () => {
     const prepare = { imageUrl: "http://x/", imageName: "n", tag: "1", allocId: "a", dns: { custom: "/var/db/my state/resolv.conf" } };
     expect(() => prepareArgv(prepare)).toThrow(/resolv.conf path/);
-    expect(prepareArgv({ ...prepare, dns: { custom: "/var/db/s/resolv.conf" } })).toEqual(expect.arrayContaining(["-d", "custom:/var/db/s/resolv.conf"]));
+    expect(prepareArgv({ ...prepare, dns: { custom: "/var/db/s/resolv.conf" } })).toEqual(
+      expect.arrayContaining(["-d", "custom:/var/db/s/resolv.conf"]),
+    );
   });
 });

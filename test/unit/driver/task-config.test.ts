@@ -74,7 +74,10 @@ describe("golden configs from go-cty", () => {
 
   test("port_map given as two blocks is merged; unset network_mode arrives as its default", () => {
     const result = validateTaskConfig(fixture("task-port-map-blocks"));
-    expect(result.ok && result.config.portMap).toEqual({ http: { port: 8080, protocol: "default" }, https: { port: 8443, protocol: "default" } });
+    expect(result.ok && result.config.portMap).toEqual({
+      http: { port: 8080, protocol: "default" },
+      https: { port: 8443, protocol: "default" },
+    });
     expect(result.ok && result.config.networkMode).toBe("public-bridge");
     expect(result.ok && result.config.image).toBe("file:///var/cache/pot-images/");
     expect(result.ok && result.config.command).toBeUndefined();
@@ -93,7 +96,11 @@ describe("golden configs from go-cty", () => {
       ok: false,
       issues: [
         { path: "config.image", message: "must be an http, https or file URL, not ftp", value: "ftp://images.example.org/" },
-        { path: "config.port_map.http", message: "must be a port number from 1 to 65535 (decimal), optionally followed by /tcp, /udp or /tcp+udp", value: "80000" },
+        {
+          path: "config.port_map.http",
+          message: "must be a port number from 1 to 65535 (decimal), optionally followed by /tcp, /udp or /tcp+udp",
+          value: "80000",
+        },
         { path: "config.port_map.http", message: "port label given more than once", value: "81" },
         { path: "config.copy[1]", message: "host path must be an absolute path", value: "relative:/x" },
         { path: "config.copy[2]", message: 'must have the form "hostpath:jailpath"', value: "/no-colon" },
@@ -119,8 +126,16 @@ describe("golden configs from go-cty", () => {
 describe("messages of refusals that point at the fix", () => {
   const seed = fixture("task-seed");
   const cases: [string, Record<string, unknown>, string][] = [
-    ["no-rc-script", { attributes: ["no-rc-script:yes"] }, "attribute no-rc-script cannot be set: pot prepare turns it on, and off pot would drop the task's environment and the command's quoting"],
-    ["docker-style :ro", { mount: ["/src:/dst:ro"] }, 'jail path must not contain ":" (got "/dst:ro"); for a read-only mount use mount_read_only'],
+    [
+      "no-rc-script",
+      { attributes: ["no-rc-script:yes"] },
+      "attribute no-rc-script cannot be set: pot prepare turns it on, and off pot would drop the task's environment and the command's quoting",
+    ],
+    [
+      "docker-style :ro",
+      { mount: ["/src:/dst:ro"] },
+      'jail path must not contain ":" (got "/dst:ro"); for a read-only mount use mount_read_only',
+    ],
     ["copy with two colons", { copy: ["/a:/b:c"] }, 'jail path must not contain ":" (got "/b:c")'],
     ["stop_timeout too long", { attributes: ["stop_timeout:3600"] }, "value of stop_timeout must be at most 300 (seconds)"],
   ];
@@ -215,18 +230,38 @@ describe("bad variants of the seed config", () => {
     ["network_mode inherit", { network_mode: "inherit" }, { networkMode: "inherit" }],
     ["blank command is unset", { command: "" }, { command: undefined }],
     ["IPv6 extra host split on the first colon", { extra_hosts: ["h:::1"] }, { extraHosts: [{ hostname: "h", ip: "::1" }] }],
-    ["attribute value with a colon", { attributes: ["exec_stop:sh -c 'a:b'"] }, { attributes: [{ name: "exec_stop", value: "sh -c 'a:b'" }] }],
+    [
+      "attribute value with a colon",
+      { attributes: ["exec_stop:sh -c 'a:b'"] },
+      { attributes: [{ name: "exec_stop", value: "sh -c 'a:b'" }] },
+    ],
     ["stop_timeout at the maximum", { attributes: ["stop_timeout:300"] }, { attributes: [{ name: "stop_timeout", value: "300" }] }],
     ["bool attribute in any case", { attributes: ["no-tmpfs:YES"] }, { attributes: [{ name: "no-tmpfs", value: "YES" }] }],
-    ["port 65535 and 1", { port_map: [{ a: "65535", b: "1" }] }, { portMap: { a: { port: 65535, protocol: "default" }, b: { port: 1, protocol: "default" } } }],
+    [
+      "port 65535 and 1",
+      { port_map: [{ a: "65535", b: "1" }] },
+      { portMap: { a: { port: 65535, protocol: "default" }, b: { port: 1, protocol: "default" } } },
+    ],
     [
       "ports with protocols",
       { port_map: [{ dns: "53/tcp+udp", syslog: "514/udp", web: "80/tcp" }] },
       { portMap: { dns: { port: 53, protocol: "tcp+udp" }, syslog: { port: 514, protocol: "udp" }, web: { port: 80, protocol: "tcp" } } },
     ],
-    ["alias with an interface", { network_mode: "alias", alias_ip: "em1|192.0.2.10" }, { networkMode: "alias", aliasIp: { iface: "em1", address: "192.0.2.10", family: 4 } }],
-    ["alias with IPv6", { network_mode: "alias", alias_ip: "2001:db8::10" }, { networkMode: "alias", aliasIp: { address: "2001:db8::10", family: 6 } }],
-    ["private-bridge with its bridge", { network_mode: "private-bridge", bridge: "backend" }, { networkMode: "private-bridge", bridge: "backend" }],
+    [
+      "alias with an interface",
+      { network_mode: "alias", alias_ip: "em1|192.0.2.10" },
+      { networkMode: "alias", aliasIp: { iface: "em1", address: "192.0.2.10", family: 4 } },
+    ],
+    [
+      "alias with IPv6",
+      { network_mode: "alias", alias_ip: "2001:db8::10" },
+      { networkMode: "alias", aliasIp: { address: "2001:db8::10", family: 6 } },
+    ],
+    [
+      "private-bridge with its bridge",
+      { network_mode: "private-bridge", bridge: "backend" },
+      { networkMode: "private-bridge", bridge: "backend" },
+    ],
     ["empty lists", { copy: [], port_map: [] }, { copy: [], portMap: {} }],
   ];
   for (const [what, change, expected] of accepted) {
@@ -246,7 +281,7 @@ describe("bad variants of the seed config", () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const text = formatConfigIssues(result.issues);
-    expect(text).toContain('config.tag: tag must start with a letter or digit');
+    expect(text).toContain("config.tag: tag must start with a letter or digit");
     expect(text).toContain('config.copy[0]: must have the form "hostpath:jailpath" (got "x")');
   });
 });

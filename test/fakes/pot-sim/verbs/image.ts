@@ -47,9 +47,12 @@ async function fetchFile(sim: Sim, url: string, target: string): Promise<boolean
     writeFileSync(target, new Uint8Array(await response.arrayBuffer()));
     return true;
   } catch (err) {
-    const message = err instanceof Error && /ECONNREFUSED|Unable to connect/i.test(`${err.message} ${String((err as { code?: string }).code)}`)
-      ? "Connection refused"
-      : err instanceof Error ? err.message : String(err);
+    const message =
+      err instanceof Error && /ECONNREFUSED|Unable to connect/i.test(`${err.message} ${String((err as { code?: string }).code)}`)
+        ? "Connection refused"
+        : err instanceof Error
+          ? err.message
+          : String(err);
     sim.out.stderr(`fetch: ${url}: ${message}`);
     return false;
   }
@@ -184,7 +187,13 @@ export interface CloneNetwork {
 }
 
 /** network.sh `_validate_network_param`: the ip to store, or an error message. */
-function resolveIp(sim: Sim, type: string, ips: string[], bridge: string | undefined, stack: string): { ip: string } | { error: string | string[] } {
+function resolveIp(
+  sim: Sim,
+  type: string,
+  ips: string[],
+  bridge: string | undefined,
+  stack: string,
+): { ip: string } | { error: string | string[] } {
   const ip = ips.join(" ");
   switch (type) {
     case "inherit":
@@ -318,4 +327,3 @@ export const clone: Verb = (sim, args) => {
   clonePot(sim, base, pot, network);
   return 0;
 };
-

@@ -194,7 +194,9 @@ export const start: Verb = async (sim, args) => {
     sim.out.info("memory constraint cannot be applies because rctl is not enabled - ignoring");
   }
 
-  const words = potCommand(sim, pot).split(/\s+/).filter((w) => w !== "");
+  const words = potCommand(sim, pot)
+    .split(/\s+/)
+    .filter((w) => w !== "");
   const argv = noRcScript ? ["/bin/sh", "-c", script] : [resolveProgram(root, words[0] ?? ""), ...words.slice(1)];
   let child: Bun.Subprocess<"ignore", "inherit", "inherit"> | undefined;
   try {
@@ -203,7 +205,14 @@ export const start: Verb = async (sim, args) => {
     sim.out.stderr(`jexec: execvp: ${argv[0] ?? ""}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (child !== undefined) {
-    writeJail(sim, pot, { jid, startPid: process.pid, startTicks: startTicksOf(process.pid), mainPid: child.pid, mainTicks: startTicksOf(child.pid), persistent });
+    writeJail(sim, pot, {
+      jid,
+      startPid: process.pid,
+      startTicks: startTicksOf(process.pid),
+      mainPid: child.pid,
+      mainTicks: startTicksOf(child.pid),
+      persistent,
+    });
   }
   // start.sh backgrounds the command, sleeps half a second, and only then records the main pid and the status
   // `started`: in between the jail exists (info -r), but signal has no pid file and stop is refused.

@@ -15,9 +15,39 @@ import { credentialsOf, lookupAccount, ROOT_CREDENTIALS, type SimAccount } from 
 
 /** FreeBSD's `killall -l`, the names pot accepts (with or without SIG). */
 export const FREEBSD_SIGNALS = [
-  "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "EMT", "FPE", "KILL", "BUS", "SEGV", "SYS", "PIPE", "ALRM", "TERM",
-  "URG", "STOP", "TSTP", "CONT", "CHLD", "TTIN", "TTOU", "IO", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "INFO",
-  "USR1", "USR2", "LWP", "LIBRT",
+  "HUP",
+  "INT",
+  "QUIT",
+  "ILL",
+  "TRAP",
+  "ABRT",
+  "EMT",
+  "FPE",
+  "KILL",
+  "BUS",
+  "SEGV",
+  "SYS",
+  "PIPE",
+  "ALRM",
+  "TERM",
+  "URG",
+  "STOP",
+  "TSTP",
+  "CONT",
+  "CHLD",
+  "TTIN",
+  "TTOU",
+  "IO",
+  "XCPU",
+  "XFSZ",
+  "VTALRM",
+  "PROF",
+  "WINCH",
+  "INFO",
+  "USR1",
+  "USR2",
+  "LWP",
+  "LIBRT",
 ];
 
 function validSignal(name: string): boolean {
@@ -202,7 +232,11 @@ export const exec: Verb = async (sim, args) => {
   };
   if (words.length === 0) {
     // env without a command prints the environment it would have run one with.
-    sim.out.raw(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(""));
+    sim.out.raw(
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(""),
+    );
     return 0;
   }
   if (/^-./.test(words[0] ?? "")) {
@@ -221,7 +255,8 @@ export const exec: Verb = async (sim, args) => {
     const child = Bun.spawn(argv, { cwd: home, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
     await child.exited;
     if (child.exitCode !== null) return child.exitCode;
-    const signalNumber = typeof child.signalCode === "number" ? child.signalCode : osConstants.signals[child.signalCode as NodeJS.Signals] ?? 0;
+    const signalNumber =
+      typeof child.signalCode === "number" ? child.signalCode : (osConstants.signals[child.signalCode as NodeJS.Signals] ?? 0);
     return 128 + signalNumber;
   } catch (err) {
     sim.out.stderr(`jexec: execvp: ${command[0] ?? ""}: ${err instanceof Error ? err.message : String(err)}`);

@@ -102,7 +102,9 @@ export function infoEnvLines(sim: Sim, pot: string): string[] {
   const lines = [`export _POT_NAME=${pot}`];
   const type = networkType(sim, pot);
   if (type === "alias") {
-    const entries = ipOf(sim, pot).split(/\s+/).filter((e) => e !== "");
+    const entries = ipOf(sim, pot)
+      .split(/\s+/)
+      .filter((e) => e !== "");
     const ipVars: string[] = [];
     const nicVars: string[] = [];
     entries.forEach((entry, index) => {
@@ -324,7 +326,6 @@ export const getRss: Verb = (sim, args) => {
   }
   return 0;
 };
-
 
 function bridgeList(sim: Sim): string[] {
   try {
