@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import type { ExecTaskStreamingResponse, StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { type LaunchedPlugin, unary, waitFor } from "./harness.ts";
 import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env.ts";
 
@@ -185,6 +185,25 @@ describe("user", () => {
     });
     expect(Buffer.from(exec.stdout).toString()).toContain("exec: uid=80 gid=80 groups=80,2000 user=www");
     expect(exec.result?.exitCode).toBe(0);
+
+    // nomad alloc exec streams (ExecTaskStreaming): the same switch applies.
+    const call = plugin.driver.execTaskStreaming();
+    let streamed = "";
+    let exited: ExecTaskStreamingResponse | undefined;
+    call.on("data", (m: ExecTaskStreamingResponse) => {
+      if (m.stdout?.data) streamed += Buffer.from(m.stdout.data).toString();
+      if (m.exited) exited = m;
+    });
+    call.on("error", () => {});
+    call.write({
+      setup: { taskId: task.config.id, command: ["sh", "-c", 'echo "stream: uid=$POT_SIM_UID"; exit 3'], tty: false },
+      ttySize: undefined,
+      stdin: undefined,
+    });
+    await waitFor("streamed exec exit", () => exited !== undefined);
+    call.end();
+    expect(streamed).toContain("stream: uid=80\n");
+    expect(exited?.result?.exitCode).toBe(3);
     await stopAndDestroy(task);
   });
 
