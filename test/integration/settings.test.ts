@@ -218,7 +218,9 @@ describe("user", () => {
     const second = await launchConfiguredPlugin(world);
     try {
       // Nomad's handle after an agent restart carries no driver config.
-      const handle = { ...started.handle!, config: { ...started.handle!.config!, msgpackDriverConfig: Buffer.alloc(0) } };
+      const original = started.handle;
+      if (!original?.config) throw new Error("StartTask returned no handle config");
+      const handle = { ...original, config: { ...original.config, msgpackDriverConfig: Buffer.alloc(0) } };
       await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
       const exec = await unary(second.driver.execTask, second.driver, {
         taskId: task.config.id,
