@@ -1,4 +1,4 @@
-// Reading a file of a prepared, not yet started jail from the host (driver layer).
+// Reading a file of a prepared, not yet started pot (its jail root or its conf/) from the host (driver layer).
 //
 // The jail root holds the image's files and the job's copies; any of them may be a symlink pointing anywhere on
 // the host. The driver runs as root, so no component below the jail root is followed: every directory on the
@@ -12,9 +12,14 @@ const MAX_BYTES = 4 * 1024 * 1024;
 
 export type JailFileResult = { ok: true; text: string } | { ok: false; reason: string };
 
+/** A pot's directory, `<fs_root>/jails/<pot>`: its jail root `m/` and its configuration `conf/`. */
+export function potDirOf(fsRoot: string, potName: string): string {
+  return join(fsRoot, "jails", potName);
+}
+
 /** The jail root of a pot: pot keeps it at `<fs_root>/jails/<pot>/m` (share/pot/start.sh `path=`). */
 export function jailRootOf(fsRoot: string, potName: string): string {
-  return join(fsRoot, "jails", potName, "m");
+  return join(potDirOf(fsRoot, potName), "m");
 }
 
 /** Checks every directory from the jail root down to `jailPath`'s parent; the host path of the file, or why not. */

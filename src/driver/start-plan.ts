@@ -43,8 +43,8 @@ export interface StartPlan {
   /** The jail's resolv.conf text from the group's dns block (given to pot as `-d custom:<file>`). */
   resolvConf?: string;
   /**
-   * `user`: the jail account to run as. Then prepare sets no command: the command line (`userCommand`) is set
-   * once the account is found in the prepared jail, wrapped by commandLineAsUser.
+   * `user`: the jail account to run as. Then prepare sets no command: the command line (`userCommand`, else the
+   * image's own pot.cmd) is set once the account is found in the prepared jail, wrapped by commandLineAsUser.
    */
   user?: string;
   userCommand?: string;
@@ -105,13 +105,6 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
   if (task.user !== "") {
     const problem = userNameProblem(task.user);
     if (problem) issues.push({ path: "task.user", message: problem, value: task.user });
-    else if (command === undefined) {
-      issues.push({
-        path: "task.user",
-        message: "needs config.command: the image's own command cannot be run as another user",
-        value: task.user,
-      });
-    }
   }
   let resolvConf: string | undefined;
   if (hasDnsSettings(task.dns)) {
@@ -191,9 +184,9 @@ export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginCon
   if (mode === "alias" && config.aliasIp !== undefined) plan.fixedAddress = config.aliasIp.address;
   if (mode === "private-bridge" && config.bridge !== undefined) plan.bridge = config.bridge;
   if (resolvConf !== undefined) plan.resolvConf = resolvConf;
-  if (user !== undefined && command !== undefined) {
+  if (user !== undefined) {
     plan.user = user;
-    plan.userCommand = command;
+    if (command !== undefined) plan.userCommand = command;
   }
   return { ok: true, plan };
 }

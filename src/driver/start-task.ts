@@ -15,7 +15,7 @@ import { DriverError } from "./errors";
 import type { TaskEventBus } from "./events";
 import { checkAllocDirMounts, checkHostPaths } from "./host-paths.ts";
 import { copyIntoMountedDir, hostCopyIssues } from "./host-copy.ts";
-import { isJailExecutable, jailRootOf, readJailFile } from "./jail-files.ts";
+import { isJailExecutable, jailRootOf, potDirOf, readJailFile } from "./jail-files.ts";
 import { findJailAccount, JAIL_CHROOT, type JailAccount } from "./jail-user.ts";
 import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
 import type { PotLockQueue } from "./pot-lock-queue.ts";
@@ -207,8 +207,23 @@ async function configure(
   if (plan.hosts.length > 0) await pot.setHosts(plan.potName, plan.hosts);
   for (const attribute of plan.attributes) await pot.setAttr(plan.potName, attribute.name, attribute.value);
   if (plan.rss) await pot.setRss(plan.potName, plan.rss);
-  if (account && plan.userCommand !== undefined) await pot.setCmd(plan.potName, commandLineAsUser(account, plan.userCommand));
+  if (account) {
+    const line = plan.userCommand ?? (await imageCommand(pot, plan.potName));
+    await pot.setCmd(plan.potName, commandLineAsUser(account, line));
+  }
   return account;
+}
+
+/**
+ * The command the prepared pot would run: the image's `pot.cmd` (the first line, taken verbatim as
+ * start.sh `_js_get_cmd` reads it), `sh /etc/rc` when there is none.
+ */
+async function imageCommand(pot: PotCli, potName: string): Promise<string> {
+  const conf = await readJailFile(potDirOf(await pot.fsRoot(), potName), "/conf/pot.conf");
+  if (!conf.ok) throw new DriverError("failed", `failed to start task: cannot read the image's command from pot.conf: ${conf.reason}`);
+  const line = conf.text.split("\n").find((l) => l.startsWith("pot.cmd="));
+  const command = line?.slice("pot.cmd=".length) ?? "";
+  return command === "" ? "sh /etc/rc" : command;
 }
 
 /**

@@ -7,8 +7,17 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExecTaskStreamingResponse, StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { freebsdBase } from "../fakes/jail-base.ts";
+import { buildPotImage, exportedPotConf } from "../fakes/pot-image.ts";
 import { type LaunchedPlugin, unary, waitFor } from "./harness.ts";
 import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env.ts";
+
+/** An image program printing its credentials, then running until TERM (the main image has the same). */
+const CREDS = {
+  mode: 0o755,
+  content:
+    "#!/bin/sh\necho \"creds: uid=$POT_SIM_UID gid=$POT_SIM_GID groups=$POT_SIM_GROUPS user=$USER\"\ntrap 'exit 0' TERM\nwhile :; do sleep 1 & wait $!; done\n",
+};
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -259,18 +268,40 @@ describe("user", () => {
     expect(simPots(world)).not.toContain(taskPot(task));
   });
 
-  test("a malformed user, or a user without command, is refused before any pot exists", async () => {
-    for (const [user, command, needle] of [
-      ["www:wheel", "creds", "task.user: must be a login name"],
-      ["www", null, "task.user: needs config.command"],
-    ] as const) {
-      const task = nomadTask(world, "baduser", seedDriverConfig(world, { command, network_mode: "host", port_map: null }));
-      task.config.user = user;
-      const err = await refused(task);
-      expect(err.details).toContain(needle);
-      expect(err.details).toContain(JSON.stringify(user));
-      expect(simPots(world)).not.toContain(taskPot(task));
-    }
+  test("a malformed user is refused before any pot exists", async () => {
+    const task = nomadTask(world, "baduser", seedDriverConfig(world, { command: "creds", network_mode: "host", port_map: null }));
+    task.config.user = "www:wheel";
+    const err = await refused(task);
+    expect(err.details).toContain("task.user: must be a login name");
+    expect(err.details).toContain('"www:wheel"');
+    expect(simPots(world)).not.toContain(taskPot(task));
+  });
+
+  test("without command, the image's own command runs as the user", async () => {
+    await buildPotImage(join(world.root, "images"), {
+      name: "creds-image",
+      tag: "1.0",
+      files: { "/usr/local/bin/creds": CREDS, ...freebsdBase() },
+      potConf: exportedPotConf({ "pot.cmd": "creds" }),
+    });
+    const task = nomadTask(
+      world,
+      "imagecmd",
+      seedDriverConfig(world, {
+        pot: "creds-image",
+        command: null,
+        network_mode: "host",
+        port_map: null,
+        copy: null,
+        mount: null,
+        mount_read_only: null,
+      }),
+    );
+    task.config.user = "www";
+    await start(task);
+    await waitFor("creds line", () => task.stdout().includes("creds:"));
+    expect(task.stdout()).toContain("creds: uid=80 gid=80 groups=80 user=www");
+    await stopAndDestroy(task);
   });
 });
 

@@ -118,13 +118,16 @@ describe("user", () => {
     expect(p.userCommand).toBe("nginx -g 'daemon off;'");
   });
 
-  test("a malformed name or a missing command is an issue naming task.user", () => {
+  test("a malformed name is an issue naming task.user", () => {
     const bad = plan({}, { user: "-rf" });
     expect(bad.ok ? [] : bad.issues).toEqual([{ path: "task.user", message: expect.stringContaining("login name"), value: "-rf" }]);
-    const noCommand = plan({ command: null }, { user: "www" });
-    expect(noCommand.ok ? [] : noCommand.issues).toEqual([
-      { path: "task.user", message: expect.stringContaining("needs config.command"), value: "www" },
-    ]);
+  });
+
+  test("without command the image's own command is wrapped later: prepare sets none, the plan keeps the user", () => {
+    const p = okPlan({ command: null }, { user: "www" });
+    expect(p.prepare.command).toBeUndefined();
+    expect(p.user).toBe("www");
+    expect(p.userCommand).toBeUndefined();
   });
 
   test("the command line runs the job's line in a shell of the account, via the jail's chroot", () => {
