@@ -1,6 +1,6 @@
 // Job settings beyond the seed job, through Nomad v1.6.3's driver client: UDP and both-protocol ports (the pf
-// rules pot would load, as the simulator records them) and a task `user` (the command and exec run as that
-// account of the jail; an account the jail lacks fails the start).
+// rules pot would load, as the simulator records them), a task `user` (the command and exec run as that
+// account of the jail; an account the jail lacks fails the start), the group's dns block and an alias jail.
 package conformance
 
 import (
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/nomad/nomad/structs"
+	"github.com/hashicorp/nomad/plugins/drivers"
 )
 
 // settingsJob writes a one-task job running command with extra lines in its config block and task block.
@@ -161,4 +162,54 @@ func TestSettingsUser(t *testing.T) {
 			t.Errorf("the refused task is tracked")
 		}
 	})
+}
+
+// TestSettingsDNS: the group network's dns block, as the task runner puts it into TaskConfig.DNS, becomes the
+// jail's resolv.conf (Nomad's client encodes it in the StartTask request's dns field).
+func TestSettingsDNS(t *testing.T) {
+	env := requireSim(t)
+	d := dispenseDriver(t, env.pluginConfig(t))
+	f := newTaskFixture(t, d.driver, env.settingsJob(t, "resolver", "stubborn", `        network_mode = "host"`, ""))
+	f.config.DNS = &drivers.DNSConfig{Servers: []string{"192.0.2.53"}, Searches: []string{"service.consul"}, Options: []string{"ndots:2"}}
+	attachLogmon(t, f.config)
+	if _, _, err := d.driver.StartTask(f.config); err != nil {
+		t.Fatalf("StartTask: %v", err)
+	}
+	id := f.config.ID
+	res, err := d.driver.ExecTask(id, []string{"sh", "-c", `cat "$POT_SIM_JAIL_ROOT/etc/resolv.conf"`}, 10*time.Second)
+	if err != nil {
+		t.Fatalf("ExecTask: %v", err)
+	}
+	out := string(res.Stdout)
+	for _, line := range []string{"search service.consul\n", "nameserver 192.0.2.53\n", "options ndots:2\n"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("the jail's resolv.conf lacks %q:\n%s", line, out)
+		}
+	}
+	if err := d.driver.StopTask(id, 5*time.Second, "SIGTERM"); err != nil {
+		t.Fatalf("StopTask: %v", err)
+	}
+	destroyAndCheck(t, env, d.driver, id)
+}
+
+// TestSettingsAlias: an alias jail reports the job's address to Nomad (DriverNetwork), so services get it.
+func TestSettingsAlias(t *testing.T) {
+	env := requireSim(t)
+	d := dispenseDriver(t, env.pluginConfig(t))
+	job := env.settingsJob(t, "aliased", "stubborn", `        network_mode = "alias"
+        alias_ip     = "em0|192.0.2.10"
+        port_map     = { http = "8080" }`, "")
+	f := newTaskFixture(t, d.driver, job)
+	attachLogmon(t, f.config)
+	_, net, err := d.driver.StartTask(f.config)
+	if err != nil {
+		t.Fatalf("StartTask: %v", err)
+	}
+	if net == nil || net.IP != "192.0.2.10" || net.PortMap["http"] != 8080 || !net.AutoAdvertise {
+		t.Errorf("network override %+v, want IP 192.0.2.10, port_map http=8080, auto-advertised", net)
+	}
+	if err := d.driver.StopTask(f.config.ID, 5*time.Second, "SIGTERM"); err != nil {
+		t.Fatalf("StopTask: %v", err)
+	}
+	destroyAndCheck(t, env, d.driver, f.config.ID)
 }
