@@ -5,7 +5,7 @@
 # Suites that exist only for the pot simulator (its knobs, call log and internals); the simulator itself needs
 # Linux's /proc.
 SIMULATOR_ONLY_SUITES=(test/contract/sim-pot.test.ts test/integration/hostile/ test/integration/cli/doctor.test.ts
-  test/integration/cli/orphans.test.ts test/integration/cli/selftest.test.ts)
+  test/integration/cli/orphans.test.ts test/integration/cli/selftest.test.ts test/integration/settings.test.ts)
 
 # On FreeBSD real pot is the default when it is installed.
 default_pot_path() {

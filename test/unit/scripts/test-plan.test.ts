@@ -47,7 +47,14 @@ describe("scripts/test-plan.sh", () => {
     expect(files).toContain("./test/integration/load/load.test.ts");
     expect(files).toContain("./test/contract/real-pot.test.ts");
     expect(files).toContain("./test/unit/support/host.test.ts");
-    for (const simulatorOnly of ["sim-pot.test.ts", "hostile/", "cli/doctor.test.ts", "cli/orphans.test.ts", "cli/selftest.test.ts"]) {
+    for (const simulatorOnly of [
+      "sim-pot.test.ts",
+      "hostile/",
+      "cli/doctor.test.ts",
+      "cli/orphans.test.ts",
+      "cli/selftest.test.ts",
+      "integration/settings.test.ts",
+    ]) {
       expect(files.filter((f) => f.includes(simulatorOnly))).toEqual([]);
     }
     expect(files.every((f) => f.startsWith("./test/") && f.endsWith(".test.ts"))).toBe(true);
