@@ -4,7 +4,7 @@
 // the host. The driver runs as root, so no component below the jail root is followed: every directory on the
 // way must be a real directory and the file a regular file, or the read is refused.
 import { constants } from "node:fs";
-import { lstat, open } from "node:fs/promises";
+import { type FileHandle, lstat, open } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Larger files are refused rather than read (a user database is a few KiB). */
@@ -38,7 +38,7 @@ async function walk(jailRoot: string, jailPath: string): Promise<{ ok: true; pat
 export async function readJailFile(jailRoot: string, jailPath: string): Promise<JailFileResult> {
   const walked = await walk(jailRoot, jailPath);
   if (!walked.ok) return walked;
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(walked.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
@@ -62,5 +62,5 @@ export async function isJailExecutable(jailRoot: string, jailPath: string): Prom
   const walked = await walk(jailRoot, jailPath);
   if (!walked.ok) return false;
   const stat = await lstat(walked.path).catch(() => undefined);
-  return stat !== undefined && stat.isFile() && (stat.mode & 0o111) !== 0;
+  return stat?.isFile() === true && (stat.mode & 0o111) !== 0;
 }
