@@ -288,9 +288,8 @@ async function withResolvConf<T>(stateDir: string, plan: StartPlan, prepare: (op
 /** The jail's own address (fixed by the job for alias, else by pot prepare) and the ports services reach in it. */
 async function jailNetwork(pot: PotCli, plan: StartPlan): Promise<DriverState["network"]> {
   if (plan.fixedAddress !== undefined) return { portMap: plan.portMap, address: plan.fixedAddress };
-  const info = await pot.info(plan.potName);
-  if (!info.ip) return undefined;
-  return { portMap: plan.portMap, address: info.ip };
+  const address = await pot.jailAddress(plan.potName);
+  return address === undefined ? undefined : { portMap: plan.portMap, address };
 }
 
 async function cleanUp(

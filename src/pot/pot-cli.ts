@@ -57,7 +57,7 @@ import {
   type PotVersion,
 } from "./parse.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
-import { locatePotStateDir, readMainPid, readPotStatus, type PotStateDir, type StatusReading } from "./state-files.ts";
+import { locatePotStateDir, readMainPid, readPotAddress, readPotStatus, type PotStateDir, type StatusReading } from "./state-files.ts";
 
 /** How a start's progress is learnt: pot's state files (no process per check) or a `pot signal -C` run. */
 export type StartProbeSource = "state-files" | "pot";
@@ -245,6 +245,17 @@ export class PotCli {
     await this.runOk("export-ports", exportPortsArgv(potName, ports), options);
   }
 
+  /**
+   * The address pot prepare gave the pot (what `pot info` shows as its ip): read from the pot's pot.conf when
+   * pot's configuration files say where it is (no pot run), else from `pot info`. Undefined when it has none.
+   */
+  async jailAddress(potName: string, options?: CallOptions): Promise<string | undefined> {
+    const fsRoot = (await this.stateDir())?.fsRoot;
+    const recorded = fsRoot === undefined ? undefined : await readPotAddress(fsRoot, potName);
+    if (recorded !== undefined) return recorded;
+    return (await this.info(potName, {}, options)).ip || undefined;
+  }
+
   /** `pot info -p` (`-v` adds exported ports and resource limits). Throws not-found for an unknown pot. */
   async info(potName: string, infoOptions: { verbose?: boolean } = {}, options?: CallOptions): Promise<PotInfo> {
     const result = await this.runOk("info", infoArgv(potName, infoOptions), options);
@@ -273,8 +284,13 @@ export class PotCli {
     return parseList(result.stdout);
   }
 
-  /** `pot config -q -g fs_root`: pot's file system root; a pot's jail root is `<fs_root>/jails/<pot>/m`. */
+  /**
+   * pot's file system root (a pot's jail root is `<fs_root>/jails/<pot>/m`): from pot's configuration files when
+   * they can be read (no pot run), else from `pot config -q -g fs_root`.
+   */
   async fsRoot(options?: CallOptions): Promise<string> {
+    const located = (await this.stateDir())?.fsRoot;
+    if (located !== undefined) return located;
     const result = await this.runOk("config", configArgv("fs_root"), options);
     const value = result.stdout.trim();
     if (!value.startsWith("/") || value.includes("\n")) {
@@ -401,7 +417,8 @@ export class PotCli {
 
   /** Where this pot keeps its state files, or undefined when that cannot be told without running pot. */
   stateDir(): Promise<PotStateDir | undefined> {
-    return locatePotStateDir(this.potPath, { ...process.env, ...this.defaults.env });
+    // The environment pot itself runs in: a $NAME in its configuration expands to what pot would see.
+    return locatePotStateDir(this.potPath, this.env);
   }
 
   /** The `pot start -p <pot>` argv. It blocks for the jail's lifetime; the supervisor runs it, not PotCli. */

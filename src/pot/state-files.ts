@@ -1,5 +1,5 @@
-// pot's own state files (layer 3): where pot keeps a pot's lifecycle status and main pid, and how to read them
-// without running pot. Paths and formats are described in docs/pot-behaviour.md ("Configuration and state files").
+// pot's own state files (layer 3): where pot keeps a pot's lifecycle status, main pid and configuration, and how
+// to read them without running pot. Paths and formats are described in docs/pot-behaviour.md ("Configuration and state files").
 import { readFile, realpath, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
@@ -11,6 +11,8 @@ export type PotStatus = (typeof POT_STATUSES)[number];
 export interface PotStateDir {
   /** POT_TMP as pot resolves it from its configuration. */
   tmpDir: string;
+  /** POT_FS_ROOT likewise (a pot's files are under `<fsRoot>/jails/<pot>/`); absent when it cannot be read. */
+  fsRoot?: string;
 }
 
 export interface StatusReading {
@@ -30,11 +32,12 @@ export function mainPidFilePath(dir: PotStateDir, potName: string): string {
 }
 
 /**
- * POT_TMP as pot itself would set it: pot sources `<prefix>/etc/pot/pot.default.conf`, then `pot.conf` if
- * readable, where `<prefix>` is the parent of the directory holding the (symlink-resolved) pot executable.
- * Only plain assignments are understood (`POT_TMP=/x`, quoted, with `$NAME`/`${NAME}` taken from `env`, which
- * is the environment pot runs in). Anything else (no readable default file, a command substitution, a
- * conditional assignment) gives undefined, and callers fall back to running pot.
+ * POT_TMP and POT_FS_ROOT as pot itself would set them: pot sources `<prefix>/etc/pot/pot.default.conf`, then
+ * `pot.conf` if readable, where `<prefix>` is the parent of the directory holding the (symlink-resolved) pot
+ * executable. Only plain assignments are understood (`POT_TMP=/x`, quoted, with `$NAME`/`${NAME}` taken from
+ * `env`, which is the environment pot runs in). Anything else for POT_TMP (no readable default file, a command
+ * substitution, a conditional assignment) gives undefined, and callers fall back to running pot; POT_FS_ROOT
+ * that cannot be read is left out the same way.
  */
 export async function locatePotStateDir(
   potPath: string,
@@ -46,21 +49,50 @@ export async function locatePotStateDir(
   } catch {
     return undefined;
   }
-  let value: string | undefined | null;
+  let defaults: string;
   try {
-    value = assignedValue(await readFile(join(etc, "pot.default.conf"), "utf8"), "POT_TMP", env);
+    defaults = await readFile(join(etc, "pot.default.conf"), "utf8");
   } catch {
     return undefined;
   }
-  let local: string | undefined | null;
+  const local = await readFile(join(etc, "pot.conf"), "utf8").catch(() => "");
+  // The local file's plain assignment wins; one this reader cannot follow makes the setting unknown.
+  const setting = (name: string, fallback: string | undefined): string | undefined => {
+    const value = assignedValue(defaults, name, env);
+    const override = assignedValue(local, name, env);
+    if (value === null || override === null) return undefined;
+    const result = override ?? value ?? fallback;
+    return result?.startsWith("/") ? result : undefined;
+  };
+  const tmpDir = setting("POT_TMP", "/tmp");
+  if (tmpDir === undefined) return undefined;
+  const fsRoot = setting("POT_FS_ROOT", undefined);
+  return fsRoot === undefined ? { tmpDir } : { tmpDir, fsRoot };
+}
+
+/** `<POT_FS_ROOT>/jails/<pot>/conf/pot.conf`: the pot's configuration, outside the jail's own file system. */
+export function potConfPath(fsRoot: string, potName: string): string {
+  return join(fsRoot, "jails", potName, "conf", "pot.conf");
+}
+
+/**
+ * The address pot recorded for the pot (`ip=` in its pot.conf, as pot prepare wrote it; what `pot info` shows):
+ * undefined when there is none or the file cannot be read.
+ */
+export async function readPotAddress(fsRoot: string, potName: string): Promise<string | undefined> {
+  let text: string;
   try {
-    local = assignedValue(await readFile(join(etc, "pot.conf"), "utf8"), "POT_TMP", env);
+    text = await readFile(potConfPath(fsRoot, potName), "utf8");
   } catch {
-    local = undefined;
+    return undefined;
   }
-  if (local === null || value === null) return undefined;
-  const tmpDir = local ?? value ?? "/tmp";
-  return tmpDir.startsWith("/") ? { tmpDir } : undefined;
+  const value = text
+    .split("\n")
+    .filter((line) => line.startsWith("ip="))
+    .at(-1)
+    ?.slice("ip=".length)
+    .trim();
+  return value === undefined || value === "" ? undefined : value;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   TaskState,
   type TaskStatsResponse,
 } from "../../src/plugin/gen/plugins/drivers/proto/driver";
+import { invocations } from "./faults/residue.ts";
 import { type LaunchedPlugin, unary, waitFor } from "./harness";
 import {
   bundles,
@@ -50,6 +51,17 @@ function destroy(p: LaunchedPlugin, task: TaskWorld) {
   return unary(p.driver.destroyTask, p.driver, { taskId: task.config.id, force: true }, 60_000);
 }
 
+/**
+ * The pot verbs run so far for one pot `<task>_<invocation>_<alloc>`, in order (the simulator's invocation log);
+ * prepare names the pot by its parts (`-n <task> -a <invocation>_<alloc>`).
+ */
+function potVerbsFor(pot: string): string[] {
+  const suffix = pot.split("_").slice(-2).join("_");
+  return invocations(world)
+    .filter((i) => i.argv.includes(pot) || (i.argv[0] === "prepare" && i.argv.includes(suffix)))
+    .map((i) => i.argv[0] ?? "");
+}
+
 function taskPot(task: TaskWorld): string {
   const [allocId, taskName, invocation] = task.config.id.split("/");
   return `${taskName}_${invocation}_${allocId}`;
@@ -72,6 +84,16 @@ describe("the seed job", () => {
     expect(state.potName).toBe(taskPot(task));
     expect(started.networkOverride?.portMap).toEqual({ http: 80 });
     expect(started.networkOverride?.addr).toMatch(/^10\.192\.\d+\.\d+$/);
+    // What StartTask ran pot for: readiness and the jail's address come from pot's own files, not pot runs.
+    expect(potVerbsFor(state.potName)).toEqual([
+      "prepare",
+      "copy-in",
+      "copy-in",
+      ...Array<string>(6).fill("mount-in"),
+      "set-env",
+      "set-rss",
+      "start",
+    ]);
 
     // Logs reach Nomad's FIFOs line for line; stderr stays separate.
     await waitFor("nginx start line in stdout", () => task.stdout().includes("nginx starting: -g daemon off;"));

@@ -1,6 +1,7 @@
 // Tests for src/pot/pot-cli.ts with a scripted runner: argv sent, outputs parsed, failures turned into PotError.
-import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PotError } from "../../../src/pot/errors.ts";
 import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
@@ -199,5 +200,36 @@ describe("failure messages keep the underlying tool's stderr", () => {
     const { pot } = cli({ exitCode: 1, stdout: "###>  fetch: 404 Not Found\n", stderr: "fetch: 404 Not Found\n" });
     const err = await rejection(pot.copyIn(POT, { source: "/a", destination: "/b" }));
     expect(err.message).toBe("failed to run pot copy-in: exit status 1: fetch: 404 Not Found");
+  });
+});
+
+describe("what the pot's configuration files answer without a pot run", () => {
+  const prefix = mkdtempSync(join(tmpdir(), "pot-cli-conf-"));
+  afterAll(() => rmSync(prefix, { recursive: true, force: true }));
+  const fsRoot = join(prefix, "fs");
+  mkdirSync(join(prefix, "bin"), { recursive: true });
+  mkdirSync(join(prefix, "etc", "pot"), { recursive: true });
+  mkdirSync(join(fsRoot, "jails", POT, "conf"), { recursive: true });
+  writeFileSync(join(prefix, "etc", "pot", "pot.default.conf"), `POT_FS_ROOT=${fsRoot}\nPOT_TMP=/tmp\n`);
+  writeFileSync(join(fsRoot, "jails", POT, "conf", "pot.conf"), "ip=10.192.0.7\n");
+  const potPath = join(prefix, "bin", "pot");
+  writeFileSync(potPath, "#!/bin/sh\n", { mode: 0o755 });
+
+  test("the jail address and fs_root come from the files: nothing is run", async () => {
+    const runner = new ScriptedRunner({ stdout: "" });
+    const pot = new PotCli(potPath, runner, { logger: silentLogger() });
+    expect(await pot.jailAddress(POT)).toBe("10.192.0.7");
+    expect(await pot.fsRoot()).toBe(fsRoot);
+    expect(runner.calls).toEqual([]);
+  });
+
+  test("without readable configuration files, pot info and pot config answer", async () => {
+    const infoRunner = new ScriptedRunner({ stdout: fixture("info-public-bridge.txt") });
+    const address = await new PotCli("/nowhere/bin/pot", infoRunner, { logger: silentLogger() }).jailAddress(POT);
+    expect(infoRunner.calls.map((c) => c.argv[1])).toEqual(["info"]);
+    expect(address).toBeDefined();
+    const configRunner = new ScriptedRunner({ stdout: "/opt/pot\n" });
+    expect(await new PotCli("/nowhere/bin/pot", configRunner, { logger: silentLogger() }).fsRoot()).toBe("/opt/pot");
+    expect(configRunner.calls.map((c) => c.argv[1])).toEqual(["config"]);
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assignedValue, locatePotStateDir, readMainPid, readPotStatus } from "../../../src/pot/state-files.ts";
+import { assignedValue, locatePotStateDir, potConfPath, readMainPid, readPotAddress, readPotStatus } from "../../../src/pot/state-files.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pot-state-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -22,7 +22,13 @@ function install(name: string, defaultConf: string | undefined, localConf?: stri
 describe("locating POT_TMP", () => {
   test("pot.conf overrides pot.default.conf; environment references are expanded", async () => {
     const pot = install("a", "POT_FS_ROOT=/opt/pot\nPOT_TMP=/tmp\n", '# local\nPOT_TMP="${BASE}/pot-tmp" # moved\n');
-    expect(await locatePotStateDir(pot, { BASE: "/var" })).toEqual({ tmpDir: "/var/pot-tmp" });
+    expect(await locatePotStateDir(pot, { BASE: "/var" })).toEqual({ tmpDir: "/var/pot-tmp", fsRoot: "/opt/pot" });
+  });
+
+  test("POT_FS_ROOT is located beside POT_TMP, pot.conf winning; left out when it is computed", async () => {
+    const pot = install("h", "POT_FS_ROOT=/opt/pot\nPOT_TMP=/tmp\n", "POT_FS_ROOT=${ZROOT}/pot\n");
+    expect(await locatePotStateDir(pot, { ZROOT: "/z" })).toEqual({ tmpDir: "/tmp", fsRoot: "/z/pot" });
+    expect(await locatePotStateDir(install("i", "POT_FS_ROOT=`zfs get -H mountpoint`\n"), {})).toEqual({ tmpDir: "/tmp" });
   });
 
   test("the symlinked executable is resolved to its own prefix, as pot does", async () => {
@@ -33,7 +39,7 @@ describe("locating POT_TMP", () => {
   });
 
   test("no POT_TMP line means pot's built-in /tmp", async () => {
-    expect(await locatePotStateDir(install("c", "POT_FS_ROOT=/opt/pot\n"), {})).toEqual({ tmpDir: "/tmp" });
+    expect(await locatePotStateDir(install("c", "POT_FS_ROOT=/opt/pot\n"), {})).toEqual({ tmpDir: "/tmp", fsRoot: "/opt/pot" });
   });
 
   test("unknown when the default file is missing or POT_TMP is computed", async () => {
@@ -78,5 +84,24 @@ describe("status and main pid files", () => {
     expect(await readMainPid(dir, "web")).toBe(4242);
     expect(await readMainPid(dir, "bad")).toBeUndefined();
     expect(await readMainPid(dir, "none")).toBeUndefined();
+  });
+});
+
+describe("a pot's recorded address", () => {
+  const fsRoot = join(root, "fs");
+
+  test("the last ip= line of the pot's pot.conf, as pot info shows it", async () => {
+    const conf = potConfPath(fsRoot, "web_1");
+    mkdirSync(join(conf, ".."), { recursive: true });
+    writeFileSync(conf, "pot.dns=inherit\nip=10.192.0.3\nnetwork_type=public-bridge\nip=10.192.0.9\n");
+    expect(await readPotAddress(fsRoot, "web_1")).toBe("10.192.0.9");
+  });
+
+  test("no address when the pot has none or no pot.conf", async () => {
+    const conf = potConfPath(fsRoot, "host_1");
+    mkdirSync(join(conf, ".."), { recursive: true });
+    writeFileSync(conf, "network_type=inherit\nip=\n");
+    expect(await readPotAddress(fsRoot, "host_1")).toBeUndefined();
+    expect(await readPotAddress(fsRoot, "missing_1")).toBeUndefined();
   });
 });
