@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
 import { type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, unary, waitFor } from "../harness";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, SIM_POT, type SimWorld, type TaskWorld } from "../sim-env";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, type TaskWorld } from "../sim-env";
 import {
   countVerb,
   fdCount,

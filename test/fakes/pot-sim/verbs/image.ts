@@ -179,11 +179,11 @@ function usableHostname(pot: string): string {
 }
 
 export interface CloneNetwork {
-  networkType?: string;
+  networkType?: string | undefined;
   ips: string[];
-  bridge?: string;
-  stack?: string;
-  dns?: string;
+  bridge?: string | undefined;
+  stack?: string | undefined;
+  dns?: string | undefined;
 }
 
 /** network.sh `_validate_network_param`: the ip to store, or an error message. */
