@@ -2,7 +2,7 @@
 // Domain types only: no protobuf and no process handling of its own (pot/ runs pot, supervision runs tasks).
 import { access, constants } from "node:fs/promises";
 import { log } from "../log/logger";
-import type { PotCli } from "../pot/pot-cli";
+import type { ExecResult, PotCli } from "../pot/pot-cli";
 import { isValidEnvName } from "../pot/argv";
 import { isPotError } from "../pot/errors";
 import { parseTaskId, potNameForTask } from "../pot/naming";
@@ -423,7 +423,7 @@ export class PotDriver {
     const handle = this.handle(taskId);
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
-    let result;
+    let result: ExecResult;
     try {
       result = await this.pot().exec(
         handle.state.potName,

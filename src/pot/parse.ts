@@ -289,7 +289,7 @@ export function parseLastRunStats(stdout: string): ParseResult<Extract<LastRunSt
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return { ok: false, reason: "last-run-stats is not a JSON object" };
   }
-  const exitCode = (parsed as Record<string, unknown>)["ExitCode"];
+  const exitCode = (parsed as Record<string, unknown>).ExitCode;
   if (exitCode === undefined) return { ok: true, value: { kind: "empty" } };
   if (typeof exitCode !== "number" || !Number.isInteger(exitCode) || exitCode < 0) {
     return { ok: false, reason: `last-run-stats ExitCode is not a status: ${JSON.stringify(exitCode)}` };

@@ -416,8 +416,8 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         await pot.setAttr(name, "stop_timeout", 7);
         await pot.setAttr(name, "procfs", true);
         const info = await pot.info(name);
-        expect(info.jailAttributes["stop_timeout"]).toBe("7");
-        expect(info.jailAttributes["procfs"]).toBe("YES");
+        expect(info.jailAttributes.stop_timeout).toBe("7");
+        expect(info.jailAttributes.procfs).toBe("YES");
         await rejection(pot.setAttr(name, "stop_timeout", "soon"), "bad-argument");
       });
 

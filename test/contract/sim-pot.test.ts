@@ -188,7 +188,7 @@ describe("simulator specifics", () => {
       const result = await pot.prepare({ imageUrl: sim.imageUrl, imageName: "bare", tag: "1", allocId: "b1" });
       const info = await pot.info(result.potName);
       expect(info).toMatchObject({ type: "single", level: "0", networkType: "inherit", active: false });
-      expect(info.attributes["persistent"]).toBe("NO");
+      expect(info.attributes.persistent).toBe("NO");
     });
 
     it("the image pot cannot be destroyed while prepared pots are cloned from it", async () => {
@@ -442,7 +442,7 @@ describe("simulator specifics", () => {
         expect(error.potErrors).toEqual(["injected set-attr failure"]);
       }
       await pot.setAttr(name, "stop_timeout", 5);
-      expect((await pot.info(name)).jailAttributes["stop_timeout"]).toBe("5");
+      expect((await pot.info(name)).jailAttributes.stop_timeout).toBe("5");
     });
 
     it("exit: a given status without doing anything; only for the named pot", async () => {
@@ -485,7 +485,7 @@ describe("simulator specifics", () => {
       });
       expect(result.warnings).toEqual(["Couldn't disable the persistent attribute - ignoring", "Couldn't export ports 80:30080 - ignoring"]);
       const info = await pot.info(result.potName, { verbose: true });
-      expect(info.attributes["persistent"]).toBe("YES");
+      expect(info.attributes.persistent).toBe("YES");
       expect(info.attributes["no-rc-script"]).toBe("YES");
       expect(info.exportedPorts).toEqual([]);
     });

@@ -66,11 +66,11 @@ describe("parseInfo", () => {
     expect(info).toMatchObject({ type: "single", base: "13.1", level: "0", networkType: "public-bridge", ip: "10.192.0.5", active: true });
     expect(info.exportedPorts).toBeUndefined();
     expect(Object.keys(info.attributes)).toHaveLength(9);
-    expect(info.attributes["persistent"]).toBe("NO");
+    expect(info.attributes.persistent).toBe("NO");
     expect(info.attributes["to-be-pruned"]).toBe("YES");
     expect(Object.keys(info.jailAttributes)).toHaveLength(17);
-    expect(info.jailAttributes["stop_timeout"]).toBe("10");
-    expect(info.jailAttributes["exec_stop"]).toBe("NO");
+    expect(info.jailAttributes.stop_timeout).toBe("10");
+    expect(info.jailAttributes.exec_stop).toBe("NO");
   });
 
   test("private-bridge with -v: bridge, exported ports, limits; datasets ignored", () => {
@@ -78,8 +78,8 @@ describe("parseInfo", () => {
     expect(info).toMatchObject({ networkType: "private-bridge", ip: "10.1.3.5", bridge: "backend", active: false });
     expect(info.exportedPorts).toEqual(["tcp:443:30443", "80:30080"]);
     expect(info.resourceLimits).toEqual({ cpus: "2", memory: "256M" });
-    expect(info.jailAttributes["procfs"]).toBe("YES");
-    expect(info.jailAttributes["stop_timeout"]).toBe("30");
+    expect(info.jailAttributes.procfs).toBe("YES");
+    expect(info.jailAttributes.stop_timeout).toBe("30");
     expect(info.attributes["/local => /var/lib/nomad/alloc/0b6c4f5e/web/local"]).toBeUndefined();
   });
 

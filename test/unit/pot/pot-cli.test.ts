@@ -56,7 +56,7 @@ describe("PotCli", () => {
   });
 
   test("pot gets the minimal environment, never the plugin's own", async () => {
-    process.env["POT_CLI_TEST_CANARY"] = "leak";
+    process.env.POT_CLI_TEST_CANARY = "leak";
     try {
       const runner = new ScriptedRunner({ stdout: fixture("version-q.txt") });
       const pot = new PotCli("/usr/local/bin/pot", runner, { logger: silentLogger(), env: { PATH: "/opt/bin:/bin" } });
@@ -64,7 +64,7 @@ describe("PotCli", () => {
       expect(runner.calls[0]?.options?.env).toEqual({ PATH: "/opt/bin:/bin", LC_ALL: "C" });
       expect(pot.env).toEqual({ PATH: "/opt/bin:/bin", LC_ALL: "C" });
     } finally {
-      delete process.env["POT_CLI_TEST_CANARY"];
+      delete process.env.POT_CLI_TEST_CANARY;
     }
   });
 

@@ -104,7 +104,7 @@ export const importImage: Verb = async (sim, args) => {
   let image = "";
   let tag = "";
   let baseUrl: string | undefined;
-  let pubkey = sim.env["POT_DEFAULT_SIGNATURE_PUBKEY"] ?? "";
+  let pubkey = sim.env.POT_DEFAULT_SIGNATURE_PUBKEY ?? "";
   parseOptions(sim, "import", args, "hvp:t:U:C:", (name, value) => {
     if (name === "p") image = value;
     if (name === "t") tag = value;
