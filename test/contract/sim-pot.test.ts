@@ -317,10 +317,12 @@ describe("simulator specifics", () => {
       const name = await prepare(`/bin/sh -c 'x=$(head -c 40000000 /dev/zero | tr "\\\\0" a); echo ready; sleep 30'`);
       const running = startPot(name);
       await waitFor("started", () => started(name));
-      await waitFor("the memory to be allocated", async () => (await pot.getRss(name)).rssBytes > 40_000_000);
-      const rctlOff = new PotCli(sim.potPath, runner, { env: { ...sim.env, POT_SIM_RACCT: "0" }, logger: silentLogger() });
-      const error = await rejection(rctlOff.getRss(name), "failed");
-      expect(error.potErrors).toEqual(["To get resource usage, rctl has to be enabled"]);
+      const getRss = (env: Record<string, string>) => runner.run([sim.potPath, "get-rss", "-p", name, "-J"], { env });
+      const rssBytes = (stdout: string) => Number(/"RSS" : (\d+)/.exec(stdout)?.[1] ?? 0);
+      await waitFor("the memory to be allocated", async () => rssBytes((await getRss(sim.env)).stdout) > 40_000_000);
+      const rctlOff = await getRss({ ...sim.env, POT_SIM_RACCT: "0" });
+      expect(rctlOff.exitCode).toBe(1);
+      expect(rctlOff.stdout).toBe("###>  To get resource usage, rctl has to be enabled\n");
       await pot.stop(name);
       await running.exited;
     });

@@ -8,7 +8,6 @@ import {
   compareVersions,
   isStopOfUnknownPot,
   outputTail,
-  parseGetRss,
   parseInfo,
   parseLastRunStats,
   parseList,
@@ -112,28 +111,6 @@ describe("parseLastRunStats", () => {
       expect(parseLastRunStats(text).ok).toBe(false);
     },
   );
-});
-
-describe("parseGetRss", () => {
-  test("pot's one-line JSON with the trailing space", () => {
-    const text = fixture("get-rss-J.txt");
-    expect(text.endsWith("} } } \n")).toBe(true);
-    expect(ok(parseGetRss(text))).toEqual({ rssBytes: 12345678, swapBytes: 0, cpuTotalTicks: 120, cpuPercent: 5 });
-  });
-
-  test("an empty rctl value (invalid JSON) reads as 0", () => {
-    expect(ok(parseGetRss(fixture("get-rss-J-no-swap.txt")))).toEqual({
-      rssBytes: 4096000,
-      swapBytes: 0,
-      cpuTotalTicks: 0,
-      cpuPercent: 0,
-    });
-  });
-
-  test("rejects output without RSS", () => {
-    expect(parseGetRss("###>  The pot x is not running\n").ok).toBe(false);
-    expect(parseGetRss('{ "ResourceUsage": { "MemoryStats": { "RSS" : , "Swap" : 0 } } } ').ok).toBe(false);
-  });
 });
 
 describe("messages", () => {

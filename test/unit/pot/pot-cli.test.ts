@@ -160,12 +160,11 @@ describe("PotCli", () => {
     expect(runner.calls).toHaveLength(0);
   });
 
-  test("parsed results: info, list, lastRunStats, getRss", async () => {
+  test("parsed results: info, list, lastRunStats", async () => {
     expect((await cli({ stdout: fixture("info-public-bridge.txt") }).pot.info(POT)).ip).toBe("10.192.0.5");
     expect(await cli({ stdout: fixture("ls-q.txt") }).pot.list()).toHaveLength(3);
     expect(await cli({ stdout: fixture("last-run-stats-sigterm.txt") }).pot.lastRunStats(POT)).toEqual({ kind: "recorded", exitCode: 143 });
     expect(await cli({ stdout: fixture("last-run-stats-empty.txt") }).pot.lastRunStats(POT)).toEqual({ kind: "empty" });
-    expect((await cli({ stdout: fixture("get-rss-J.txt") }).pot.getRss(POT)).rssBytes).toBe(12345678);
   });
 
   test("argv builders for the supervisor and streaming exec carry the pot path", () => {
