@@ -135,7 +135,8 @@ export function checkLayers(srcDir: string, layers: Readonly<Record<string, read
 
 function main(argv: string[]): number {
   const at = argv.indexOf("--src");
-  const srcDir = at >= 0 && argv[at + 1] ? argv[at + 1] : join(import.meta.dir, "..", "src");
+  const given = at >= 0 ? argv[at + 1] : undefined;
+  const srcDir = given ? given : join(import.meta.dir, "..", "src");
   if (!existsSync(srcDir)) {
     process.stderr.write(`check-layers: no such directory: ${srcDir}\n`);
     return 2;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command: type-check, layer rule, generated code, build, every test suite; ends with one
+# The project's test command: type-check, lint, format, layer rule, generated code, build, every test suite; ends with one
 # line "N passed, N failed" summed over all suites (bun, Go), and exits non-zero on any failure.
 #   scripts/test.sh            everything
 #   SKIP_E2E=1 scripts/test.sh without the real-Nomad end-to-end suite
@@ -40,6 +40,30 @@ if node_modules/.bin/tsc --noEmit -p . >"$logdir/tsc.out" 2>&1; then
   passed=$((passed + 1)); echo "typecheck ok"
 else
   cat "$logdir/tsc.out"; failed=$((failed + 1)); status=1
+fi
+
+# Until the tree is formatted in one go, the format check and the import-suffix rule (useImportExtensions) are
+# left out; the commit that formats the tree (node_modules/.bin/biome check --write) deletes this line.
+# BIOME_PENDING_FORMAT= scripts/test.sh runs them now. The overrides in biome.json switch off one rule each for
+# three files whose findings are fixed with that commit too.
+BIOME_PENDING_FORMAT=${BIOME_PENDING_FORMAT-1}
+lint_args=(--error-on-warnings)
+[[ -n $BIOME_PENDING_FORMAT ]] && lint_args+=(--skip=correctness/useImportExtensions)
+
+echo "== lint"
+if node_modules/.bin/biome lint "${lint_args[@]}" >"$logdir/lint.out" 2>&1; then
+  passed=$((passed + 1)); echo "lint ok"
+else
+  cat "$logdir/lint.out"; failed=$((failed + 1)); status=1
+fi
+
+echo "== format"
+if [[ -n $BIOME_PENDING_FORMAT ]]; then
+  echo "format check skipped until the tree is formatted (BIOME_PENDING_FORMAT in scripts/test.sh)"
+elif node_modules/.bin/biome format >"$logdir/format.out" 2>&1; then
+  passed=$((passed + 1)); echo "format ok"
+else
+  cat "$logdir/format.out"; failed=$((failed + 1)); status=1
 fi
 
 echo "== layer imports"

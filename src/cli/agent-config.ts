@@ -3,6 +3,7 @@
 // This is not an HCL parser. It tokenises enough of HCL (strings, heredocs, comments, braces) to find the
 // top-level `plugin "<name>" { config { … } }` blocks and the top-level `plugin_dir` and `data_dir` attributes without being
 // fooled by braces inside strings or comments; everything else is skipped.
+import { describeError } from "../log/logger.ts";
 
 export interface PluginBlock {
   /** The block's label: the plugin's executable name in plugin_dir. */
@@ -207,7 +208,7 @@ function scanJson(text: string): AgentConfigScan {
   try {
     root = JSON.parse(text);
   } catch (err) {
-    return { pluginBlocks: [], error: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return { pluginBlocks: [], error: `not valid JSON: ${describeError(err)}` };
   }
   const scan: AgentConfigScan = { pluginBlocks: [] };
   for (const top of objects(root)) {

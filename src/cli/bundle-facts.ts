@@ -1,6 +1,7 @@
 // Reads what `orphans` needs to know about each task bundle under <state_dir>/tasks/ (cli layer): its pot, whether
 // it recorded an exit, and whether its supervisor still runs. Reads only; removal goes through the supervisor layer.
 import { describeError } from "../log/logger.ts";
+import { isAlive } from "../support/process-alive.ts";
 import { type BundleSpec, bundlePath, listBundles, readOptional, readPidRecord, readSpec } from "../supervisor/bundle.ts";
 import { probeProcess } from "../supervisor/ps.ts";
 import { type BundleFacts, potNameOfStartArgv, type SupervisorState } from "./orphan-plan.ts";
@@ -58,14 +59,4 @@ export async function readBundleFacts(stateDir: string): Promise<BundleFacts[]> 
       };
     }),
   );
-}
-
-/** kill(pid, 0): true for a live or zombie process, also one of another user (EPERM). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code !== "ESRCH";
-  }
 }

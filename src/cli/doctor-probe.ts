@@ -20,6 +20,7 @@ import {
 import { agentConfigPaths, type DoctorFlags, rcConfFiles, resolvePaths } from "./doctor-settings.ts";
 import { parseRcConf, type RcAssignment } from "./rc-conf.ts";
 import { runCommand } from "./run-command.ts";
+import { describeError } from "../log/logger.ts";
 
 /** FreeBSD base system tools, by absolute path so that the doctor's own PATH does not matter. */
 export const FREEBSD_TOOLS = {
@@ -228,6 +229,6 @@ function errnoOf(err: unknown): string | undefined {
 
 function describe(err: unknown): string {
   const code = errnoOf(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = describeError(err);
   return code !== undefined && !message.startsWith(code) ? `${code}: ${message}` : message;
 }

@@ -5,14 +5,7 @@
 // names it, or when every bundle naming it is finished (exit recorded, supervisor gone); a bundle is orphaned
 // when its pot no longer exists and its supervisor is not running. Anything uncertain (a supervisor whose state
 // is unknown, a pot changed too recently, a pot whose age is unknown) is left alone.
-
-/** Nomad's invocation ids are 8 hex digits and alloc ids 36-character UUIDs; the task part is pot-safe. */
-const DRIVER_POT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*_[0-9a-f]{8}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** True when `name` has the shape of a pot the driver creates for a task. Image pots (`<image>_<tag>`) do not. */
-export function isDriverPotName(name: string): boolean {
-  return DRIVER_POT_NAME.test(name);
-}
+import { isDriverPotName } from "../pot/naming.ts";
 
 /** The pot a bundle's supervised argv starts: the word after `-p` following `start`; undefined when there is none. */
 export function potNameOfStartArgv(argv: readonly string[]): string | undefined {

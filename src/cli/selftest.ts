@@ -27,6 +27,7 @@ import {
   selftestTaskId,
 } from "./selftest-task.ts";
 import { parseOptions } from "./options.ts";
+import { describeError } from "../log/logger.ts";
 
 export const SELFTEST_USAGE = `usage: pot-task-driver selftest (--image URL --pot NAME --tag TAG | --from-pot POT [--tag TAG])
                                 [--pot-path P] [--state-dir D] [--plugin-dir D] [--agent-config FILE|DIR …]
@@ -396,12 +397,3 @@ function processExists(pid: number): boolean {
   return stat !== "" && !stat.startsWith("Z");
 }
 
-function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; current !== undefined && depth < 4; depth++) {
-    parts.push(current instanceof Error ? current.message : String(current));
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return parts.join(": ");
-}

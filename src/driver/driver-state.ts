@@ -3,6 +3,7 @@
 // After an agent restart Nomad hands RecoverTask a handle whose msgpack_driver_config is empty (Nomad does not
 // persist it), so the state holds the pot name, the supervisor's pid and bundle, and the start time itself.
 // Encoded as JSON; `v` is also sent as TaskHandle.version (0 is reserved by Nomad).
+import { describeError } from "../log/logger.ts";
 import type { JailAccount } from "./jail-user.ts";
 
 export const DRIVER_STATE_VERSION = 1;
@@ -35,7 +36,7 @@ export function decodeDriverState(bytes: Uint8Array, handleVersion: number): Dri
   try {
     raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (err) {
-    return { ok: false, reason: `driver state is not JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `driver state is not JSON: ${describeError(err)}` };
   }
   if (typeof raw !== "object" || raw === null) return { ok: false, reason: "driver state is not an object" };
   const r = raw as Record<string, unknown>;

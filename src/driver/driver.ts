@@ -1,8 +1,8 @@
 // PotDriver (driver layer): the driver core behind the Driver and BasePlugin services; one method per RPC.
 // Domain types only: no protobuf and no process handling of its own (pot/ runs pot, supervision runs tasks).
 import { access, constants } from "node:fs/promises";
-import { log } from "../log/logger";
-import type { PotCli } from "../pot/pot-cli";
+import { describeError, log } from "../log/logger";
+import type { ExecResult, PotCli } from "../pot/pot-cli";
 import { isValidEnvName } from "../pot/argv";
 import { isPotError } from "../pot/errors";
 import { parseTaskId, potNameForTask } from "../pot/naming";
@@ -214,7 +214,7 @@ export class PotDriver {
         }
         return resolveOutcome(this.pot(), handle.state.potName, record);
       })
-      .catch((err: unknown): TaskOutcome => ({ kind: "unknown", reason: `failed to learn the exit: ${describe(err)}` }))
+      .catch((err: unknown): TaskOutcome => ({ kind: "unknown", reason: `failed to learn the exit: ${describeError(err)}` }))
       .then((outcome) => {
         handle.settle(outcome);
         if (outcome.kind === "exited") {
@@ -423,7 +423,7 @@ export class PotDriver {
     const handle = this.handle(taskId);
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
-    let result;
+    let result: ExecResult;
     try {
       result = await this.pot().exec(
         handle.state.potName,
@@ -489,10 +489,6 @@ export class PotDriver {
     if (!handle) throw new DriverError("not-found", `task not found for given id ${JSON.stringify(taskId)}`);
     return handle;
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Waits for the handle to settle, up to `ms`; true when it did. */

@@ -3,6 +3,8 @@
 // UNDETECTED hides the driver from the scheduler (disabled, or pot missing); UNHEALTHY keeps it detected but
 // unschedulable (pot too old or broken); HEALTHY with description "Healthy" as Go drivers report it.
 // Attributes are named driver.pot.* so jobs can constrain on them.
+import { describeError } from "../log/logger.ts";
+
 export type Health = "undetected" | "unhealthy" | "healthy";
 export type AttributeValue = string | number | boolean | bigint;
 
@@ -49,7 +51,7 @@ export async function computeFingerprint(probes: FingerprintProbes): Promise<Fin
   try {
     version = (await probes.potVersion()).trim();
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = describeError(err);
     return { health: "unhealthy", description: `pot at ${probes.potPath} is not usable: ${reason}`, attributes: {} };
   }
   const attributes: Record<string, AttributeValue> = {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { ConfigIssue } from "./config-schema.ts";
 import { DriverError } from "./errors.ts";
 import type { HostCopy } from "./mount-layout.ts";
+import { describeError } from "../log/logger.ts";
 
 /** Sources that cannot be copied into a mounted directory (only regular files can), one issue each. */
 export async function hostCopyIssues(copies: readonly HostCopy[]): Promise<ConfigIssue[]> {
@@ -75,7 +76,7 @@ export async function copyIntoMountedDir(copy: HostCopy): Promise<void> {
     await rm(temporary, { force: true });
     throw new DriverError(
       "failed",
-      `failed to copy ${copy.source} to ${copy.jailPath} (${copy.path}): ${err instanceof Error ? err.message : String(err)}`,
+      `failed to copy ${copy.source} to ${copy.jailPath} (${copy.path}): ${describeError(err)}`,
       {
         cause: err,
         recoverable: true,

@@ -5,6 +5,7 @@ import type { PotCli } from "../pot/pot-cli";
 import { type LastRunStats, type PotStartExit, taskExitFromPotStart } from "../pot/exit-code";
 import type { ExitRecord } from "../supervisor/exit-record";
 import type { TaskOutcome } from "./task-outcome";
+import { describeError } from "../log/logger.ts";
 
 export async function resolveOutcome(pot: PotCli, potName: string, record: ExitRecord): Promise<TaskOutcome> {
   if (record.kind === "failed") {
@@ -20,7 +21,7 @@ export async function resolveOutcome(pot: PotCli, potName: string, record: ExitR
   try {
     stats = await pot.lastRunStats(potName);
   } catch (err) {
-    stats = { kind: "unreadable", reason: err instanceof Error ? err.message : String(err) };
+    stats = { kind: "unreadable", reason: describeError(err) };
   }
   const exit = taskExitFromPotStart(start, stats);
   if (exit.kind === "unknown") {

@@ -5,7 +5,6 @@ import { childPathProblem, DEFAULT_CHILD_PATH } from "../support/child-env.ts";
 import { type ConfigOf, type ConfigResult, declareConfig, defaultedField, type SpecNode } from "./config-schema";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
-export type PluginLogLevel = (typeof LOG_LEVELS)[number];
 
 const absoluteDir = (what: string) =>
   z.string().transform((path, ctx): string => {

@@ -7,7 +7,6 @@ import { log } from "../log/logger";
 import { isPotError, type PotError } from "../pot/errors";
 import type { PotCli } from "../pot/pot-cli";
 import { childEnv } from "../support/child-env.ts";
-import type { ExitRecord } from "../supervisor/exit-record";
 import { formatConfigIssues } from "./config-schema";
 import { destroyPot } from "./destroy-pot";
 import type { DriverState } from "./driver-state";

@@ -16,10 +16,6 @@ export class TaskStore {
     this.tasks.delete(taskId);
   }
 
-  all(): TaskHandle[] {
-    return [...this.tasks.values()];
-  }
-
   get size(): number {
     return this.tasks.size;
   }

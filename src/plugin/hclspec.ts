@@ -2,7 +2,7 @@
 //
 // Every Attr carries its name explicitly: Nomad (helper/pluginutils/hclspecutils/dec.go) gives children of
 // Default no implied name and rejects an unnamed Attr there (docs/protocol.md §5).
-import { type SpecNode } from "../driver/config-schema";
+import type { SpecNode } from "../driver/config-schema";
 import { pluginConfigSpec as pluginConfigTree } from "../driver/plugin-config";
 import { taskConfigSpec as taskConfigTree } from "../driver/task-config";
 import type { Spec } from "./gen/plugins/shared/hclspec/hcl_spec";

@@ -7,6 +7,7 @@
 // a value encoded against DynamicPseudoType is wrapped as [bin(type JSON), value].
 import { decode, DecodeError, ExtData, ExtensionCodec } from "@msgpack/msgpack";
 import { formatConfigPath, type PathSegment } from "../driver/config-schema";
+import { describeError } from "../log/logger.ts";
 
 /** A decoded cty value. Objects and maps are plain objects, lists/sets/tuples arrays; numbers see below. */
 export type CtyValue = null | boolean | number | bigint | string | CtyValue[] | CtyObject;
@@ -100,7 +101,7 @@ export function decodeCtyMsgpack(bytes: Uint8Array, options: CtyDecodeOptions = 
       maxExtLength: bytes.length,
     });
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const detail = describeError(cause);
     return {
       ok: false,
       error: new CtyDecodeError("malformed", root, `failed to decode msgpack: ${detail}`, { cause }),
@@ -110,7 +111,7 @@ export function decodeCtyMsgpack(bytes: Uint8Array, options: CtyDecodeOptions = 
     return { ok: true, value: toCtyValue(raw, [], root) };
   } catch (err) {
     if (err instanceof CtyDecodeError) return { ok: false, error: err };
-    const detail = err instanceof Error ? err.message : String(err);
+    const detail = describeError(err);
     return {
       ok: false,
       error: new CtyDecodeError("unexpected", root, `failed to decode msgpack: ${detail}`, { cause: err }),

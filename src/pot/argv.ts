@@ -268,14 +268,6 @@ export function setRssArgv(potName: string, limits: RssLimits): string[] {
   return argv;
 }
 
-export function exportPortsArgv(potName: string, ports: readonly PortExport[]): string[] {
-  requirePotName("export-ports", potName);
-  if (ports.length === 0) refuse("export-ports", "one port has to be specified");
-  const argv = ["export-ports", "-p", potName];
-  for (const port of ports) argv.push("-e", portSpec("export-ports", port));
-  return argv;
-}
-
 export function infoArgv(potName: string, options: { verbose?: boolean } = {}): string[] {
   requirePotName("info", potName);
   return options.verbose === true ? ["info", "-v", "-p", potName] : ["info", "-p", potName];
@@ -370,11 +362,6 @@ export function destroyArgv(potName: string, options: { force?: boolean } = {}):
 export function lastRunStatsArgv(potName: string): string[] {
   requirePotName("last-run-stats", potName);
   return ["last-run-stats", "-p", potName];
-}
-
-export function getRssArgv(potName: string): string[] {
-  requirePotName("get-rss", potName);
-  return ["get-rss", "-p", potName, "-J"];
 }
 
 /** `[proto:]potport[:hostport]`, each port an integer in 1…65535 (network.sh `_is_export_port_valid`). */

@@ -12,7 +12,13 @@ export const POT_NAME_MAX_LENGTH = 63;
 
 /** Characters a name part may keep as is. Everything else is rewritten. */
 const SAFE_CHAR = /^[A-Za-z0-9_-]$/;
-const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+const SAFE_NAME_PATTERN = "[A-Za-z0-9_][A-Za-z0-9_-]*";
+const SAFE_NAME = new RegExp(`^${SAFE_NAME_PATTERN}$`);
+/** Nomad's own id shapes: invocation ids are 8 hex digits, alloc ids 36-character lower-case UUIDs. */
+const NOMAD_INVOCATION_ID_PATTERN = "[0-9a-f]{8}";
+const NOMAD_ALLOC_ID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+/** potNameForTask's `<task>_<invocation>_<alloc>` for Nomad-shaped ids (those parts pass through unchanged). */
+const TASK_POT_NAME = new RegExp(`^${SAFE_NAME_PATTERN}_${NOMAD_INVOCATION_ID_PATTERN}_${NOMAD_ALLOC_ID_PATTERN}$`);
 /** Shape of the suffix a rewritten part ends with; an untouched part never ends like this. */
 const HASH_SUFFIX = /-[0-9a-f]{8}$/;
 const HASH_LENGTH = 8;
@@ -93,6 +99,14 @@ export function potNameForTask(parts: TaskIdParts): PotNaming {
   const task = sanitizeNamePart(parts.taskName, taskBudget);
   const prepareAllocId = `${invocation}_${alloc}`;
   return { potName: `${task}_${prepareAllocId}`, prepareName: task, prepareAllocId };
+}
+
+/**
+ * True when `name` has the shape potNameForTask gives a task with Nomad-shaped ids: `<task>_<8 hex>_<uuid>`.
+ * Image pots (`<image>_<tag>`) do not.
+ */
+export function isDriverPotName(name: string): boolean {
+  return TASK_POT_NAME.test(name);
 }
 
 /**

@@ -289,52 +289,10 @@ export function parseLastRunStats(stdout: string): ParseResult<Extract<LastRunSt
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return { ok: false, reason: "last-run-stats is not a JSON object" };
   }
-  const exitCode = (parsed as Record<string, unknown>)["ExitCode"];
+  const exitCode = (parsed as Record<string, unknown>).ExitCode;
   if (exitCode === undefined) return { ok: true, value: { kind: "empty" } };
   if (typeof exitCode !== "number" || !Number.isInteger(exitCode) || exitCode < 0) {
     return { ok: false, reason: `last-run-stats ExitCode is not a status: ${JSON.stringify(exitCode)}` };
   }
   return { ok: true, value: { kind: "recorded", exitCode } };
-}
-
-export interface PotResourceUsage {
-  /** rctl memoryuse, bytes. */
-  rssBytes: number;
-  /** rctl swapuse, bytes (0 when rctl printed nothing). */
-  swapBytes: number;
-  /** hw.clockrate × pcpu / 100, what pot calls TotalTicks. */
-  cpuTotalTicks: number;
-  /** rctl pcpu: percent of one CPU, an integer. */
-  cpuPercent: number;
-}
-
-/**
- * Parses `pot get-rss -J`, a single line such as
- * `{ "ResourceUsage": { "MemoryStats": { "RSS" : 1, "Swap" : 0 }, "CpuStats": { "TotalTicks": 1.000, "Percent": 5 } } } `.
- * pot prints the rctl values unquoted, so a value rctl did not report leaves an empty slot (invalid JSON);
- * fields are therefore read one by one. RSS and Percent are required; an empty Swap or TotalTicks reads as 0.
- */
-export function parseGetRss(stdout: string): ParseResult<PotResourceUsage> {
-  const line = stdout.split("\n").find((l) => l.includes('"ResourceUsage"'));
-  if (line === undefined) return { ok: false, reason: "no ResourceUsage line in get-rss output" };
-  const field = (name: string): number | null | undefined => {
-    const match = new RegExp(`"${name}"\\s*:\\s*([-0-9.]*)\\s*[,}]`).exec(line);
-    if (match?.[1] === undefined) return undefined;
-    if (match[1] === "") return null;
-    const value = Number(match[1]);
-    return Number.isFinite(value) ? value : undefined;
-  };
-  const rss = field("RSS");
-  const percent = field("Percent");
-  if (rss === undefined || rss === null) return { ok: false, reason: "get-rss output has no RSS value" };
-  if (percent === undefined || percent === null) return { ok: false, reason: "get-rss output has no Percent value" };
-  return {
-    ok: true,
-    value: {
-      rssBytes: rss,
-      swapBytes: field("Swap") ?? 0,
-      cpuTotalTicks: field("TotalTicks") ?? 0,
-      cpuPercent: percent,
-    },
-  };
 }

@@ -6,8 +6,6 @@ import {
   destroyArgv,
   execArgv,
   existsArgv,
-  exportPortsArgv,
-  getRssArgv,
   infoArgv,
   isRunningArgv,
   lastRunStatsArgv,
@@ -30,7 +28,6 @@ import {
   type ExecOptions,
   type HostEntry,
   type MountInOptions,
-  type PortExport,
   type PotAttribute,
   type PrepareOptions,
   type RssLimits,
@@ -43,7 +40,6 @@ import {
   classifyFailure,
   isStopOfUnknownPot,
   outputTail,
-  parseGetRss,
   parseInfo,
   parseLastRunStats,
   parseList,
@@ -53,7 +49,6 @@ import {
   splitPotMessages,
   type ParseResult,
   type PotInfo,
-  type PotResourceUsage,
   type PotVersion,
 } from "./parse.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
@@ -81,7 +76,6 @@ export type PotVerb =
   | "set-env"
   | "set-hosts"
   | "set-rss"
-  | "export-ports"
   | "info"
   | "ls"
   | "signal"
@@ -90,7 +84,6 @@ export type PotVerb =
   | "set-status"
   | "destroy"
   | "last-run-stats"
-  | "get-rss"
   | "config";
 
 /**
@@ -107,7 +100,6 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<PotVerb, number>> = {
   "set-env": 30_000,
   "set-hosts": 30_000,
   "set-rss": 30_000,
-  "export-ports": 30_000,
   info: 30_000,
   ls: 30_000,
   signal: 30_000,
@@ -116,7 +108,6 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<PotVerb, number>> = {
   "set-status": 30_000,
   destroy: 2 * 60_000,
   "last-run-stats": 30_000,
-  "get-rss": 30_000,
   config: 30_000,
 };
 
@@ -238,11 +229,6 @@ export class PotCli {
   /** `pot set-rss -M <n>M -C <n>`: applied at the next start (memory only when rctl is enabled). */
   async setRss(potName: string, limits: RssLimits, options?: CallOptions): Promise<void> {
     await this.runOk("set-rss", setRssArgv(potName, limits), options);
-  }
-
-  /** `pot export-ports`: replaces pot.export.ports. */
-  async exportPorts(potName: string, ports: readonly PortExport[], options?: CallOptions): Promise<void> {
-    await this.runOk("export-ports", exportPortsArgv(potName, ports), options);
   }
 
   /**
@@ -380,12 +366,6 @@ export class PotCli {
   async lastRunStats(potName: string, options?: CallOptions): Promise<Extract<LastRunStats, { kind: "recorded" | "empty" }>> {
     const result = await this.runOk("last-run-stats", lastRunStatsArgv(potName), options);
     return this.parsed(result, parseLastRunStats(result.stdout));
-  }
-
-  /** `pot get-rss -J`: needs the jail running (not-found otherwise) and rctl enabled (failed otherwise). */
-  async getRss(potName: string, options?: CallOptions): Promise<PotResourceUsage> {
-    const result = await this.runOk("get-rss", getRssArgv(potName), options);
-    return this.parsed(result, parseGetRss(result.stdout));
   }
 
   /**

@@ -14,9 +14,10 @@ export interface RunOptions {
    * the agent's secrets; docs/security.md).
    */
   env?: Readonly<Record<string, string>>;
-  cwd?: string;
+  /** Working directory; absent or undefined: the plugin's own. */
+  cwd?: string | undefined;
   /** Aborting kills the process group like a timeout does. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface CommandResult {
@@ -66,7 +67,7 @@ export class SpawnRunner implements CommandRunner {
     try {
       proc = Bun.spawn({
         cmd: [...argv],
-        cwd: options.cwd,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         env: { ...(options.env ?? childEnv({ parsed: true })) },
         stdin: "ignore",
         stdout: stdout.fd,

@@ -5,7 +5,7 @@
 // supervisor.pid and exit.json (written by the supervisor), supervisor.log. Names starting with "." are work in
 // progress (.staging-…, .deleting-…, temp files) and are skipped by every reader.
 import { createHash, randomBytes } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
+import { type Dirent, constants as fsConstants } from "node:fs";
 import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SupervisorError } from "./errors.ts";
@@ -217,7 +217,7 @@ export async function removeBundle(bundleDir: string): Promise<void> {
 /** The bundles under a state dir, sorted by id; hidden entries and non-directories are skipped. */
 export async function listBundles(stateDir: string): Promise<BundleEntry[]> {
   const root = bundlesRoot(stateDir);
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (err) {

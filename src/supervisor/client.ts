@@ -7,6 +7,7 @@ import { open, realpath } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { describeError, log } from "../log/logger.ts";
 import { childEnv } from "../support/child-env.ts";
+import { isAlive } from "../support/process-alive.ts";
 import {
   bundlePath,
   createBundle,
@@ -307,11 +308,6 @@ export function signalGroupOf(pid: number, signal: NodeJS.Signals | number): boo
   }
 }
 
-/** SIGKILL to the process group `pid`; see signalGroupOf. */
-export function killGroupOf(pid: number): boolean {
-  return signalGroupOf(pid, "SIGKILL");
-}
-
 /** Deletes a bundle (atomically; idempotent). Kill the supervisor first: a live one can no longer record. */
 export async function remove(bundleDir: string): Promise<void> {
   await removeBundle(bundleDir);
@@ -394,16 +390,6 @@ function describeChildEnd(exitCode: number | null, signalCode: string | number |
   if (signalCode !== null) return `was killed by ${typeof signalCode === "number" ? `signal ${signalCode}` : signalCode}`;
   const status = fromChildExit(exitCode, signalCode);
   return `exited with status ${status.exitCode}`;
-}
-
-/** kill(pid, 0): true for a live or zombie process, also when it belongs to someone else (EPERM). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return !isErrno(err, "ESRCH");
-  }
 }
 
 const LOG_TAIL_BYTES = 1024;

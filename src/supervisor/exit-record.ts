@@ -1,6 +1,7 @@
 // How a supervised argv ended, as the driver sees it, and the parser of the supervisor's exit.json (layer 4, pure).
 import { fromShellStatus, signalName } from "./exit-status.ts";
 import { SCRIPT_VERSION } from "./script.ts";
+import { describeError } from "../log/logger.ts";
 
 /**
  * The end of a supervised argv.
@@ -31,7 +32,7 @@ export function parseExitRecord(text: string, paths: StreamPaths, now: Date = ne
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return unknown(`exit record is not JSON: ${err instanceof Error ? err.message : String(err)}`, now);
+    return unknown(`exit record is not JSON: ${describeError(err)}`, now);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return unknown("exit record is not an object", now);

@@ -36,18 +36,6 @@ export function fromShellStatus(status: number, maxSignal: number = HOST_MAX_SHE
 }
 
 /**
- * Decodes a raw wait(2) status word as the kernel fills it on Linux and FreeBSD: low 7 bits = terminating
- * signal (0 = exited, 0x7f = stopped), bits 8…15 = exit code, bit 7 = core dumped. Returns undefined for a
- * stopped or continued process, which has not ended.
- */
-export function fromWaitStatus(raw: number): ExitStatus | undefined {
-  const low = raw & 0x7f;
-  if (low === 0) return { exitCode: (raw >> 8) & 0xff, signal: 0 };
-  if (low === 0x7f || raw === 0xffff) return undefined;
-  return { exitCode: SIGNAL_BASE + low, signal: low };
-}
-
-/**
  * Decodes a Bun/Node child's end (`exitCode`, `signalCode` as a name or number): exactly one is non-null once
  * it has ended. A signal without a name (FreeBSD's SIGTHR, SIGLIBRT) still gives its number; only a name the
  * host does not know at all leaves signal 0, and then the exit code is 255, never 0 or 128.

@@ -9,7 +9,7 @@ import { HealthCheckResponse_ServingStatus } from "../../src/plugin/gen/grpc/hea
 import { PluginType } from "../../src/plugin/gen/plugins/base/proto/base";
 import {
   DriverCapabilities_FSIsolation,
-  FingerprintResponse,
+  type FingerprintResponse,
 } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import pkg from "../../package.json" with { type: "json" };
 import { ensureBinary, type LaunchedPlugin, launchPlugin, pluginEnv, unary, waitFor } from "./harness";
@@ -187,11 +187,12 @@ describe("logging", () => {
   // go-plugin's log_entry.go: a JSON line counts when @message/@level/@timestamp are strings and the timestamp
   // parses with 2006-01-02T15:04:05.000000Z07:00; otherwise the whole line is re-logged raw at DEBUG.
   test("every stderr line is an hclog JSON entry go-plugin accepts", async () => {
-    plugin = await launchPlugin();
-    await unary(plugin.base.pluginInfo, plugin.base, {});
-    await unary(plugin.controller.shutdown, plugin.controller, {});
-    await plugin.proc.exited;
-    const lines = await waitFor("stderr lines", () => (plugin!.stderrLines().length >= 2 ? plugin!.stderrLines() : null));
+    const launched = await launchPlugin();
+    plugin = launched;
+    await unary(launched.base.pluginInfo, launched.base, {});
+    await unary(launched.controller.shutdown, launched.controller, {});
+    await launched.proc.exited;
+    const lines = await waitFor("stderr lines", () => (launched.stderrLines().length >= 2 ? launched.stderrLines() : null));
     for (const line of lines) {
       const entry = JSON.parse(line) as Record<string, unknown>;
       expect(typeof entry["@message"]).toBe("string");

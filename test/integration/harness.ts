@@ -1,7 +1,7 @@
 // Integration harness: launches the compiled plugin exactly as Nomad's go-plugin client does and connects
 // generated gRPC clients to the socket it announces.
 import * as grpc from "@grpc/grpc-js";
-import { type Subprocess } from "bun";
+import type { Subprocess } from "bun";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { HealthClient } from "../../src/plugin/gen/grpc/health/v1/health";
@@ -9,7 +9,7 @@ import { GRPCBrokerClient } from "../../src/plugin/gen/plugin/grpc_broker";
 import { GRPCControllerClient } from "../../src/plugin/gen/plugin/grpc_controller";
 import { GRPCStdioClient } from "../../src/plugin/gen/plugin/grpc_stdio";
 import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base";
-import { DriverClient } from "../../src/plugin/gen/plugins/drivers/proto/driver";
+import { DriverClient, type StartTaskResponse, type TaskConfig, type TaskHandle } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { TIMEOUT_MULTIPLIER } from "../setup";
 import { hostBinary } from "../support/pot-under-test.ts";
 
@@ -147,4 +147,22 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(20);
   }
+}
+
+/** The handle a StartTask call returned; the test fails here when the driver sent none. */
+export function startedHandle(started: StartTaskResponse): TaskHandle & { config: TaskConfig } {
+  const { handle } = started;
+  if (handle?.config === undefined) throw new Error(`StartTask returned no handle with a task config: ${JSON.stringify(started)}`);
+  return { ...handle, config: handle.config };
+}
+
+/** The handle Nomad passes to RecoverTask after an agent restart: the driver config is gone. */
+export function handleAfterAgentRestart(started: StartTaskResponse): TaskHandle {
+  const handle = startedHandle(started);
+  return { ...handle, config: { ...handle.config, msgpackDriverConfig: Buffer.alloc(0) } };
+}
+
+/** The driver's own state (JSON) in a StartTask handle. */
+export function startedDriverState<T>(started: StartTaskResponse): T {
+  return JSON.parse(Buffer.from(startedHandle(started).driverState).toString()) as T;
 }

@@ -1,7 +1,7 @@
 // A pot-simulator world for driving the compiled plugin: simulator state dir, a served test image, Nomad-style
 // allocation dirs with real log FIFOs and readers, and helpers to build Nomad's StartTask/SetConfig messages.
 import { encode } from "@msgpack/msgpack";
-import { type Subprocess } from "bun";
+import type { Subprocess } from "bun";
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -35,13 +35,13 @@ export function startCommandEnv(sim: Sim, pot: string): Record<string, string> {
   for (const [name, value] of Object.entries(sim.env)) {
     if (value !== undefined && !SIM_SETTINGS.test(name)) env[name] = value;
   }
-  env["IFCONFIG_FORMAT"] = "addr:default";
-  const inherited = sim.env["PATH"];
-  env["PATH"] =
+  env.IFCONFIG_FORMAT = "addr:default";
+  const inherited = sim.env.PATH;
+  env.PATH =
     inherited === undefined || inherited === ""
       ? jailPath(root)
       : [...inherited.split(":").map((dir) => `${root}${dir}`), ...inherited.split(":")].join(":");
-  env["POT_SIM_JAIL_ROOT"] = root;
+  env.POT_SIM_JAIL_ROOT = root;
   // jexec without -u/-U: the command runs as root.
   Object.assign(env, ROOT_CREDENTIALS);
   return env;
@@ -89,7 +89,7 @@ export function tinirc(sim: Sim, pot: string): string {
 
 export function stopTimeoutSeconds(sim: Sim, pot: string): number {
   const value = getConfVar(sim, pot, "pot.attr.stop_timeout");
-  return /^[0-9]+$/.test(value) ? Number(value) : Number(JAIL_ATTRIBUTES["stop_timeout"]?.default);
+  return /^[0-9]+$/.test(value) ? Number(value) : Number(JAIL_ATTRIBUTES.stop_timeout?.default);
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -53,7 +53,7 @@ function parseTable(text: string, origin: string): KnobTable {
 
 /** The file's entries override the environment's for the same verb. */
 export function loadKnobs(sim: Sim): KnobTable {
-  const fromEnv = sim.env["POT_SIM_KNOBS"] ? parseTable(sim.env["POT_SIM_KNOBS"], "POT_SIM_KNOBS") : {};
+  const fromEnv = sim.env.POT_SIM_KNOBS ? parseTable(sim.env.POT_SIM_KNOBS, "POT_SIM_KNOBS") : {};
   const fromFile = existsSync(sim.paths.knobsFile)
     ? parseTable(readFileSync(sim.paths.knobsFile, "utf8"), sim.paths.knobsFile)
     : {};
@@ -106,17 +106,17 @@ export async function applyKnob(sim: Sim, knob: Knob): Promise<Knob | undefined>
       if (knob.stdout !== undefined) sim.out.raw(knob.stdout);
       sim.out.error(knob.message ?? "pot-sim: injected failure");
       if (knob.stderr !== undefined) sim.out.stderr(knob.stderr);
-      exit(knob.exitCode ?? 1);
+      return exit(knob.exitCode ?? 1);
     case "exit":
       if (knob.stdout !== undefined) sim.out.raw(knob.stdout);
       if (knob.stderr !== undefined) sim.out.stderr(knob.stderr);
-      exit(knob.exitCode ?? 0);
+      return exit(knob.exitCode ?? 0);
     case "hang":
       if (knob.stdout !== undefined) sim.out.raw(knob.stdout);
-      await new Promise<never>(() => {
+      // Never settles: the process stays until it is killed.
+      return await new Promise<never>(() => {
         setInterval(() => {}, 1 << 30);
       });
-      exit(1);
     case "delay":
       await Bun.sleep(knob.delayMs ?? 0);
       return undefined;

@@ -70,7 +70,7 @@ const NO_ROOT_NEEDED = new Set(["version", "init", "de-init"]);
 
 async function main(args: string[]): Promise<number> {
   const out = new Output();
-  const root = process.env["POT_SIM_ROOT"] ?? "";
+  const root = process.env.POT_SIM_ROOT ?? "";
   const paths = simPaths(root === "" ? "/nonexistent/pot-sim-root" : root);
   const sim: Sim = { paths, out, env: process.env };
   if (existsSync(paths.root)) recordInvocation(paths, args, process.env);

@@ -46,8 +46,8 @@ export function loadRdrRules(sim: Sim, pot: string): void {
     .filter((spec) => spec !== "");
   if (specs.length === 0) return;
   const ip = getConfRaw(sim, pot, "ip")[0] ?? "";
-  const extif = sim.env["POT_EXTIF"] || "em0";
-  const to = sim.env["POT_EXTIF_ADDR"] || `(${extif})`;
+  const extif = sim.env.POT_EXTIF || "em0";
+  const to = sim.env.POT_EXTIF_ADDR || `(${extif})`;
   const rules: string[] = [];
   const excluded: string[] = [];
   for (const spec of specs) {

@@ -51,7 +51,7 @@ export interface JailRecord {
   startTicks: number | undefined;
   /** The jail's main process (the `/bin/sh -c` that execs pot.cmd), once spawned. */
   mainPid?: number;
-  mainTicks?: number;
+  mainTicks?: number | undefined;
   /** A persistent jail outlives its command. */
   persistent: boolean;
 }

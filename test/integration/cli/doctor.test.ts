@@ -170,7 +170,7 @@ describe("doctor on Linux with the simulator", () => {
     async () => {
       const uninitialised = installSimPot(join(work, "uninitialised-bin"), { POT_SIM_ROOT: join(work, "never-initialised") });
       const run = await doctor(["--pot-path", uninitialised, "--state-dir", stateDir]);
-      expect(run.status["pot"]).toBe("pass");
+      expect(run.status.pot).toBe("pass");
       expect(run.status["pot version"]).toBe("pass");
       expect(run.status["pot init"]).toBe("fail");
       expect(run.detail["pot init"]).toContain("please run 'pot init'");

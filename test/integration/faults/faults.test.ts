@@ -5,9 +5,9 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
-import { type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, unary, waitFor } from "../harness";
+import { handleAfterAgentRestart, type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, startedDriverState, unary, waitFor } from "../harness";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, SIM_POT, type SimWorld, type TaskWorld } from "../sim-env";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, type TaskWorld } from "../sim-env";
 import {
   countVerb,
   fdCount,
@@ -342,7 +342,7 @@ describe("the plugin SIGKILLed", () => {
     await kill(s.plugin);
     const second = await launch(s.world);
     const baseline = await warmUp(s.world, second);
-    const handle = { ...started.handle!, config: { ...started.handle!.config!, msgpackDriverConfig: Buffer.alloc(0) } };
+    const handle = handleAfterAgentRestart(started);
     await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
     await stop(second, t, "SIGTERM", 5);
     expect((await wait(second, t)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
@@ -415,7 +415,7 @@ async function warmUp(world: SimWorld, p: LaunchedPlugin): Promise<number> {
 }
 
 function driverState(started: StartTaskResponse): { bundleDir: string; supervisorPid: number } {
-  return JSON.parse(Buffer.from(started.handle!.driverState).toString()) as { bundleDir: string; supervisorPid: number };
+  return startedDriverState<{ bundleDir: string; supervisorPid: number }>(started);
 }
 
 /** The same alloc and task with a new invocation id, as Nomad's task runner builds it for a restart. */

@@ -1,7 +1,7 @@
 // What a simulator world still holds after a scenario (pots, bundles, processes, plugin fds and RSS), plus knob control.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { Status } from "../../../src/plugin/gen/google/rpc/status";
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
 import { TIMEOUT_MULTIPLIER } from "../../setup";

@@ -108,37 +108,34 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 function writeValue(value: Encodable, out: ByteSink): void {
-  if (value === null) return out.push(0xc0);
-  if (value === true) return out.push(0xc3);
-  if (value === false) return out.push(0xc2);
-  if (value instanceof Raw) return out.append(value.bytes);
-  if (value instanceof Float64) return writeFloat(value.value, out);
-  if (typeof value === "bigint") return writeInt(value, out);
-  if (typeof value === "number") {
-    if (Number.isSafeInteger(value) && !Object.is(value, -0)) return writeInt(BigInt(value), out);
-    return writeFloat(value, out);
-  }
-  if (typeof value === "string") {
+  if (value === null) out.push(0xc0);
+  else if (value === true) out.push(0xc3);
+  else if (value === false) out.push(0xc2);
+  else if (value instanceof Raw) out.append(value.bytes);
+  else if (value instanceof Float64) writeFloat(value.value, out);
+  else if (typeof value === "bigint") writeInt(value, out);
+  else if (typeof value === "number") {
+    if (Number.isSafeInteger(value) && !Object.is(value, -0)) writeInt(BigInt(value), out);
+    else writeFloat(value, out);
+  } else if (typeof value === "string") {
     const bytes = utf8.encode(value);
     writeLength(bytes.length, 0xa0, 32, [0xd9, 0xda, 0xdb], out);
-    return out.append(bytes);
-  }
-  if (value instanceof Uint8Array) {
+    out.append(bytes);
+  } else if (value instanceof Uint8Array) {
     writeLength(value.length, -1, 0, [0xc4, 0xc5, 0xc6], out);
-    return out.append(value);
-  }
-  if (Array.isArray(value)) {
+    out.append(value);
+  } else if (Array.isArray(value)) {
     writeLength(value.length, 0x90, 16, [-1, 0xdc, 0xdd], out);
     for (const item of value) writeValue(item, out);
-    return;
-  }
-  const entries = Object.entries(value)
-    .map(([key, v]) => [utf8.encode(key), key, v] as const)
-    .sort((a, b) => compareBytes(a[0], b[0]));
-  writeLength(entries.length, 0x80, 16, [-1, 0xde, 0xdf], out);
-  for (const [, key, v] of entries) {
-    writeValue(key, out);
-    writeValue(v, out);
+  } else {
+    const entries = Object.entries(value)
+      .map(([key, v]) => [utf8.encode(key), key, v] as const)
+      .sort((a, b) => compareBytes(a[0], b[0]));
+    writeLength(entries.length, 0x80, 16, [-1, 0xde, 0xdf], out);
+    for (const [, key, v] of entries) {
+      writeValue(key, out);
+      writeValue(v, out);
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 // the host, nothing is left behind, and the plugin keeps serving throughout.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, type Stats, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Status } from "../../../src/plugin/gen/google/rpc/status";
@@ -351,7 +351,7 @@ function canariesOnHost(): string[] {
     }
     for (const name of names) {
       const path = join(dir, name);
-      let stat;
+      let stat: Stats;
       try {
         stat = lstatSync(path);
       } catch {

@@ -10,7 +10,7 @@ import { potNameForTask } from "../../../src/pot/naming";
 import { TaskConfig, TaskState } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
 import { TIMEOUT_MULTIPLIER } from "../../setup";
 import { IMAGE_POT, fdCount, idleRssKb, report, rssKb, settledFdCount, untilClean } from "../faults/residue";
-import { type LaunchedPlugin, unary, waitFor } from "../harness";
+import { type LaunchedPlugin, startedDriverState, unary, waitFor } from "../harness";
 import { createSimWorld, launchConfiguredPlugin, seedDriverConfig, type SimWorld, simPots } from "../sim-env";
 
 /** Tasks running at once at the peak of a round; the first BURST of them are started by one concurrent burst. */
@@ -106,7 +106,7 @@ function roundTasks(round: number): LoadTask[] {
 /** Starts every task at once; resolves with the pot names the driver states report. */
 async function startAll(tasks: readonly LoadTask[]): Promise<string[]> {
   const started = await Promise.all(tasks.map((t) => unary(plugin.driver.startTask, plugin.driver, { task: t.config }, CALL_TIMEOUT_MS)));
-  return started.map((s) => (JSON.parse(Buffer.from(s.handle!.driverState).toString()) as { potName: string }).potName);
+  return started.map((s) => startedDriverState<{ potName: string }>(s).potName);
 }
 
 function seconds(ms: number): string {

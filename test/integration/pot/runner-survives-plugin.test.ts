@@ -1,6 +1,6 @@
 // A pot command keeps going when the plugin that ran it is SIGKILLed: its output is not a pipe whose reader
 // vanishes (a shell script such as pot would otherwise die of SIGPIPE at its next echo).
-import { expect, test } from "bun:test";
+import { test } from "bun:test";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

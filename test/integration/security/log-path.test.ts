@@ -42,7 +42,7 @@ function restarted(task: TaskWorld, invocation: string): TaskConfig {
   return TaskConfig.fromPartial({ ...task.config, id: `${allocId}/${name}/${invocation}` });
 }
 
-async function runToEnd(config: TaskConfig): Promise<{ exitCode?: number; err?: string }> {
+async function runToEnd(config: TaskConfig): Promise<{ exitCode: number | undefined; err: string }> {
   await unary(plugin.driver.startTask, plugin.driver, { task: config }, 60_000);
   const waited = await unary(plugin.driver.waitTask, plugin.driver, { taskId: config.id }, 30_000);
   return { exitCode: waited.result?.exitCode, err: waited.err };

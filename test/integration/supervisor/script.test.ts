@@ -11,14 +11,13 @@ import { tempDir } from "./helpers.ts";
 const root = tempDir("script-it");
 afterAll(() => root.cleanup());
 
-const shells: [string, string[]][] = [
+/** Each shell's name and its argv: the program, then its options. */
+const candidates: [string, [string, ...string[]]][] = [
   ["dash", ["dash"]],
   ["bash --posix", ["bash", "--posix"]],
   ["/bin/sh", ["/bin/sh"]],
-].filter(([, argv]) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", argv[0] as string]).status === 0) as [
-  string,
-  string[],
-][];
+];
+const shells = candidates.filter(([, [program]]) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", program]).status === 0);
 
 describe.each(shells)("under %s", (name, shell) => {
   const dir = join(root.dir, name.replace(/\W+/g, "_"));
@@ -27,7 +26,7 @@ describe.each(shells)("under %s", (name, shell) => {
   writeFileSync(script, SUPERVISOR_SCRIPT);
 
   test("parses", () => {
-    const result = spawnSync(shell[0] as string, [...shell.slice(1), "-n", script], { encoding: "utf8" });
+    const result = spawnSync(shell[0], [...shell.slice(1), "-n", script], { encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
   });
@@ -35,7 +34,7 @@ describe.each(shells)("under %s", (name, shell) => {
   test("records the argv's status, writes its pid file and logs only to supervisor.log", () => {
     const out = join(dir, "out.txt");
     const result = spawnSync(
-      shell[0] as string,
+      shell[0],
       [...shell.slice(1), script, "token-1", dir, out, out, realpathSync(dir), realpathSync(dir), "sh", "-c", 'echo "args:$#:$1"; exit 4', "sh", "a b"],
       { encoding: "utf8" },
     );
@@ -63,7 +62,7 @@ describe.each(shells)("under %s", (name, shell) => {
     const run = (out: string, outDir: string) => {
       for (const file of ["exit.json", "supervisor.pid"]) if (existsSync(join(dir, file))) writeFileSync(join(dir, file), "");
       const result = spawnSync(
-        shell[0] as string,
+        shell[0],
         [...shell.slice(1), script, "token-2", dir, out, "/dev/null", outDir, "/dev", "sh", "-c", "echo ran; echo ran >&2"],
         { encoding: "utf8" },
       );

@@ -2,30 +2,11 @@
 import { describe, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import { linePrompter } from "../../../src/cli/confirm.ts";
-import { type BundleFacts, isDriverPotName, isYes, type OrphanInputs, planOrphans, potNameOfStartArgv } from "../../../src/cli/orphan-plan.ts";
+import { type BundleFacts, isYes, type OrphanInputs, planOrphans, potNameOfStartArgv } from "../../../src/cli/orphan-plan.ts";
 import { potNameForTask } from "../../../src/pot/naming.ts";
 
 const ALLOC = "0b6c4f5e-1d2a-4b8e-9f00-123456789abc";
 const potOf = (task: string, invocation = "3f2a1b0c") => potNameForTask({ allocId: ALLOC, taskName: task, invocationId: invocation }).potName;
-
-describe("isDriverPotName", () => {
-  test("every name the driver builds matches", () => {
-    for (const task of ["web", "nginx-pot", "a.b", "with space", "ünïcode", "x".repeat(80), "-dash"]) {
-      expect(isDriverPotName(potOf(task))).toBe(true);
-    }
-  });
-  test.each([
-    "nginx_1_0",
-    "FBSD120-nginx_1_0",
-    "web_3f2a1b0c",
-    `web_3F2A1B0C_${ALLOC}`,
-    `web_3f2a1b0c_${ALLOC}x`,
-    `_3f2a1b0c_${ALLOC}`.slice(1),
-    `web.x_3f2a1b0c_${ALLOC}`,
-  ])("%p does not", (name) => {
-    expect(isDriverPotName(name)).toBe(false);
-  });
-});
 
 test("potNameOfStartArgv", () => {
   expect(potNameOfStartArgv(["/usr/local/bin/pot", "start", "-p", "web_1"])).toBe("web_1");

@@ -171,7 +171,7 @@ describe("startTask", () => {
   });
 
   test("the supervisor (and so pot start and the task) gets PATH from the config and nothing of the plugin's environment", async () => {
-    process.env["DRIVER_CORE_CANARY"] = "leak";
+    process.env.DRIVER_CORE_CANARY = "leak";
     try {
       const { runner, supervision, driver } = setup(okPrepare);
       driver.setConfig(
@@ -184,7 +184,7 @@ describe("startTask", () => {
       expect(runner.options.length).toBeGreaterThan(3);
       expect(runner.options.every((o) => JSON.stringify(o?.env) === JSON.stringify({ PATH: "/opt/pot/bin:/usr/bin:/bin", LC_ALL: "C" }))).toBe(true);
     } finally {
-      delete process.env["DRIVER_CORE_CANARY"];
+      delete process.env.DRIVER_CORE_CANARY;
     }
   });
 

@@ -69,9 +69,9 @@ const INTERESTING_BYTES = [
 ];
 
 /** Header bytes followed by a big-endian length field of the given size. */
-const LENGTH_FIELDS: Record<number, number> = {
-  0xc4: 1, 0xc5: 2, 0xc6: 4, 0xc7: 1, 0xc8: 2, 0xc9: 4, 0xd9: 1, 0xda: 2, 0xdb: 4, 0xdc: 2, 0xdd: 4, 0xde: 2, 0xdf: 4,
-};
+const LENGTH_FIELDS: ReadonlyMap<number, number> = new Map([
+  [0xc4, 1], [0xc5, 2], [0xc6, 4], [0xc7, 1], [0xc8, 2], [0xc9, 4], [0xd9, 1], [0xda, 2], [0xdb, 4], [0xdc, 2], [0xdd, 4], [0xde, 2], [0xdf, 4],
+]);
 
 export type MutationKind =
   | "bit-flip"
@@ -139,12 +139,12 @@ function applyMutation(rng: Prng, kind: MutationKind, bytes: Uint8Array, others:
       // Find a sized header and corrupt its length: huge, zero, off by one either way.
       const headers: number[] = [];
       bytes.forEach((b, i) => {
-        if (LENGTH_FIELDS[b] !== undefined || (b >= 0x80 && b <= 0xbf)) headers.push(i);
+        if (LENGTH_FIELDS.has(b) || (b >= 0x80 && b <= 0xbf)) headers.push(i);
       });
       if (headers.length === 0) return bytes;
       const pos = rng.pick(headers);
       const head = bytes[pos] as number;
-      const size = LENGTH_FIELDS[head];
+      const size = LENGTH_FIELDS.get(head);
       if (size === undefined) {
         // fixmap/fixarray/fixstr: change the embedded count.
         const base = head & (head >= 0xa0 ? 0xe0 : 0xf0);

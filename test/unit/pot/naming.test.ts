@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import {
   applyPotDotRule,
   importedPotName,
+  isDriverPotName,
   isSafePotName,
   parseTaskId,
   POT_NAME_MAX_LENGTH,
@@ -158,5 +159,24 @@ describe("pot's own naming rules", () => {
     ["x".repeat(63), true],
   ])("isSafePotName(%p) = %p", (potName, expected) => {
     expect(isSafePotName(potName)).toBe(expected);
+  });
+});
+
+describe("isDriverPotName", () => {
+  test("every name the driver builds matches", () => {
+    for (const task of ["web", "nginx-pot", "a.b", "with space", "ünïcode", "x".repeat(80), "-dash"]) {
+      expect(isDriverPotName(name(task).potName)).toBe(true);
+    }
+  });
+  test.each([
+    "nginx_1_0",
+    "FBSD120-nginx_1_0",
+    "web_3f2a1b0c",
+    `web_3F2A1B0C_${ALLOC}`,
+    `web_3f2a1b0c_${ALLOC}x`,
+    `_${INVOCATION}_${ALLOC}`.slice(1),
+    `web.x_3f2a1b0c_${ALLOC}`,
+  ])("%p does not", (candidate) => {
+    expect(isDriverPotName(candidate)).toBe(false);
   });
 });

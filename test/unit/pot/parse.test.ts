@@ -8,7 +8,6 @@ import {
   compareVersions,
   isStopOfUnknownPot,
   outputTail,
-  parseGetRss,
   parseInfo,
   parseLastRunStats,
   parseList,
@@ -66,11 +65,11 @@ describe("parseInfo", () => {
     expect(info).toMatchObject({ type: "single", base: "13.1", level: "0", networkType: "public-bridge", ip: "10.192.0.5", active: true });
     expect(info.exportedPorts).toBeUndefined();
     expect(Object.keys(info.attributes)).toHaveLength(9);
-    expect(info.attributes["persistent"]).toBe("NO");
+    expect(info.attributes.persistent).toBe("NO");
     expect(info.attributes["to-be-pruned"]).toBe("YES");
     expect(Object.keys(info.jailAttributes)).toHaveLength(17);
-    expect(info.jailAttributes["stop_timeout"]).toBe("10");
-    expect(info.jailAttributes["exec_stop"]).toBe("NO");
+    expect(info.jailAttributes.stop_timeout).toBe("10");
+    expect(info.jailAttributes.exec_stop).toBe("NO");
   });
 
   test("private-bridge with -v: bridge, exported ports, limits; datasets ignored", () => {
@@ -78,8 +77,8 @@ describe("parseInfo", () => {
     expect(info).toMatchObject({ networkType: "private-bridge", ip: "10.1.3.5", bridge: "backend", active: false });
     expect(info.exportedPorts).toEqual(["tcp:443:30443", "80:30080"]);
     expect(info.resourceLimits).toEqual({ cpus: "2", memory: "256M" });
-    expect(info.jailAttributes["procfs"]).toBe("YES");
-    expect(info.jailAttributes["stop_timeout"]).toBe("30");
+    expect(info.jailAttributes.procfs).toBe("YES");
+    expect(info.jailAttributes.stop_timeout).toBe("30");
     expect(info.attributes["/local => /var/lib/nomad/alloc/0b6c4f5e/web/local"]).toBeUndefined();
   });
 
@@ -112,28 +111,6 @@ describe("parseLastRunStats", () => {
       expect(parseLastRunStats(text).ok).toBe(false);
     },
   );
-});
-
-describe("parseGetRss", () => {
-  test("pot's one-line JSON with the trailing space", () => {
-    const text = fixture("get-rss-J.txt");
-    expect(text.endsWith("} } } \n")).toBe(true);
-    expect(ok(parseGetRss(text))).toEqual({ rssBytes: 12345678, swapBytes: 0, cpuTotalTicks: 120, cpuPercent: 5 });
-  });
-
-  test("an empty rctl value (invalid JSON) reads as 0", () => {
-    expect(ok(parseGetRss(fixture("get-rss-J-no-swap.txt")))).toEqual({
-      rssBytes: 4096000,
-      swapBytes: 0,
-      cpuTotalTicks: 0,
-      cpuPercent: 0,
-    });
-  });
-
-  test("rejects output without RSS", () => {
-    expect(parseGetRss("###>  The pot x is not running\n").ok).toBe(false);
-    expect(parseGetRss('{ "ResourceUsage": { "MemoryStats": { "RSS" : , "Swap" : 0 } } } ').ok).toBe(false);
-  });
 });
 
 describe("messages", () => {

@@ -1,9 +1,8 @@
-// Table tests for src/supervisor/exit-status.ts: shell statuses, raw wait statuses, Bun child ends, signal names.
+// Table tests for src/supervisor/exit-status.ts: shell statuses, Bun child ends, signal names.
 import { describe, expect, test } from "bun:test";
 import {
   fromChildExit,
   fromShellStatus,
-  fromWaitStatus,
   MAX_SHELL_SIGNAL,
   signalName,
   signalNumber,
@@ -36,22 +35,6 @@ describe("fromShellStatus", () => {
   ];
   for (const [status, maxSignal, expected] of table) {
     test(`${status} (max signal ${maxSignal})`, () => expect(fromShellStatus(status, maxSignal)).toEqual(expected));
-  }
-});
-
-describe("fromWaitStatus", () => {
-  const table: [string, number, ExitStatus | undefined][] = [
-    ["exit 0", 0x0000, { exitCode: 0, signal: 0 }],
-    ["exit 3", 0x0300, { exitCode: 3, signal: 0 }],
-    ["exit 255", 0xff00, { exitCode: 255, signal: 0 }],
-    ["SIGKILL", 0x0009, { exitCode: 137, signal: 9 }],
-    ["SIGTERM", 0x000f, { exitCode: 143, signal: 15 }],
-    ["SIGSEGV with core", 0x008b, { exitCode: 139, signal: 11 }],
-    ["stopped by SIGSTOP", 0x137f, undefined],
-    ["continued", 0xffff, undefined],
-  ];
-  for (const [name, raw, expected] of table) {
-    test(name, () => expect(fromWaitStatus(raw)).toEqual(expected));
   }
 });
 

@@ -4,7 +4,6 @@ import type { Verb } from "../context.ts";
 import { printHelp } from "../help.ts";
 import { isExportPortValid, isValidIp } from "../network.ts";
 import { parseOptions } from "../options.ts";
-import { exit } from "../output.ts";
 import { isPot, isRunning } from "../pots.ts";
 
 /** common.sh `_normalize_true_false`. */

@@ -18,6 +18,7 @@ import {
   renameSync,
   rmdirSync,
   rmSync,
+  type Stats,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -62,7 +63,7 @@ export const copyIn: Verb = (sim, args) => {
   if (destination === "") return refuse("A destination is mandatory");
   if (!destination.startsWith("/")) return refuse("The destination has to be an absolute pathname", false);
   if (!isPot(sim, pot)) return refuse(`pot ${pot} is not valid`);
-  let sourceStat;
+  let sourceStat: Stats;
   try {
     sourceStat = statSync(source);
   } catch {
@@ -201,7 +202,7 @@ export const mountIn: Verb = (sim, args) => {
  * unmounted. Linux has no nullfs, so what is there is moved out of the jail root, to `<pot>/hidden/<point>`.
  */
 function hideUnderMount(sim: Sim, pot: string, mountPoint: string, link: string): void {
-  let stat;
+  let stat: Stats;
   try {
     stat = lstatSync(link);
   } catch {

@@ -104,7 +104,7 @@ export const importImage: Verb = async (sim, args) => {
   let image = "";
   let tag = "";
   let baseUrl: string | undefined;
-  let pubkey = sim.env["POT_DEFAULT_SIGNATURE_PUBKEY"] ?? "";
+  let pubkey = sim.env.POT_DEFAULT_SIGNATURE_PUBKEY ?? "";
   parseOptions(sim, "import", args, "hvp:t:U:C:", (name, value) => {
     if (name === "p") image = value;
     if (name === "t") tag = value;
@@ -179,11 +179,11 @@ function usableHostname(pot: string): string {
 }
 
 export interface CloneNetwork {
-  networkType?: string;
+  networkType?: string | undefined;
   ips: string[];
-  bridge?: string;
-  stack?: string;
-  dns?: string;
+  bridge?: string | undefined;
+  stack?: string | undefined;
+  dns?: string | undefined;
 }
 
 /** network.sh `_validate_network_param`: the ip to store, or an error message. */

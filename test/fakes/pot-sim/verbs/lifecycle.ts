@@ -222,7 +222,8 @@ export const start: Verb = async (sim, args) => {
   if (started.rc === 2) sim.out.info(`pot ${pot} is already started (???)`);
   if (started.rc === 1) sim.out.error(`pot ${pot} is not in a state where it can be started`);
 
-  const exitCode = child === undefined ? 127 : (await child.exited, waitStatus(child.exitCode, child.signalCode));
+  if (child !== undefined) await child.exited;
+  const exitCode = child === undefined ? 127 : waitStatus(child.exitCode, child.signalCode);
   const statsFile = join(confDir(sim.paths, pot), ".last_run_stats");
   try {
     writeFileSync(statsFile, `{ "ExitCode": ${exitCode} }\n`);

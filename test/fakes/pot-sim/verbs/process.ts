@@ -219,7 +219,7 @@ export const exec: Verb = async (sim, args) => {
     extraEnv[word.slice(0, word.indexOf("="))] = word.slice(word.indexOf("=") + 1);
   }
   // jexec -l: a clean environment; of the caller's only TERM is kept.
-  const term = sim.env["TERM"];
+  const term = sim.env.TERM;
   const env = {
     PATH: jailPath(root),
     HOME: home,

@@ -16,7 +16,7 @@ export const version: Verb = (sim, args) => {
   parseOptions(sim, "version", args, "hvq", (name) => {
     if (name === "q") quiet = true;
   });
-  const text = sim.env["POT_SIM_VERSION"] ?? "0.16.0";
+  const text = sim.env.POT_SIM_VERSION ?? "0.16.0";
   sim.out.print(quiet ? text : `pot version: ${text}`);
   return 0;
 };
@@ -281,7 +281,7 @@ export const getAttribute: Verb = (sim, args) => {
 
 /** Whether rctl accounting is on: $POT_SIM_RACCT=0 turns it off. */
 export function racctEnabled(sim: Sim): boolean {
-  return sim.env["POT_SIM_RACCT"] !== "0";
+  return sim.env.POT_SIM_RACCT !== "0";
 }
 
 /** `pot get-rss`: the real usage of the jail's process tree, in pot's text or one-line JSON form. */
