@@ -286,7 +286,7 @@ export function defaultedField<const T extends string, Out>(
 // ---------------------------------------------------------------------------------------------------------
 // Whole configs
 
-export type ConfigFields = Record<string, ConfigField<any>>;
+export type ConfigFields = Record<string, ConfigField<unknown>>;
 
 /** The typed config: one property per declaration key, holding that field's typed value. */
 export type ConfigOf<F extends ConfigFields> = { [K in keyof F]: F[K] extends ConfigField<infer Out> ? Out : never };

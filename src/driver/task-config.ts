@@ -214,13 +214,17 @@ function parsePotAttribute(entry: string): PotAttribute | string {
 const potAttributes = z.array(z.string()).transform((entries, ctx): PotAttribute[] => {
   const parsed: PotAttribute[] = [];
   const seen = new Set<string>();
-  entries.forEach((entry, index) => {
+  for (const [index, entry] of entries.entries()) {
     const result = parsePotAttribute(entry);
-    if (typeof result === "string") return issue(ctx, entry, result, [index]);
-    if (seen.has(result.name)) return issue(ctx, entry, `attribute ${result.name} given more than once`, [index]);
-    seen.add(result.name);
-    parsed.push(result);
-  });
+    if (typeof result === "string") {
+      issue(ctx, entry, result, [index]);
+    } else if (seen.has(result.name)) {
+      issue(ctx, entry, `attribute ${result.name} given more than once`, [index]);
+    } else {
+      seen.add(result.name);
+      parsed.push(result);
+    }
+  }
   return parsed;
 });
 

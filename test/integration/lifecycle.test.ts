@@ -13,7 +13,7 @@ import {
   type TaskStatsResponse,
 } from "../../src/plugin/gen/plugins/drivers/proto/driver";
 import { invocations } from "./faults/residue.ts";
-import { type LaunchedPlugin, unary, waitFor } from "./harness";
+import { handleAfterAgentRestart, type LaunchedPlugin, startedDriverState, unary, waitFor } from "./harness";
 import {
   bundles,
   createSimWorld,
@@ -268,7 +268,7 @@ describe("recovery after kill -9 of the plugin", () => {
 
     const second = await launchConfiguredPlugin(world);
     // Nomad's handle after an agent restart: no driver config.
-    const handle = { ...started.handle!, config: { ...started.handle!.config!, msgpackDriverConfig: Buffer.alloc(0) } };
+    const handle = handleAfterAgentRestart(started);
     await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
     await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
     const inspect = await unary(second.driver.inspectTask, second.driver, { taskId: task.config.id });
@@ -290,7 +290,7 @@ describe("recovery after kill -9 of the plugin", () => {
     first.proc.kill("SIGKILL");
     await first.proc.exited;
     first.close();
-    const state = JSON.parse(Buffer.from(started.handle!.driverState).toString()) as { bundleDir: string };
+    const state = startedDriverState<{ bundleDir: string }>(started);
     writeFileSync(flag, "42");
     await waitFor("exit record", () => existsSync(join(state.bundleDir, "exit.json")), 15_000);
 

@@ -90,7 +90,7 @@ export function validateBridgeIp(sim: Sim, ip: string, bridge?: string): boolean
  * `em0 lo0` (pot's default POT_EXTIF and the loopback).
  */
 export function hostInterfaces(sim: Sim): string[] {
-  return (sim.env["POT_SIM_NETIFS"] ?? "em0 lo0").split(/\s+/).filter((nic) => nic !== "");
+  return (sim.env.POT_SIM_NETIFS ?? "em0 lo0").split(/\s+/).filter((nic) => nic !== "");
 }
 
 export interface AliasAddress {
@@ -104,7 +104,7 @@ export function aliasAddresses(sim: Sim, ipVar: string): AliasAddress[] {
   const out: AliasAddress[] = [];
   for (const entry of ipVar.split(/\s+/).filter((e) => e !== "")) {
     const bar = entry.indexOf("|");
-    const nic = bar < 0 ? sim.env["POT_EXTIF"] || "em0" : entry.slice(0, bar);
+    const nic = bar < 0 ? sim.env.POT_EXTIF || "em0" : entry.slice(0, bar);
     const ip = bar < 0 ? entry : (entry.slice(bar + 1).split("|")[0] ?? "");
     const family = isIP(ip);
     if (family === 4 || family === 6) out.push({ nic, ip, family });

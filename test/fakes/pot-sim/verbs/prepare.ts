@@ -39,7 +39,7 @@ export function prepareWith(knob: Knob | undefined): Verb {
     let bridge: string | undefined;
     let stack: string | undefined;
     let dns: string | undefined;
-    let pubkey = sim.env["POT_DEFAULT_SIGNATURE_PUBKEY"] ?? "";
+    let pubkey = sim.env.POT_DEFAULT_SIGNATURE_PUBKEY ?? "";
     let autoStart = false;
     const ips: string[] = [];
     const ports: string[] = [];
