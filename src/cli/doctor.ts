@@ -3,7 +3,7 @@ import { SpawnRunner } from "../pot/runner.ts";
 import { type CheckResult, type CheckStatus, exitCodeFor, type HostProbe, runChecks, type Setting } from "./doctor-checks.ts";
 import { probeHost } from "./doctor-probe.ts";
 import type { DoctorFlags } from "./doctor-settings.ts";
-import { parseOptions } from "./options.ts";
+import { type OptionSpecs, parseOptions } from "./options.ts";
 import { renderTable } from "./table.ts";
 
 export const DOCTOR_USAGE = `usage: pot-task-driver doctor [--pot-path P] [--state-dir D] [--plugin-dir D]
@@ -22,15 +22,18 @@ export interface DoctorIo {
   stderr: (text: string) => void;
 }
 
+/** The doctor's options; the selftest takes them too, since it runs the same checks first. */
+export const DOCTOR_OPTIONS = {
+  "pot-path": "value",
+  "state-dir": "value",
+  "plugin-dir": "value",
+  "agent-config": "list",
+  "rc-conf": "value",
+} as const satisfies OptionSpecs;
+
 /** Runs the doctor with the words after `doctor`; resolves with the process exit code. */
 export async function doctorCommand(argv: readonly string[], version: string, io: DoctorIo): Promise<number> {
-  const parsed = parseOptions(argv, {
-    "pot-path": "value",
-    "state-dir": "value",
-    "plugin-dir": "value",
-    "agent-config": "list",
-    "rc-conf": "value",
-  });
+  const parsed = parseOptions(argv, DOCTOR_OPTIONS);
   if (!parsed.ok) {
     io.stderr(`pot-task-driver doctor: ${parsed.error}\n\n${DOCTOR_USAGE}`);
     return 2;

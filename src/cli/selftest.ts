@@ -13,7 +13,7 @@ import type { TaskSpec } from "../driver/task-spec.ts";
 import type { PotCli } from "../pot/pot-cli.ts";
 import { SpawnRunner } from "../pot/runner.ts";
 import { exitCodeFor, runChecks } from "./doctor-checks.ts";
-import { probeThisHost } from "./doctor.ts";
+import { DOCTOR_OPTIONS, probeThisHost } from "./doctor.ts";
 import type { DoctorFlags } from "./doctor-settings.ts";
 import { exportImage, type ExportedImage } from "./selftest-image.ts";
 import {
@@ -84,11 +84,7 @@ class Report {
 /** Runs the selftest with the words after `selftest`; resolves with the process exit code. */
 export async function selftestCommand(argv: readonly string[], io: SelftestIo): Promise<number> {
   const parsed = parseOptions(argv, {
-    "pot-path": "value",
-    "state-dir": "value",
-    "plugin-dir": "value",
-    "agent-config": "list",
-    "rc-conf": "value",
+    ...DOCTOR_OPTIONS,
     image: "value",
     pot: "value",
     tag: "value",
