@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: type-check, layer rule, generated code, build, every test suite; ends with one
-# line "N passed, N failed" summed over all suites (bun, Go), and exits non-zero on any failure.
+# line "N passed, N failed" summed over all suites (bun, Go), and exits non-zero on any failure. Everything runs
+# with TMPDIR at a fresh /tmp/ptd-XXXXXX; anything left in it at the end is one more failure (paths printed),
+# processes of the run still alive are printed; the directory is removed on exit (kept with POT_E2E_KEEP=1,
+# as the e2e work dir in it is).
 #   scripts/test.sh            everything
 #   SKIP_E2E=1 scripts/test.sh without the real-Nomad end-to-end suite
 #   POT_PATH=/usr/local/bin/pot scripts/test.sh   (FreeBSD, as root) the suites that can use real pot use it:
@@ -15,6 +18,61 @@ passed=0
 failed=0
 status=0
 logdir=$(mktemp -d)
+# shellcheck source=../test/support/host.sh
+source test/support/host.sh
+
+# Every step runs with TMPDIR at a fresh private directory, so whatever a test leaves in it shows at the end
+# (check_leftovers). Short on purpose: the plugin's unix socket (TMPDIR/plugin<12 hex>) must stay within the
+# 103-byte sun_path limit, or the plugin falls back to loopback TCP.
+outer_tmpdir=${TMPDIR:-}
+run_tmp=$(mktemp -d /tmp/ptd-XXXXXX)
+export TMPDIR=$run_tmp
+cleanup() {
+  rm -rf "$logdir"
+  [[ -n $run_tmp && -d $run_tmp ]] || return 0
+  # POT_E2E_KEEP=1 keeps the e2e work dir (agent.log, data/), which lies in here.
+  if [[ ${POT_E2E_KEEP:-0} == 1 ]]; then echo "kept the run's temp dir $run_tmp (POT_E2E_KEEP=1)"; else host_rm_tree "$run_tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The run's own processes: TMPDIR=$run_tmp in their environment or a path below it in their argv.
+run_processes() {
+  local pid
+  for pid in $(host_pids_matching "TMPDIR=$run_tmp" "$run_tmp"); do
+    [[ $pid == "$BASHPID" ]] && continue
+    local args
+    args=$(host_args "$pid")
+    [[ -n $args ]] && echo "$pid $args"
+  done
+}
+
+# After every suite: processes of this run still running are printed (the test that started them should have
+# ended them); anything left in the private TMPDIR, or mounted below it, counts as one failure.
+check_leftovers() {
+  echo "== leftovers"
+  if [[ -n $outer_tmpdir ]]; then export TMPDIR=$outer_tmpdir; else unset TMPDIR; fi
+  local left end=$((SECONDS + 10))
+  # Processes already on their way out get a moment.
+  while left=$(run_processes) && [[ -n $left ]] && ((SECONDS < end)); do sleep 0.2; done
+  if [[ -n $left ]]; then
+    echo "still running after the suites (a test did not end them):"
+    sed 's/^/  /' <<<"$left"
+  fi
+  local mounts entries
+  mounts=$(host_mounts_under "$run_tmp")
+  entries=$(find "$run_tmp" -mindepth 1 -maxdepth 1 | sort)
+  if [[ -z $mounts && -z $entries ]]; then
+    passed=$((passed + 1)); echo "temp dir clean"
+    return
+  fi
+  failed=$((failed + 1)); status=1
+  echo "left in the temp dir $run_tmp by the tests:"
+  [[ -z $mounts ]] || sed 's/^/  mounted: /' <<<"$mounts"
+  [[ -z $entries ]] || sed 's/^/  /' <<<"$entries"
+  local mnt
+  for mnt in $mounts; do host_unmount "$mnt" || echo "could not unmount $mnt"; done
+}
 
 # Adds a suite's counts from its last "N passed, N failed" line; a suite that fails without one counts as 1 failure.
 tally() {
@@ -110,6 +168,6 @@ done
 if [[ -n $suite_image_pot ]] && "$POT_PATH" ls -q 2>/dev/null | grep -qx "$suite_image_pot"; then
   "$POT_PATH" destroy -p "$suite_image_pot" >/dev/null 2>&1 || echo "could not destroy the image pot $suite_image_pot"
 fi
-rm -rf "$logdir"
+check_leftovers
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
