@@ -20,10 +20,12 @@ status=0
 logdir=$(mktemp -d)
 # shellcheck source=../test/support/host.sh
 source test/support/host.sh
+# shellcheck source=test-leftovers.sh
+source scripts/test-leftovers.sh
 
 # Every step runs with TMPDIR at a fresh private directory, so whatever a test leaves in it shows at the end
-# (check_leftovers). Short on purpose: the plugin's unix socket (TMPDIR/plugin<12 hex>) must stay within the
-# 103-byte sun_path limit, or the plugin falls back to loopback TCP.
+# (scripts/test-leftovers.sh). Short on purpose: the plugin's unix socket (TMPDIR/plugin<12 hex>) must stay
+# within the 103-byte sun_path limit, or the plugin falls back to loopback TCP.
 outer_tmpdir=${TMPDIR:-}
 run_tmp=$(mktemp -d /tmp/ptd-XXXXXX)
 export TMPDIR=$run_tmp
@@ -35,44 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# The run's own processes: TMPDIR=$run_tmp in their environment or a path below it in their argv.
-run_processes() {
-  local pid
-  for pid in $(host_pids_matching "TMPDIR=$run_tmp" "$run_tmp"); do
-    [[ $pid == "$BASHPID" ]] && continue
-    local args
-    args=$(host_args "$pid")
-    [[ -n $args ]] && echo "$pid $args"
-  done
-}
-
-# After every suite: processes of this run still running are printed (the test that started them should have
-# ended them); anything left in the private TMPDIR, or mounted below it, counts as one failure.
-check_leftovers() {
-  echo "== leftovers"
-  if [[ -n $outer_tmpdir ]]; then export TMPDIR=$outer_tmpdir; else unset TMPDIR; fi
-  local left end=$((SECONDS + 10))
-  # Processes already on their way out get a moment.
-  while left=$(run_processes) && [[ -n $left ]] && ((SECONDS < end)); do sleep 0.2; done
-  if [[ -n $left ]]; then
-    echo "still running after the suites (a test did not end them):"
-    sed 's/^/  /' <<<"$left"
-  fi
-  local mounts entries
-  mounts=$(host_mounts_under "$run_tmp")
-  entries=$(find "$run_tmp" -mindepth 1 -maxdepth 1 | sort)
-  if [[ -z $mounts && -z $entries ]]; then
-    passed=$((passed + 1)); echo "temp dir clean"
-    return
-  fi
-  failed=$((failed + 1)); status=1
-  echo "left in the temp dir $run_tmp by the tests:"
-  [[ -z $mounts ]] || sed 's/^/  mounted: /' <<<"$mounts"
-  [[ -z $entries ]] || sed 's/^/  /' <<<"$entries"
-  local mnt
-  for mnt in $mounts; do host_unmount "$mnt" || echo "could not unmount $mnt"; done
-}
 
 # Adds a suite's counts from its last "N passed, N failed" line; a suite that fails without one counts as 1 failure.
 tally() {
@@ -168,6 +132,9 @@ done
 if [[ -n $suite_image_pot ]] && "$POT_PATH" ls -q 2>/dev/null | grep -qx "$suite_image_pot"; then
   "$POT_PATH" destroy -p "$suite_image_pot" >/dev/null 2>&1 || echo "could not destroy the image pot $suite_image_pot"
 fi
-check_leftovers
+# Anything left in the private TMPDIR, or mounted below it, is one failure; live processes are printed.
+echo "== leftovers"
+if [[ -n $outer_tmpdir ]]; then export TMPDIR=$outer_tmpdir; else unset TMPDIR; fi
+if check_leftovers "$run_tmp"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
