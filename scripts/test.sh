@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command: type-check, lint, format, layer rule, generated code, build, every test suite; ends with one
-# line "N passed, N failed" summed over all suites (bun, Go), and exits non-zero on any failure.
+# The project's test command: type-check, lint, format, layer rule, generated code, build, every test suite; ends
+# with one line "N passed, N failed" summed over all suites (bun, Go), and exits non-zero on any failure.
+# Everything runs with TMPDIR at a fresh /tmp/ptd-XXXXXX; anything left in it at the end is one more failure
+# (paths printed), processes of the run still alive are printed; the directory is removed on exit (kept with
+# POT_E2E_KEEP=1, as the e2e work dir in it is).
 #   scripts/test.sh            everything
 #   SKIP_E2E=1 scripts/test.sh without the real-Nomad end-to-end suite
 #   POT_PATH=/usr/local/bin/pot scripts/test.sh   (FreeBSD, as root) the suites that can use real pot use it:
@@ -15,6 +18,25 @@ passed=0
 failed=0
 status=0
 logdir=$(mktemp -d)
+# shellcheck source=../test/support/host.sh
+source test/support/host.sh
+# shellcheck source=test-leftovers.sh
+source scripts/test-leftovers.sh
+
+# Every step runs with TMPDIR at a fresh private directory, so whatever a test leaves in it shows at the end
+# (scripts/test-leftovers.sh). Short on purpose: the plugin's unix socket (TMPDIR/plugin<12 hex>) must stay
+# within the 103-byte sun_path limit, or the plugin falls back to loopback TCP.
+outer_tmpdir=${TMPDIR:-}
+run_tmp=$(mktemp -d /tmp/ptd-XXXXXX)
+export TMPDIR=$run_tmp
+cleanup() {
+  rm -rf "$logdir"
+  [[ -n $run_tmp && -d $run_tmp ]] || return 0
+  # POT_E2E_KEEP=1 keeps the e2e work dir (agent.log, data/), which lies in here.
+  if [[ ${POT_E2E_KEEP:-0} == 1 ]]; then echo "kept the run's temp dir $run_tmp (POT_E2E_KEEP=1)"; else host_rm_tree "$run_tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # Adds a suite's counts from its last "N passed, N failed" line; a suite that fails without one counts as 1 failure.
 tally() {
@@ -134,6 +156,9 @@ done
 if [[ -n $suite_image_pot ]] && "$POT_PATH" ls -q 2>/dev/null | grep -qx "$suite_image_pot"; then
   "$POT_PATH" destroy -p "$suite_image_pot" >/dev/null 2>&1 || echo "could not destroy the image pot $suite_image_pot"
 fi
-rm -rf "$logdir"
+# Anything left in the private TMPDIR, or mounted below it, is one failure; live processes are printed.
+echo "== leftovers"
+if [[ -n $outer_tmpdir ]]; then export TMPDIR=$outer_tmpdir; else unset TMPDIR; fi
+if check_leftovers "$run_tmp"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

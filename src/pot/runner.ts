@@ -1,5 +1,6 @@
 // CommandRunner: runs one argv (never a shell string) with a deadline and captures its output (layer 3).
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, unlinkSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childEnv } from "../support/child-env.ts";
@@ -134,9 +135,6 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-let captureDir: string | undefined;
-let captureCounter = 0;
-
 interface Capture {
   /** The descriptor handed to the child as its stdout or stderr. */
   fd: number;
@@ -145,11 +143,14 @@ interface Capture {
   close(): void;
 }
 
-/** A temporary file that exists only as an open descriptor: unlinked at once, so nothing outlives us. */
+/**
+ * A temporary file that exists only as an open descriptor: created directly in the temp dir under an
+ * unpredictable name, exclusively (never an existing file or a planted symlink), and unlinked at once, so
+ * nothing is left in the temp dir even when the plugin is SIGKILLed a moment later.
+ */
 function captureFile(): Capture {
-  captureDir ??= mkdtempSync(join(tmpdir(), "pot-task-driver-"));
-  const path = join(captureDir, `out-${process.pid}-${captureCounter++}`);
-  const fd = openSync(path, "w+", 0o600);
+  const path = join(tmpdir(), `pot-task-driver-${randomBytes(12).toString("hex")}`);
+  const fd = openSync(path, "wx+", 0o600);
   unlinkSync(path);
   let open = true;
   return {

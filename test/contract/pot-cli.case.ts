@@ -1,6 +1,6 @@
 // The pot behaviour contract (docs/pot-behaviour.md), exercised through src/pot's PotCli against any pot binary.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PotError, type PotErrorKind } from "../../src/pot/errors.ts";
@@ -72,23 +72,29 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
   let pot: PotCli;
   const runner = new SpawnRunner();
   const created: string[] = [];
-  const hostDir = mkdtempSync(join(tmpdir(), "pot-contract-"));
+  /** Host files and dirs the cases copy and mount in; made in beforeAll (a skipped suite makes none), removed in afterAll. */
+  let hostDir = "";
   let serial = 0;
   const skipReason = typeof setup === "function" ? undefined : setup.skip;
   if (skipReason !== undefined) console.log(`[${label}] skipped: ${skipReason}`);
 
   beforeAll(async () => {
     if (typeof setup !== "function") return;
+    hostDir = mkdtempSync(join(tmpdir(), "pot-contract-"));
     target = await setup();
     pot = new PotCli(target.potPath, runner, { env: target.env, logger: silentLogger() });
   });
 
   afterAll(async () => {
-    if (target === undefined) return;
-    for (const name of created) {
-      await pot.destroy(name, { force: true }).catch(() => undefined);
+    try {
+      if (target === undefined) return;
+      for (const name of created) {
+        await pot.destroy(name, { force: true }).catch(() => undefined);
+      }
+      await target.close();
+    } finally {
+      if (hostDir !== "") rmSync(hostDir, { recursive: true, force: true });
     }
-    await target.close();
   });
 
   const it = (name: string, body: (t: PotTarget) => Promise<void>, timeoutMs = 60_000) => {

@@ -2,7 +2,7 @@
 // the static Driver RPCs, and a clean exit on GRPCController.Shutdown.
 import { afterEach, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HealthCheckResponse_ServingStatus } from "../../src/plugin/gen/grpc/health/v1/health";
@@ -15,10 +15,18 @@ import pkg from "../../package.json" with { type: "json" };
 import { ensureBinary, type LaunchedPlugin, launchPlugin, pluginEnv, unary, waitFor } from "./harness";
 
 let plugin: LaunchedPlugin | undefined;
+const socketDirs: string[] = [];
 afterEach(() => {
   plugin?.close();
   plugin = undefined;
+  for (const dir of socketDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+function socketDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  socketDirs.push(dir);
+  return dir;
+}
 
 describe("without the magic cookie", () => {
   test("prints a human message on stderr, nothing on stdout, exits 1", async () => {
@@ -34,7 +42,7 @@ describe("without the magic cookie", () => {
 
 describe("handshake", () => {
   test("announces a unix socket with core 1, app 2, grpc, and nothing else on stdout", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sock-"));
+    const dir = socketDir("sock-");
     plugin = await launchPlugin({ PLUGIN_UNIX_SOCKET_DIR: dir });
     expect(plugin.handshake).toMatch(/^1\|2\|unix\|[^|]+\|grpc\|$/);
     expect(plugin.address.startsWith(`${dir}/plugin`)).toBe(true);
@@ -46,7 +54,7 @@ describe("handshake", () => {
   });
 
   test("honours PLUGIN_UNIX_SOCKET_GROUP with mode 0660", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sock-"));
+    const dir = socketDir("sock-");
     const gid = String(process.getgid?.() ?? 0);
     plugin = await launchPlugin({ PLUGIN_UNIX_SOCKET_DIR: dir, PLUGIN_UNIX_SOCKET_GROUP: gid });
     const st = statSync(plugin.address);
@@ -55,7 +63,7 @@ describe("handshake", () => {
   });
 
   test("falls back to loopback tcp in the port range when the socket path would be too long", async () => {
-    const dir = mkdtempSync(join(tmpdir(), `${"d".repeat(60)}-`));
+    const dir = socketDir(`${"d".repeat(60)}-`);
     const longDir = join(dir, "x".repeat(60));
     plugin = await launchPlugin({ PLUGIN_UNIX_SOCKET_DIR: longDir, PLUGIN_MIN_PORT: "23000", PLUGIN_MAX_PORT: "23100" });
     expect(plugin.network).toBe("tcp");

@@ -2,7 +2,7 @@
 // generated gRPC clients to the socket it announces.
 import * as grpc from "@grpc/grpc-js";
 import type { Subprocess } from "bun";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { HealthClient } from "../../src/plugin/gen/grpc/health/v1/health";
 import { GRPCBrokerClient } from "../../src/plugin/gen/plugin/grpc_broker";
@@ -116,9 +116,11 @@ export async function launchPlugin(extraEnv: Record<string, string> = {}, args: 
     ...clients,
     stderrLines: () => stderrChunks.join("").split("\n").filter((l) => l.length > 0),
     stdoutRest: () => rest,
+    /** Kills the plugin and removes its socket file, which a killed plugin cannot remove itself. */
     close: () => {
       for (const c of Object.values(clients)) c.close();
       if (proc.exitCode === null) proc.kill("SIGKILL");
+      if (network === "unix") rmSync(address, { force: true });
     },
   };
 }

@@ -2,7 +2,7 @@
 // jail exists, pot start's own cleanup holds `stopping`, stop_timeout sets how long `pot stop` takes, and a pot
 // start killed midway leaves a pot that only a stop can unmount (docs/pot-behaviour.md).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
 import type { KnobTable } from "../fakes/pot-sim/knobs.ts";
@@ -32,7 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   plugin?.close();
   await world?.cleanup();
-  if (world) rmSync(world.root, { recursive: true, force: true });
 });
 
 function setKnobs(knobs: KnobTable | null): void {

@@ -2,7 +2,7 @@
 // allocation dirs with real log FIFOs and readers, and helpers to build Nomad's StartTask/SetConfig messages.
 import { encode } from "@msgpack/msgpack";
 import type { Subprocess } from "bun";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFileServer, type FileServer } from "../fakes/file-server";
@@ -76,6 +76,7 @@ export interface SimWorld {
   readers: Subprocess[];
   /** With real pot: the host's pots when the world was made (the world's own pots are the others). */
   potsBefore: ReadonlySet<string>;
+  /** Kills what the world still runs, stops its image server and removes its root. */
   cleanup: () => Promise<void>;
 }
 
@@ -108,6 +109,10 @@ export async function createSimWorld(): Promise<SimWorld> {
       // Anything a failed test left running (supervisors, jailed commands, readers) has this world's root in its argv.
       Bun.spawnSync(["pkill", "-KILL", "-f", root]);
       await server.stop();
+      // Killed processes may still be writing below the root for a moment; the root goes once they are gone.
+      const deadline = Date.now() + 5_000;
+      while (Bun.spawnSync(["pgrep", "-f", root]).exitCode === 0 && Date.now() < deadline) await Bun.sleep(50);
+      rmSync(root, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

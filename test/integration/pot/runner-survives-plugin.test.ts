@@ -1,7 +1,7 @@
 // A pot command keeps going when the plugin that ran it is SIGKILLed: its output is not a pipe whose reader
 // vanishes (a shell script such as pot would otherwise die of SIGPIPE at its next echo).
 import { test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../harness";
@@ -18,8 +18,13 @@ await new SpawnRunner().run(["/bin/sh", "-c", ${JSON.stringify(`: > ${started}; 
 `,
   );
   const launcher = Bun.spawn([process.execPath, script], { stdout: "ignore", stderr: "ignore" });
-  await waitFor("command started", () => existsSync(started));
-  launcher.kill("SIGKILL");
-  await launcher.exited;
-  await waitFor("command finished after its runner died", () => existsSync(marker), 10_000);
+  try {
+    await waitFor("command started", () => existsSync(started));
+    launcher.kill("SIGKILL");
+    await launcher.exited;
+    await waitFor("command finished after its runner died", () => existsSync(marker), 10_000);
+  } finally {
+    launcher.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,7 @@
 // The driver core with a scripted pot (a fake CommandRunner) and a fake supervision: start ordering and
 // cleanup, stop/destroy/recover decisions, and explicit unknown exits. No processes are spawned.
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PotDriver } from "../../../src/driver/driver";
@@ -111,6 +111,9 @@ writeFileSync(join(HOST_DIR, "in.txt"), "x");
 const OUTSIDE_DIR = mkdtempSync(join(tmpdir(), "driver-core-outside-"));
 writeFileSync(join(OUTSIDE_DIR, "secret.txt"), "x");
 symlinkSync(join(OUTSIDE_DIR, "secret.txt"), join(HOST_DIR, "link.txt"));
+afterAll(() => {
+  for (const dir of [HOST_DIR, OUTSIDE_DIR]) rmSync(dir, { recursive: true, force: true });
+});
 
 const CONFIG = {
   image: "http://127.0.0.1:8080/",
