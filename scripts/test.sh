@@ -64,25 +64,15 @@ else
   cat "$logdir/tsc.out"; failed=$((failed + 1)); status=1
 fi
 
-# Until the tree is formatted in one go, the format check and the import-suffix rule (useImportExtensions) are
-# left out; the commit that formats the tree (node_modules/.bin/biome check --write) deletes this line.
-# BIOME_PENDING_FORMAT= scripts/test.sh runs them now. The overrides in biome.json switch off one rule each for
-# three files whose findings are fixed with that commit too.
-BIOME_PENDING_FORMAT=${BIOME_PENDING_FORMAT-1}
-lint_args=(--error-on-warnings)
-[[ -n $BIOME_PENDING_FORMAT ]] && lint_args+=(--skip=correctness/useImportExtensions)
-
 echo "== lint"
-if node_modules/.bin/biome lint "${lint_args[@]}" >"$logdir/lint.out" 2>&1; then
+if node_modules/.bin/biome lint --error-on-warnings >"$logdir/lint.out" 2>&1; then
   passed=$((passed + 1)); echo "lint ok"
 else
   cat "$logdir/lint.out"; failed=$((failed + 1)); status=1
 fi
 
 echo "== format"
-if [[ -n $BIOME_PENDING_FORMAT ]]; then
-  echo "format check skipped until the tree is formatted (BIOME_PENDING_FORMAT in scripts/test.sh)"
-elif node_modules/.bin/biome format >"$logdir/format.out" 2>&1; then
+if node_modules/.bin/biome format >"$logdir/format.out" 2>&1; then
   passed=$((passed + 1)); echo "format ok"
 else
   cat "$logdir/format.out"; failed=$((failed + 1)); status=1

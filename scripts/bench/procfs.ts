@@ -32,7 +32,10 @@ export function procStat(pid: number): ProcStat | undefined {
   const text = readText(`/proc/${pid}/stat`);
   if (text === undefined) return undefined;
   // The command name may hold spaces and parentheses; every field after the last ")" is plain.
-  const fields = text.slice(text.lastIndexOf(")") + 2).trim().split(" ");
+  const fields = text
+    .slice(text.lastIndexOf(")") + 2)
+    .trim()
+    .split(" ");
   // fields[0] is field 3 of proc(5): state; ppid 4, session 6, utime 14, stime 15, cutime 16, cstime 17.
   const at = (n: number): number => Number(fields[n - 3]);
   return {

@@ -87,7 +87,12 @@ export class BenchWorld {
   /** Nomad's stop sequence: StopTask with SIGTERM, WaitTask for the exit, then DestroyTask. */
   async stopAndDestroy(task: TaskWorld): Promise<void> {
     const taskId = task.config.id;
-    await unary(this.plugin.driver.stopTask, this.plugin.driver, { taskId, timeout: { seconds: 5n, nanos: 0 }, signal: "" }, CALL_TIMEOUT_MS);
+    await unary(
+      this.plugin.driver.stopTask,
+      this.plugin.driver,
+      { taskId, timeout: { seconds: 5n, nanos: 0 }, signal: "" },
+      CALL_TIMEOUT_MS,
+    );
     await unary(this.plugin.driver.waitTask, this.plugin.driver, { taskId }, CALL_TIMEOUT_MS);
     await unary(this.plugin.driver.destroyTask, this.plugin.driver, { taskId, force: true }, CALL_TIMEOUT_MS);
   }

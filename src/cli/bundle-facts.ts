@@ -40,9 +40,7 @@ export async function readBundleFacts(stateDir: string): Promise<BundleFacts[]> 
         try {
           const probe = await probeProcess(pidRecord.pid, PS_TIMEOUT_MS);
           const ours =
-            probe.state === "live" &&
-            probe.args.includes(bundlePath(bundleDir, "script")) &&
-            probe.args.includes(spec.launchToken);
+            probe.state === "live" && probe.args.includes(bundlePath(bundleDir, "script")) && probe.args.includes(spec.launchToken);
           supervisor = ours ? "alive" : "gone";
         } catch {
           supervisor = "unknown";

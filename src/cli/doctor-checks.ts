@@ -346,7 +346,7 @@ export function checkPluginDir(probe: HostProbe): CheckResult {
   const where = describeSetting("plugin_dir", probe.settings.pluginDir);
   const install = `pkg install pot-task-driver, or copy this executable to ${dir}/pot-task-driver`;
   if (facts.kind !== "dir") {
-    const what = facts.kind === "missing" ? "does not exist" : facts.error ?? "is not a directory";
+    const what = facts.kind === "missing" ? "does not exist" : (facts.error ?? "is not a directory");
     return { check, status: "fail", detail: `${dir} ${what} (${where})`, fix: install };
   }
   const ours: string[] = [];

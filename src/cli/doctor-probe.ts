@@ -83,7 +83,10 @@ async function agentConfigFiles(setting: Setting): Promise<AgentConfigFile[]> {
   let paths = [setting.value];
   if (facts.kind === "dir") {
     const names = await readdir(setting.value).catch(() => [] as string[]);
-    paths = names.filter((name) => name.endsWith(".hcl") || name.endsWith(".json")).sort().map((name) => join(setting.value, name));
+    paths = names
+      .filter((name) => name.endsWith(".hcl") || name.endsWith(".json"))
+      .sort()
+      .map((name) => join(setting.value, name));
     if (paths.length === 0) return [{ path: setting.value, error: "missing", pluginBlocks: [] }];
   }
   const files: AgentConfigFile[] = [];
@@ -122,7 +125,11 @@ async function nearestAncestorWritable(path: string): Promise<boolean> {
   let dir = dirname(path);
   for (;;) {
     const facts = await pathFacts(dir);
-    if (facts.kind === "dir") return access(dir, fsConstants.W_OK).then(() => true, () => false);
+    if (facts.kind === "dir")
+      return access(dir, fsConstants.W_OK).then(
+        () => true,
+        () => false,
+      );
     if (facts.kind !== "missing" || dir === dirname(dir)) return false;
     dir = dirname(dir);
   }
@@ -162,7 +169,13 @@ export async function probeHost(flags: DoctorFlags, context: ProbeContext): Prom
     platform: context.platform,
     ...(context.uid === undefined ? {} : { uid: context.uid }),
     settings: { ...paths, agentConfigPaths: configPaths, rcConfPaths: rcPaths },
-    self: { version: context.selfVersion, ...(await realpath(context.selfPath).then((p) => ({ realPath: p }), () => ({}))) },
+    self: {
+      version: context.selfVersion,
+      ...(await realpath(context.selfPath).then(
+        (p) => ({ realPath: p }),
+        () => ({}),
+      )),
+    },
     pot: {
       facts: potFacts,
       ...(version === undefined ? {} : { version }),
@@ -172,7 +185,9 @@ export async function probeHost(flags: DoctorFlags, context: ProbeContext): Prom
       ...(list === undefined ? {} : { list }),
     },
     pluginDir: { facts: await pathFacts(paths.pluginDir.value), candidates: [] },
-    helpers: await Promise.all(POT_HELPERS.map(async (helper) => ({ ...helper, ...(await findInPath(helper.name, paths.childPath.value)) }))),
+    helpers: await Promise.all(
+      POT_HELPERS.map(async (helper) => ({ ...helper, ...(await findInPath(helper.name, paths.childPath.value)) })),
+    ),
     agentConfigs,
     rcConf,
     rcVars,

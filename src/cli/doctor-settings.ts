@@ -70,8 +70,7 @@ export function resolvePaths(
     potPath: flag(flags.potPath) ?? fromBlock("pot_path") ?? { value: defaults.potPath, source: "default" },
     childPath: fromBlock("path") ?? { value: defaults.childPath, source: "default" },
     stateDir: flag(flags.stateDir) ?? fromBlock("state_dir") ?? { value: defaults.stateDir, source: "default" },
-    pluginDir:
-      flag(flags.pluginDir) ??
+    pluginDir: flag(flags.pluginDir) ??
       (argsPluginDir !== undefined ? { value: argsPluginDir, source: "nomad_args" } : undefined) ??
       (configPluginDir !== undefined
         ? { value: configPluginDir.pluginDir as string, source: "agent config", file: configPluginDir.path }

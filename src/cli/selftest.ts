@@ -392,4 +392,3 @@ function processExists(pid: number): boolean {
     .trim();
   return stat !== "" && !stat.startsWith("Z");
 }
-

@@ -63,7 +63,8 @@ const MAX_ISSUE_LENGTH = 400;
 /** All issues on one line, each as `path: message (got value)`, joined by "; ", bounded in length. */
 export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
   const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => {
-    const text = "value" in issue ? `${issue.path}: ${issue.message} (got ${describeValue(issue.value)})` : `${issue.path}: ${issue.message}`;
+    const text =
+      "value" in issue ? `${issue.path}: ${issue.message} (got ${describeValue(issue.value)})` : `${issue.path}: ${issue.message}`;
     if (text.length <= MAX_ISSUE_LENGTH) return text;
     // Never cut between the two halves of a surrogate pair.
     const cut = /[\ud800-\udbff]/.test(text[MAX_ISSUE_LENGTH - 4] ?? "") ? MAX_ISSUE_LENGTH - 4 : MAX_ISSUE_LENGTH - 3;
@@ -238,16 +239,12 @@ export function requiredField<const T extends string, Out>(decl: FieldDeclBase<T
     required: true,
     default: undefined,
     doc: decl.doc,
-    schema: z
-      .custom<unknown>((v) => v !== null && v !== undefined, { error: MISSING })
-      .pipe(present as z.ZodType<Out, unknown>),
+    schema: z.custom<unknown>((v) => v !== null && v !== undefined, { error: MISSING }).pipe(present as z.ZodType<Out, unknown>),
   };
 }
 
 /** An optional attribute without a spec default: `Attr{required: false}`; null or absent becomes `absent`. */
-export function optionalField<const T extends string, Out, const A>(
-  decl: FieldDeclBase<T, Out> & { absent: A },
-): ConfigField<Out | A> {
+export function optionalField<const T extends string, Out, const A>(decl: FieldDeclBase<T, Out> & { absent: A }): ConfigField<Out | A> {
   const present = presentSchema(decl);
   return {
     name: decl.name,
@@ -264,9 +261,7 @@ export function optionalField<const T extends string, Out, const A>(
  * all) becomes the same typed default. `default` is the raw value Nomad would send; its HCL literal and
  * typed value are derived here, and a default the field's own check rejects fails at load time.
  */
-export function defaultedField<const T extends string, Out>(
-  decl: FieldDeclBase<T, Out> & { default: HclValue<T> },
-): ConfigField<Out> {
+export function defaultedField<const T extends string, Out>(decl: FieldDeclBase<T, Out> & { default: HclValue<T> }): ConfigField<Out> {
   const present = presentSchema(decl);
   const parsed = present.safeParse(decl.default);
   if (!parsed.success) {

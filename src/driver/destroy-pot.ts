@@ -1,8 +1,8 @@
 // Forced pot destroy with a few retries (driver layer). Nomad calls DestroyTask once and ignores its error
 // (docs/protocol.md §7.2), so one transient `pot destroy` failure (a busy dataset, a concurrent stop) would leak
 // the pot and the task's bundle for good; a failed start's cleanup has no second chance either.
-import { isPotError } from "../pot/errors";
-import type { DestroyOutcome, PotCli } from "../pot/pot-cli";
+import { isPotError } from "../pot/errors.ts";
+import type { DestroyOutcome, PotCli } from "../pot/pot-cli.ts";
 
 /** Attempts in all, and the pause before the n-th retry (n × this). */
 export const DESTROY_ATTEMPTS = 3;

@@ -74,13 +74,9 @@ export async function copyIntoMountedDir(copy: HostCopy): Promise<void> {
     await rename(temporary, target);
   } catch (err) {
     await rm(temporary, { force: true });
-    throw new DriverError(
-      "failed",
-      `failed to copy ${copy.source} to ${copy.jailPath} (${copy.path}): ${describeError(err)}`,
-      {
-        cause: err,
-        recoverable: true,
-      },
-    );
+    throw new DriverError("failed", `failed to copy ${copy.source} to ${copy.jailPath} (${copy.path}): ${describeError(err)}`, {
+      cause: err,
+      recoverable: true,
+    });
   }
 }

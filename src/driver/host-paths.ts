@@ -5,8 +5,8 @@
 // directory the operator listed in the plugin's `allowed_host_paths`. Sources are resolved (symlinks included)
 // before the check, so a link inside an allowed directory cannot point elsewhere.
 import { realpath } from "node:fs/promises";
-import type { ConfigIssue } from "./config-schema";
-import type { TaskConfig } from "./task-config";
+import type { ConfigIssue } from "./config-schema.ts";
+import type { TaskConfig } from "./task-config.ts";
 
 export interface HostPathPolicy {
   /** Directories always allowed: the task's own. */
@@ -33,7 +33,11 @@ export function isWithin(path: string, dir: string): boolean {
 }
 
 /** Every copy/mount source that breaks the policy, one issue each, with the entry's path in the config. */
-export async function checkHostPaths(config: TaskConfig, policy: HostPathPolicy, resolve: PathResolver = resolveRealPath): Promise<ConfigIssue[]> {
+export async function checkHostPaths(
+  config: TaskConfig,
+  policy: HostPathPolicy,
+  resolve: PathResolver = resolveRealPath,
+): Promise<ConfigIssue[]> {
   const roots: string[] = [];
   for (const dir of [...policy.taskDirs, ...policy.allowed]) {
     const resolved = await resolve(dir);
@@ -43,7 +47,11 @@ export async function checkHostPaths(config: TaskConfig, policy: HostPathPolicy,
   const entries: Array<[string, string, string]> = [
     ...config.copy.map((e, i): [string, string, string] => [`config.copy[${i}]`, e.hostPath, `${e.hostPath}:${e.jailPath}`]),
     ...config.mount.map((e, i): [string, string, string] => [`config.mount[${i}]`, e.hostPath, `${e.hostPath}:${e.jailPath}`]),
-    ...config.mountReadOnly.map((e, i): [string, string, string] => [`config.mount_read_only[${i}]`, e.hostPath, `${e.hostPath}:${e.jailPath}`]),
+    ...config.mountReadOnly.map((e, i): [string, string, string] => [
+      `config.mount_read_only[${i}]`,
+      e.hostPath,
+      `${e.hostPath}:${e.jailPath}`,
+    ]),
   ];
   const issues: ConfigIssue[] = [];
   for (const [path, hostPath, entry] of entries) {
@@ -72,7 +80,11 @@ export async function checkHostPaths(config: TaskConfig, policy: HostPathPolicy,
  * operator's (its own symlinks are trusted). A source that does not exist yet is left to pot, which refuses it.
  * Returns one problem per source, naming the path and where it leads (docs/security.md, "The log path").
  */
-export async function checkAllocDirMounts(dirs: readonly string[], allocDir: string, resolve: PathResolver = resolveRealPath): Promise<string[]> {
+export async function checkAllocDirMounts(
+  dirs: readonly string[],
+  allocDir: string,
+  resolve: PathResolver = resolveRealPath,
+): Promise<string[]> {
   const root = await resolve(allocDir);
   if (!root.ok) return [];
   const problems: string[] = [];

@@ -2,7 +2,7 @@
 // attribute has a default, so an agent without a config block gets a complete config.
 import { z } from "zod";
 import { childPathProblem, DEFAULT_CHILD_PATH } from "../support/child-env.ts";
-import { type ConfigOf, type ConfigResult, declareConfig, defaultedField, type SpecNode } from "./config-schema";
+import { type ConfigOf, type ConfigResult, declareConfig, defaultedField, type SpecNode } from "./config-schema.ts";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 
@@ -34,8 +34,8 @@ const childPath = z.string().transform((path, ctx): string => {
 const GO_DURATION_UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  "µs": 1e-3,
-  "μs": 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,

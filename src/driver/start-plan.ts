@@ -8,15 +8,15 @@ import {
   type PortExport,
   type PrepareOptions,
   type RssLimits,
-} from "../pot/argv";
-import { parseTaskId, potNameForTask } from "../pot/naming";
-import { type ConfigIssue, formatConfigPath } from "./config-schema";
+} from "../pot/argv.ts";
+import { parseTaskId, potNameForTask } from "../pot/naming.ts";
+import { type ConfigIssue, formatConfigPath } from "./config-schema.ts";
 import { type JailAccount, switchUserArgv, userNameProblem } from "./jail-user.ts";
 import { type HostCopy, layoutCopies, mountIssues, type PlannedMount } from "./mount-layout.ts";
-import type { PluginConfig } from "./plugin-config";
+import type { PluginConfig } from "./plugin-config.ts";
 import { hasDnsSettings, renderResolvConf } from "./resolv-conf.ts";
-import type { PortMapping, PotAttribute, TaskConfig } from "./task-config";
-import type { TaskSpec } from "./task-spec";
+import type { PortMapping, PotAttribute, TaskConfig } from "./task-config.ts";
+import type { TaskSpec } from "./task-spec.ts";
 
 export interface StartPlan {
   potName: string;

@@ -3,27 +3,27 @@
 // (and removes a launched bundle) before the error is returned, so a failed start leaves nothing behind.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { log } from "../log/logger";
-import { isPotError, type PotError } from "../pot/errors";
-import type { PotCli } from "../pot/pot-cli";
+import { log } from "../log/logger.ts";
+import { isPotError, type PotError } from "../pot/errors.ts";
+import type { PotCli } from "../pot/pot-cli.ts";
 import { childEnv } from "../support/child-env.ts";
-import { formatConfigIssues } from "./config-schema";
-import { destroyPot } from "./destroy-pot";
-import type { DriverState } from "./driver-state";
-import { DriverError } from "./errors";
-import type { TaskEventBus } from "./events";
+import { formatConfigIssues } from "./config-schema.ts";
+import { destroyPot } from "./destroy-pot.ts";
+import type { DriverState } from "./driver-state.ts";
+import { DriverError } from "./errors.ts";
+import type { TaskEventBus } from "./events.ts";
 import { checkAllocDirMounts, checkHostPaths } from "./host-paths.ts";
 import { copyIntoMountedDir, hostCopyIssues } from "./host-copy.ts";
 import { isJailExecutable, jailRootOf, potDirOf, readJailFile } from "./jail-files.ts";
 import { findJailAccount, JAIL_CHROOT, type JailAccount } from "./jail-user.ts";
-import { parseGoDurationMs, type PluginConfig } from "./plugin-config";
+import { parseGoDurationMs, type PluginConfig } from "./plugin-config.ts";
 import type { PotLockQueue } from "./pot-lock-queue.ts";
-import { commandLineAsUser, planStart, type StartPlan } from "./start-plan";
+import { commandLineAsUser, planStart, type StartPlan } from "./start-plan.ts";
 import { settledFlag, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs } from "./stop-deadline.ts";
-import type { SupervisedTask, Supervision } from "./supervision";
-import { validateTaskConfig } from "./task-config";
-import type { TaskSpec } from "./task-spec";
+import type { SupervisedTask, Supervision } from "./supervision.ts";
+import { validateTaskConfig } from "./task-config.ts";
+import type { TaskSpec } from "./task-spec.ts";
 
 /** `pot prepare` fetches and receives the image; large images on slow links need minutes. */
 export const DEFAULT_PREPARE_TIMEOUT_MS = 15 * 60_000;

@@ -1,7 +1,7 @@
 // The driver's view of task supervision (driver layer): launching and re-attaching the per-task supervisor,
 // and sampling the processes of running tasks. Implemented by src/supervisor/, wired in main.ts; an
 // interface here keeps the driver core free of process handling and testable with fakes.
-import type { ExitRecord } from "../supervisor/exit-record";
+import type { ExitRecord } from "../supervisor/exit-record.ts";
 
 export interface SupervisedTask {
   /** The supervisor's pid; every process of the task lives in its session. */

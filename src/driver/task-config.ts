@@ -15,7 +15,7 @@ import {
   optionalField,
   requiredField,
   type RuleIssue,
-} from "./config-schema";
+} from "./config-schema.ts";
 
 /** pot's four network types (docs/networking.md); `host` is pot's alias of `inherit`. alias needs `alias_ip`,
  * private-bridge needs `bridge`. */

@@ -1,7 +1,7 @@
 // Per-task runtime state (driver layer): running → exited, with the time stamps and the outcome, and any
 // number of waiters. The outcome is set once; later attempts are ignored.
-import type { DriverState } from "./driver-state";
-import type { TaskOutcome } from "./task-outcome";
+import type { DriverState } from "./driver-state.ts";
+import type { TaskOutcome } from "./task-outcome.ts";
 
 export type TaskRunState = "running" | "exited";
 

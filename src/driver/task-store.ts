@@ -1,5 +1,5 @@
 // Task id → TaskHandle (driver layer).
-import type { TaskHandle } from "./task-handle";
+import type { TaskHandle } from "./task-handle.ts";
 
 export class TaskStore {
   private readonly tasks = new Map<string, TaskHandle>();

@@ -1,11 +1,11 @@
 // BasePlugin RPCs (plugin layer): decode → driver core → encode. PluginInfo/ConfigSchema/SetConfig are called
 // by the agent's loader in throw-away processes, so they are fast and create nothing on disk.
-import type { PotDriver } from "../driver/driver";
-import { DriverError } from "../driver/errors";
-import { type BasePluginServer, type ClientTopology, PluginType } from "./gen/plugins/base/proto/base";
-import { toHclSpec } from "./hclspec";
-import { decodeCtyMsgpack } from "./msgpack";
-import { toServiceError } from "./status";
+import type { PotDriver } from "../driver/driver.ts";
+import { DriverError } from "../driver/errors.ts";
+import { type BasePluginServer, type ClientTopology, PluginType } from "./gen/plugins/base/proto/base.ts";
+import { toHclSpec } from "./hclspec.ts";
+import { decodeCtyMsgpack } from "./msgpack.ts";
+import { toServiceError } from "./status.ts";
 
 /** Nomad's only driver API version (plugins/drivers/versions.go ApiVersion010). */
 export const PLUGIN_API_VERSIONS = ["v0.1.0"];

@@ -1,6 +1,6 @@
 // Domain ⇄ protobuf conversion (plugin layer): the only place driver types meet generated message types.
-import type { DriverCapabilities } from "../driver/capabilities";
-import type { AttributeValue, Fingerprint } from "../driver/fingerprint";
+import type { DriverCapabilities } from "../driver/capabilities.ts";
+import type { AttributeValue, Fingerprint } from "../driver/fingerprint.ts";
 import {
   CPUUsage_Fields,
   type DriverTaskEvent,
@@ -18,15 +18,15 @@ import {
   type FingerprintResponse,
   FingerprintResponse_HealthState,
   NetworkIsolationSpec_NetworkIsolationMode,
-} from "./gen/plugins/drivers/proto/driver";
-import type { Attribute } from "./gen/plugins/shared/structs/proto/attribute";
-import type { TaskStatus as DriverTaskStatus } from "../driver/driver";
-import type { TaskEvent } from "../driver/events";
-import type { ProcessUsage } from "../driver/supervision";
-import type { TaskOutcome } from "../driver/task-outcome";
-import type { TaskSpec } from "../driver/task-spec";
-import type { Duration } from "./gen/google/protobuf/duration";
-import type { Timestamp } from "./gen/google/protobuf/timestamp";
+} from "./gen/plugins/drivers/proto/driver.ts";
+import type { Attribute } from "./gen/plugins/shared/structs/proto/attribute.ts";
+import type { TaskStatus as DriverTaskStatus } from "../driver/driver.ts";
+import type { TaskEvent } from "../driver/events.ts";
+import type { ProcessUsage } from "../driver/supervision.ts";
+import type { TaskOutcome } from "../driver/task-outcome.ts";
+import type { TaskSpec } from "../driver/task-spec.ts";
+import type { Duration } from "./gen/google/protobuf/duration.ts";
+import type { Timestamp } from "./gen/google/protobuf/timestamp.ts";
 
 const FS_ISOLATION: Record<DriverCapabilities["fsIsolation"], DriverCapabilities_FSIsolation> = {
   none: DriverCapabilities_FSIsolation.NONE,

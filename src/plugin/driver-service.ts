@@ -1,14 +1,9 @@
 // Driver RPCs (plugin layer): each handler decodes the request, calls the driver core, encodes the answer.
 // Errors go through status.ts only. Streams stay open until the client cancels (docs/protocol.md §9, trap 7).
-import type { PotDriver } from "../driver/driver";
-import { log } from "../log/logger";
-import { DriverError } from "../driver/errors";
-import {
-  type DriverServer,
-  StartTaskResponse_Result,
-  TaskConfig,
-  TaskState,
-} from "./gen/plugins/drivers/proto/driver";
+import type { PotDriver } from "../driver/driver.ts";
+import { log } from "../log/logger.ts";
+import { DriverError } from "../driver/errors.ts";
+import { type DriverServer, StartTaskResponse_Result, TaskConfig, TaskState } from "./gen/plugins/drivers/proto/driver.ts";
 import {
   capabilitiesToProto,
   durationToMs,
@@ -19,10 +14,10 @@ import {
   taskSpecFromProto,
   taskStatsToProto,
   waitResponseFromOutcome,
-} from "./convert";
-import { toHclSpec } from "./hclspec";
-import { decodeCtyMsgpack } from "./msgpack";
-import { toServiceError, unimplemented } from "./status";
+} from "./convert.ts";
+import { toHclSpec } from "./hclspec.ts";
+import { decodeCtyMsgpack } from "./msgpack.ts";
+import { toServiceError, unimplemented } from "./status.ts";
 
 function emptyTaskConfig(): TaskConfig {
   return TaskConfig.fromPartial({});
@@ -70,14 +65,17 @@ export function driverServer(driver: PotDriver): DriverServer {
       const handle = call.request.handle;
       const spec = taskSpecFromProto(handle?.config ?? emptyTaskConfig());
       if (call.request.taskId !== "" && spec.taskId === "") spec.taskId = call.request.taskId;
-      driver
-        .recoverTask(spec, handle?.version ?? 0, handle?.driverState ?? new Uint8Array())
-        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "RecoverTask" })));
+      driver.recoverTask(spec, handle?.version ?? 0, handle?.driverState ?? new Uint8Array()).then(
+        () => callback(null, {}),
+        (err: unknown) => callback(toServiceError(err, { rpc: "RecoverTask" })),
+      );
     },
     startTask(call, callback) {
       const config = call.request.task;
       if (!config) {
-        callback(toServiceError(new DriverError("invalid-argument", "StartTask without a task"), { rpc: "StartTask", withRecoverable: true }));
+        callback(
+          toServiceError(new DriverError("invalid-argument", "StartTask without a task"), { rpc: "StartTask", withRecoverable: true }),
+        );
         return;
       }
       const decoded = decodeCtyMsgpack(config.msgpackDriverConfig);
@@ -113,14 +111,16 @@ export function driverServer(driver: PotDriver): DriverServer {
     },
     stopTask(call, callback) {
       const { taskId, signal } = call.request;
-      driver
-        .stopTask(taskId, durationToMs(call.request.timeout), signal)
-        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "StopTask" })));
+      driver.stopTask(taskId, durationToMs(call.request.timeout), signal).then(
+        () => callback(null, {}),
+        (err: unknown) => callback(toServiceError(err, { rpc: "StopTask" })),
+      );
     },
     destroyTask(call, callback) {
-      driver
-        .destroyTask(call.request.taskId, call.request.force)
-        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "DestroyTask" })));
+      driver.destroyTask(call.request.taskId, call.request.force).then(
+        () => callback(null, {}),
+        (err: unknown) => callback(toServiceError(err, { rpc: "DestroyTask" })),
+      );
     },
     inspectTask(call, callback) {
       try {
@@ -169,9 +169,10 @@ export function driverServer(driver: PotDriver): DriverServer {
       call.on("close", finish);
     },
     signalTask(call, callback) {
-      driver
-        .signalTask(call.request.taskId, call.request.signal)
-        .then(() => callback(null, {}), (err: unknown) => callback(toServiceError(err, { rpc: "SignalTask" })));
+      driver.signalTask(call.request.taskId, call.request.signal).then(
+        () => callback(null, {}),
+        (err: unknown) => callback(toServiceError(err, { rpc: "SignalTask" })),
+      );
     },
     execTask(call, callback) {
       const { taskId, command } = call.request;

@@ -3,12 +3,12 @@
 // of these is Nomad's heartbeat and is ignored. Output goes out as stdout/stderr chunks, then a close for each,
 // then `exited` with the result, then the stream completes (docs/protocol.md §7.2).
 import type * as grpc from "@grpc/grpc-js";
-import type { PotDriver } from "../driver/driver";
-import { DriverError } from "../driver/errors";
-import { log } from "../log/logger";
-import { type ExecSession, startExecSession } from "../pot/exec-session";
-import type { ExecTaskStreamingRequest, ExecTaskStreamingResponse } from "./gen/plugins/drivers/proto/driver";
-import { toServiceError } from "./status";
+import type { PotDriver } from "../driver/driver.ts";
+import { DriverError } from "../driver/errors.ts";
+import { log } from "../log/logger.ts";
+import { type ExecSession, startExecSession } from "../pot/exec-session.ts";
+import type { ExecTaskStreamingRequest, ExecTaskStreamingResponse } from "./gen/plugins/drivers/proto/driver.ts";
+import { toServiceError } from "./status.ts";
 
 type ExecCall = grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>;
 

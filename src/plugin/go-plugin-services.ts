@@ -4,10 +4,10 @@
 // and calls GRPCController.Shutdown when Nomad kills the plugin. Stdio and broker streams carry nothing for a
 // Nomad driver; they are accepted and held open until the host closes them.
 import * as grpc from "@grpc/grpc-js";
-import { HealthCheckResponse_ServingStatus, HealthService, type HealthServer } from "./gen/grpc/health/v1/health";
-import { GRPCBrokerService, type GRPCBrokerServer } from "./gen/plugin/grpc_broker";
-import { GRPCControllerService, type GRPCControllerServer } from "./gen/plugin/grpc_controller";
-import { GRPCStdioService, type GRPCStdioServer } from "./gen/plugin/grpc_stdio";
+import { HealthCheckResponse_ServingStatus, HealthService, type HealthServer } from "./gen/grpc/health/v1/health.ts";
+import { GRPCBrokerService, type GRPCBrokerServer } from "./gen/plugin/grpc_broker.ts";
+import { GRPCControllerService, type GRPCControllerServer } from "./gen/plugin/grpc_controller.ts";
+import { GRPCStdioService, type GRPCStdioServer } from "./gen/plugin/grpc_stdio.ts";
 
 /** Services reported SERVING: go-plugin checks "plugin"; "" is the conventional whole-server entry. */
 const SERVING_SERVICES = new Set(["", "plugin"]);

@@ -16,7 +16,7 @@ export const MAX_UNIX_SOCKET_PATH = 103;
 
 export const NOT_A_PLUGIN_MESSAGE =
   "This binary is a plugin for HashiCorp Nomad: the pot task driver. It is not meant to be executed " +
-  "directly. Put it in the Nomad client's plugin_dir and add a `plugin \"pot-task-driver\" {}` block to the " +
+  'directly. Put it in the Nomad client\'s plugin_dir and add a `plugin "pot-task-driver" {}` block to the ' +
   "agent configuration; Nomad then starts it itself. To check a host, run `pot-task-driver doctor`; " +
   "to print the version, `pot-task-driver version`.\n";
 
@@ -29,9 +29,7 @@ export function hasMagicCookie(env: NodeJS.ProcessEnv): boolean {
  * still announce 2 and the host reports the mismatch, as go-plugin servers do.
  */
 export function appProtocolOffered(env: NodeJS.ProcessEnv): boolean {
-  return (env.PLUGIN_PROTOCOL_VERSIONS ?? "")
-    .split(",")
-    .some((v) => Number.parseInt(v.trim(), 10) === APP_PROTOCOL_VERSION);
+  return (env.PLUGIN_PROTOCOL_VERSIONS ?? "").split(",").some((v) => Number.parseInt(v.trim(), 10) === APP_PROTOCOL_VERSION);
 }
 
 export type ListenAddress = { network: "unix"; path: string } | { network: "tcp"; host: string; port: number };

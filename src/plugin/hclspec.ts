@@ -2,10 +2,10 @@
 //
 // Every Attr carries its name explicitly: Nomad (helper/pluginutils/hclspecutils/dec.go) gives children of
 // Default no implied name and rejects an unnamed Attr there (docs/protocol.md §5).
-import type { SpecNode } from "../driver/config-schema";
-import { pluginConfigSpec as pluginConfigTree } from "../driver/plugin-config";
-import { taskConfigSpec as taskConfigTree } from "../driver/task-config";
-import type { Spec } from "./gen/plugins/shared/hclspec/hcl_spec";
+import type { SpecNode } from "../driver/config-schema.ts";
+import { pluginConfigSpec as pluginConfigTree } from "../driver/plugin-config.ts";
+import { taskConfigSpec as taskConfigTree } from "../driver/task-config.ts";
+import type { Spec } from "./gen/plugins/shared/hclspec/hcl_spec.ts";
 
 /** Converts a neutral spec tree into the protobuf Spec; an empty Object still yields a present `object`. */
 export function toHclSpec(node: SpecNode): Spec {

@@ -6,7 +6,7 @@
 // is exact (0.1, integers beyond int64); an unknown value is ext type 0, a refined unknown ext type 0x0c;
 // a value encoded against DynamicPseudoType is wrapped as [bin(type JSON), value].
 import { decode, DecodeError, ExtData, ExtensionCodec } from "@msgpack/msgpack";
-import { formatConfigPath, type PathSegment } from "../driver/config-schema";
+import { formatConfigPath, type PathSegment } from "../driver/config-schema.ts";
 import { describeError } from "../log/logger.ts";
 
 /** A decoded cty value. Objects and maps are plain objects, lists/sets/tuples arrays; numbers see below. */

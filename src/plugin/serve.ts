@@ -5,16 +5,9 @@
 // group of a foreground agent); exit 0 promptly on GRPCController.Shutdown or SIGTERM, removing the socket.
 import * as grpc from "@grpc/grpc-js";
 import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-import { log } from "../log/logger";
-import { addGoPluginServices } from "./go-plugin-services";
-import {
-  APP_PROTOCOL_VERSION,
-  appProtocolOffered,
-  handshakeLine,
-  type ListenAddress,
-  tcpPortRange,
-  unixSocketPath,
-} from "./handshake";
+import { log } from "../log/logger.ts";
+import { addGoPluginServices } from "./go-plugin-services.ts";
+import { APP_PROTOCOL_VERSION, appProtocolOffered, handshakeLine, type ListenAddress, tcpPortRange, unixSocketPath } from "./handshake.ts";
 
 /** Keeps long-lived streams (WaitTask, Fingerprint, TaskStats…) open indefinitely and allows big messages. */
 export const SERVER_OPTIONS: grpc.ServerOptions = {

@@ -4,11 +4,11 @@
 // hashicorp.nomad.plugins.shared.structs.RecoverableError: Nomad's client turns that into a recoverable (or
 // not) task error; without it every start failure is treated as unrecoverable (docs/protocol.md §7.3).
 import * as grpc from "@grpc/grpc-js";
-import { DriverError, type DriverErrorKind } from "../driver/errors";
-import { describeError, log } from "../log/logger";
-import { Any } from "./gen/google/protobuf/any";
-import { Status } from "./gen/google/rpc/status";
-import { RecoverableError } from "./gen/plugins/shared/structs/proto/recoverable_error";
+import { DriverError, type DriverErrorKind } from "../driver/errors.ts";
+import { describeError, log } from "../log/logger.ts";
+import { Any } from "./gen/google/protobuf/any.ts";
+import { Status } from "./gen/google/rpc/status.ts";
+import { RecoverableError } from "./gen/plugins/shared/structs/proto/recoverable_error.ts";
 
 const RECOVERABLE_ERROR_TYPE_URL = "type.googleapis.com/hashicorp.nomad.plugins.shared.structs.RecoverableError";
 

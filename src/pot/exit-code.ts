@@ -14,15 +14,10 @@ export type PotStartExit =
   | { kind: "unobserved" };
 
 /** What `pot last-run-stats` said, or why it could not be read. */
-export type LastRunStats =
-  | { kind: "recorded"; exitCode: number }
-  | { kind: "empty" }
-  | { kind: "unreadable"; reason: string };
+export type LastRunStats = { kind: "recorded"; exitCode: number } | { kind: "empty" } | { kind: "unreadable"; reason: string };
 
 /** The task's exit. `unknown` is never to be reported as exit code 0. */
-export type TaskExit =
-  | { kind: "exited"; exitCode: number; signal: number }
-  | { kind: "unknown"; reason: string };
+export type TaskExit = { kind: "exited"; exitCode: number; signal: number } | { kind: "unknown"; reason: string };
 
 /** Highest signal number FreeBSD defines (SIGLIBRT = 33); above 128+this a status is a plain code. */
 const MAX_SIGNAL = 33;
@@ -61,8 +56,7 @@ export function taskExitFromPotStart(start: PotStartExit, stats: LastRunStats): 
     const decoded = decodeWaitStatus(stats.exitCode);
     return { kind: "exited", exitCode: decoded.exitCode, signal: decoded.signal };
   }
-  const statsText =
-    stats.kind === "empty" ? "last-run-stats recorded no exit code" : `last-run-stats unreadable: ${stats.reason}`;
+  const statsText = stats.kind === "empty" ? "last-run-stats recorded no exit code" : `last-run-stats unreadable: ${stats.reason}`;
   return { kind: "unknown", reason: `${describeStartExit(start)} and ${statsText}` };
 }
 

@@ -2,7 +2,7 @@
 // (elsewhere, the simulator's Linux hosts, there is nothing to read and the result is empty); and the CPU count
 // and speed, which Bun's os.cpus() cannot always give on FreeBSD.
 import { availableParallelism, cpus } from "node:os";
-import type { CommandRunner } from "./runner";
+import type { CommandRunner } from "./runner.ts";
 
 export interface HostFacts {
   /** kern.racct.enable = 1: pot's memory limits and get-rss work. */
@@ -57,7 +57,11 @@ const NODE_CPU_SOURCES: CpuSources = { cpus, availableParallelism };
  * the count, hw.clockrate for the speed, and dev.cpu.0.freq where hw.clockrate does not exist (arm64) or says 0.
  * Never throws: a count that cannot be read is availableParallelism(), a speed that cannot be read undefined.
  */
-export async function readHostCpu(runner: CommandRunner, platform: string = process.platform, sources: CpuSources = NODE_CPU_SOURCES): Promise<HostCpu> {
+export async function readHostCpu(
+  runner: CommandRunner,
+  platform: string = process.platform,
+  sources: CpuSources = NODE_CPU_SOURCES,
+): Promise<HostCpu> {
   let listed: Array<{ speed: number }> = [];
   try {
     listed = sources.cpus();

@@ -78,8 +78,7 @@ export function isSafePotName(name: string): boolean {
  */
 export function sanitizeNamePart(part: string, maxLength: number): string {
   if (maxLength < HASH_LENGTH + 2) throw new RangeError(`name part budget ${maxLength} is too small`);
-  const untouched =
-    part.length > 0 && part.length <= maxLength && SAFE_NAME.test(part) && !HASH_SUFFIX.test(part);
+  const untouched = part.length > 0 && part.length <= maxLength && SAFE_NAME.test(part) && !HASH_SUFFIX.test(part);
   if (untouched) return part;
   let rewritten = Array.from(part, (ch) => (SAFE_CHAR.test(ch) ? ch : "_")).join("");
   if (rewritten.startsWith("-")) rewritten = `_${rewritten.slice(1)}`;

@@ -158,11 +158,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
       const tail = await logTail(bundleDir);
       await removeBundle(bundleDir).catch(() => {});
       if (err === "timed-out") {
-        throw new SupervisorError(
-          "timed-out",
-          `failed to launch supervisor: not ready after ${timeouts.readyMs} ms${tail}`,
-          { bundleDir },
-        );
+        throw new SupervisorError("timed-out", `failed to launch supervisor: not ready after ${timeouts.readyMs} ms${tail}`, { bundleDir });
       }
       const how = describeChildEnd(proc.exitCode, proc.signalCode);
       throw new SupervisorError("launch-failed", `failed to launch supervisor: it ${how} before it was ready${tail}`, {
@@ -194,11 +190,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
  * that is gone, or is not ours, without a record settles it as "unknown" — never as exit 0.
  * Throws SupervisorError "not-found" or "invalid-bundle" when the bundle's spec.json is missing or unreadable.
  */
-export async function attach(
-  bundleDir: string,
-  expectedPid: number,
-  options: SupervisorOptions = {},
-): Promise<SupervisedProcess> {
+export async function attach(bundleDir: string, expectedPid: number, options: SupervisorOptions = {}): Promise<SupervisedProcess> {
   const timeouts = supervisorTimeouts(options.timeouts);
   const spec = await readSpec(bundleDir);
   const handle = new SupervisorHandle(expectedPid, bundleDir);
@@ -286,10 +278,7 @@ export interface BundleState {
  */
 export async function inspect(bundleDir: string): Promise<BundleState> {
   const spec = await readSpec(bundleDir);
-  const [pidRecord, exitText] = await Promise.all([
-    readPidRecord(bundleDir),
-    readOptional(bundlePath(bundleDir, "exit")),
-  ]);
+  const [pidRecord, exitText] = await Promise.all([readPidRecord(bundleDir), readOptional(bundlePath(bundleDir, "exit"))]);
   return { spec, pidRecord, exit: exitText === undefined ? undefined : parseExitRecord(exitText, spec) };
 }
 

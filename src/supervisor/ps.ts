@@ -39,11 +39,7 @@ export async function runPs(args: readonly string[], timeoutMs: number): Promise
     proc.kill("SIGKILL");
   }, timeoutMs);
   try {
-    const [stdout, stderr, exitCode] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     if (timedOut) throw new Error(`ps ${args.join(" ")} timed out after ${timeoutMs} ms`);
     return { exitCode: proc.signalCode === null ? exitCode : null, stdout, stderr };
   } finally {
@@ -52,10 +48,7 @@ export async function runPs(args: readonly string[], timeoutMs: number): Promise
 }
 
 /** What a pid is right now, as far as ps can tell. */
-export type ProcessProbe =
-  | { state: "gone" }
-  | { state: "zombie" }
-  | { state: "live"; args: string };
+export type ProcessProbe = { state: "gone" } | { state: "zombie" } | { state: "live"; args: string };
 
 /**
  * Looks at one pid with `ps -ww -o stat= -o args= -p <pid>` (full-width args on both systems).

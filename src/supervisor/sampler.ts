@@ -240,9 +240,7 @@ export class StatsSampler {
       const previous = subscriber.previous;
       const elapsedS = previous === undefined ? 0 : (atMs - previous.atMs) / 1000;
       const cpuPercent =
-        previous === undefined || elapsedS <= 0
-          ? null
-          : (Math.max(0, usage.cpuSeconds - previous.cpuSeconds) / elapsedS) * 100;
+        previous === undefined || elapsedS <= 0 ? null : (Math.max(0, usage.cpuSeconds - previous.cpuSeconds) / elapsedS) * 100;
       subscriber.previous = { cpuSeconds: usage.cpuSeconds, atMs };
       try {
         subscriber.listener({

@@ -92,7 +92,12 @@ describe("simulator specifics", () => {
   };
 
   const startPot = (potName: string, env: Record<string, string> = {}) => {
-    const proc = Bun.spawn(pot.startArgv(potName), { env: { ...process.env, ...sim.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(pot.startArgv(potName), {
+      env: { ...process.env, ...sim.env, ...env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const exited = (async () => {
       const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
       await proc.exited;
@@ -111,7 +116,10 @@ describe("simulator specifics", () => {
   describe("invocation log", () => {
     it("records argv, cwd and the POT_/NOMAD_ environment of every call", async () => {
       const before = sim.invocations().length;
-      const result = await runner.run([sim.potPath, "ls", "-q"], { env: { ...sim.env, NOMAD_TASK_NAME: "web", UNRELATED: "x" }, cwd: sim.root });
+      const result = await runner.run([sim.potPath, "ls", "-q"], {
+        env: { ...sim.env, NOMAD_TASK_NAME: "web", UNRELATED: "x" },
+        cwd: sim.root,
+      });
       expect(result.exitCode).toBe(0);
       const record = sim.invocations().slice(before).at(-1);
       expect(record?.argv).toEqual(["ls", "-q"]);
@@ -122,7 +130,9 @@ describe("simulator specifics", () => {
 
   describe("version and root", () => {
     it("POT_SIM_VERSION overrides the version; version works without a root", async () => {
-      const result = await runner.run([sim.potPath, "version", "-q"], { env: { POT_SIM_ROOT: "/nonexistent/root", POT_SIM_VERSION: "0.15.3" } });
+      const result = await runner.run([sim.potPath, "version", "-q"], {
+        env: { POT_SIM_ROOT: "/nonexistent/root", POT_SIM_VERSION: "0.15.3" },
+      });
       expect(result.stdout).toBe("0.15.3\n");
       expect((await runner.run([sim.potPath, "version"], { env: sim.env })).stdout).toBe("pot version: 0.16.0\n");
     });
@@ -173,11 +183,11 @@ describe("simulator specifics", () => {
       expect(error.potErrors).toEqual(["The image and its hash do not overlap", "The image and its hash do not overlap"]);
       expect(await pot.exists("tampered_1_0")).toBe(false);
       // pot keeps the files of the failed retry in its cache; the next import discards them and refetches.
-      expect(readdirSync(join(sim.root, "cache")).filter((f) => f.startsWith("tampered")).sort()).toEqual([
-        "tampered_1.0.xz",
-        "tampered_1.0.xz.meta",
-        "tampered_1.0.xz.skein",
-      ]);
+      expect(
+        readdirSync(join(sim.root, "cache"))
+          .filter((f) => f.startsWith("tampered"))
+          .sort(),
+      ).toEqual(["tampered_1.0.xz", "tampered_1.0.xz.meta", "tampered_1.0.xz.skein"]);
       writeFileSync(built.skeinPath, goodSkein);
       const result = await pot.prepare({ imageUrl: sim.imageUrl, imageName: "tampered", tag: "1.0", allocId: "t2" });
       expect(await pot.exists(result.potName)).toBe(true);
@@ -381,7 +391,9 @@ describe("simulator specifics", () => {
       const here = await pot.exec(name, ["/bin/sh", "-c", 'pwd; echo "V=$V"'], { env: { V: "from-e" } });
       expect(here.stdout).toBe(`${join(sim.jailRoot(name), "root")}\nV=from-e\n`);
       // Built by hand: PotCli refuses such commands (argv.ts), pot itself does not.
-      const assigned = await runner.run([sim.potPath, "exec", "-p", name, "--", "V=from-command", "/bin/sh", "-c", 'echo "V=$V"'], { env: sim.env });
+      const assigned = await runner.run([sim.potPath, "exec", "-p", name, "--", "V=from-command", "/bin/sh", "-c", 'echo "V=$V"'], {
+        env: sim.env,
+      });
       expect(assigned.stdout).toContain("V=from-command\n");
       const option = await runner.run([sim.potPath, "exec", "-p", name, "--", "-x", "true"], { env: sim.env });
       expect(option.exitCode).toBe(1);
@@ -428,7 +440,11 @@ describe("simulator specifics", () => {
       // The same mount point twice is accepted; the later mount wins.
       await pot.mountIn(name, { dir: join(base, "second"), mountPoint: "/one" });
       expect(readlinkSync(join(sim.jailRoot(name), "one"))).toBe(join(base, "second"));
-      expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8").split("\n").filter((l) => l.endsWith(" /one"))).toHaveLength(2);
+      expect(
+        readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8")
+          .split("\n")
+          .filter((l) => l.endsWith(" /one")),
+      ).toHaveLength(2);
     });
   });
 
@@ -485,7 +501,10 @@ describe("simulator specifics", () => {
         ports: [{ potPort: 80, hostPort: 30080 }],
         networkType: "public-bridge",
       });
-      expect(result.warnings).toEqual(["Couldn't disable the persistent attribute - ignoring", "Couldn't export ports 80:30080 - ignoring"]);
+      expect(result.warnings).toEqual([
+        "Couldn't disable the persistent attribute - ignoring",
+        "Couldn't export ports 80:30080 - ignoring",
+      ]);
       const info = await pot.info(result.potName, { verbose: true });
       expect(info.attributes.persistent).toBe("YES");
       expect(info.attributes["no-rc-script"]).toBe("YES");
@@ -521,7 +540,9 @@ describe("simulator specifics", () => {
       [["-"], "v", [], ["-"]],
     ])("%j with %s", (args, optstring, expected, operands) => {
       const result = getopts(args as string[], optstring as string);
-      const simplified = result.options.map((o) => ("problem" in o ? ["?", o.problem] : o.value === undefined ? [o.name] : [o.name, o.value]));
+      const simplified = result.options.map((o) =>
+        "problem" in o ? ["?", o.problem] : o.value === undefined ? [o.name] : [o.name, o.value],
+      );
       expect(simplified).toEqual(expected as string[][]);
       expect(result.operands).toEqual(operands as string[]);
     });

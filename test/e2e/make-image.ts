@@ -41,7 +41,12 @@ const args = process.argv.slice(2);
 if (args[0] === "--tree" && args[1]) {
   writeImageTree(args[1], FILES);
 } else if (args.length === 1 && args[0] && !args[0].startsWith("--")) {
-  const image = await buildPotImage(args[0], { name: "FBSD120-nginx", tag: "1.0", files: FILES, potConf: exportedPotConf({ "pot.cmd": "nginx" }) });
+  const image = await buildPotImage(args[0], {
+    name: "FBSD120-nginx",
+    tag: "1.0",
+    files: FILES,
+    potConf: exportedPotConf({ "pot.cmd": "nginx" }),
+  });
   console.log(`${image.xzPath}\n${image.skeinPath}`);
 } else {
   console.error("usage: make-image.ts <registry-dir> | --tree <dir>");

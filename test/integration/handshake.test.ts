@@ -5,14 +5,11 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HealthCheckResponse_ServingStatus } from "../../src/plugin/gen/grpc/health/v1/health";
-import { PluginType } from "../../src/plugin/gen/plugins/base/proto/base";
-import {
-  DriverCapabilities_FSIsolation,
-  type FingerprintResponse,
-} from "../../src/plugin/gen/plugins/drivers/proto/driver";
+import { HealthCheckResponse_ServingStatus } from "../../src/plugin/gen/grpc/health/v1/health.ts";
+import { PluginType } from "../../src/plugin/gen/plugins/base/proto/base.ts";
+import { DriverCapabilities_FSIsolation, type FingerprintResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import pkg from "../../package.json" with { type: "json" };
-import { ensureBinary, type LaunchedPlugin, launchPlugin, pluginEnv, unary, waitFor } from "./harness";
+import { ensureBinary, type LaunchedPlugin, launchPlugin, pluginEnv, unary, waitFor } from "./harness.ts";
 
 let plugin: LaunchedPlugin | undefined;
 const socketDirs: string[] = [];
@@ -133,10 +130,19 @@ describe("BasePlugin", () => {
     plugin = await launchPlugin();
     await unary(plugin.base.setConfig, plugin.base, { msgpackConfig: Buffer.alloc(0), nomadConfig: undefined, pluginApiVersion: "v0.1.0" });
     const { encode } = await import("@msgpack/msgpack");
-    const bad = encode({ enabled: true, pot_path: "relative/pot", state_dir: null, allowed_host_paths: null, fingerprint_period: null, log_level: null });
-    const err = await unary(plugin.base.setConfig, plugin.base, { msgpackConfig: Buffer.from(bad), nomadConfig: undefined, pluginApiVersion: "v0.1.0" }).catch(
-      (e: grpc.ServiceError) => e,
-    );
+    const bad = encode({
+      enabled: true,
+      pot_path: "relative/pot",
+      state_dir: null,
+      allowed_host_paths: null,
+      fingerprint_period: null,
+      log_level: null,
+    });
+    const err = await unary(plugin.base.setConfig, plugin.base, {
+      msgpackConfig: Buffer.from(bad),
+      nomadConfig: undefined,
+      pluginApiVersion: "v0.1.0",
+    }).catch((e: grpc.ServiceError) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
     expect((err as grpc.ServiceError).details).toContain("pot_path");
     expect((err as grpc.ServiceError).details).toContain("relative/pot");
@@ -149,7 +155,20 @@ describe("Driver static RPCs", () => {
     const schema = await unary(plugin.driver.taskConfigSchema, plugin.driver, {});
     const block = schema.spec?.block;
     const keys = block?.$case === "object" ? Object.keys(block.object.attributes) : [];
-    for (const key of ["image", "pot", "tag", "command", "network_mode", "port_map", "copy", "mount", "mount_read_only", "args", "extra_hosts", "attributes"]) {
+    for (const key of [
+      "image",
+      "pot",
+      "tag",
+      "command",
+      "network_mode",
+      "port_map",
+      "copy",
+      "mount",
+      "mount_read_only",
+      "args",
+      "extra_hosts",
+      "attributes",
+    ]) {
       expect(keys).toContain(key);
     }
   });

@@ -4,13 +4,18 @@ import * as grpc from "@grpc/grpc-js";
 import type { Subprocess } from "bun";
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { HealthClient } from "../../src/plugin/gen/grpc/health/v1/health";
-import { GRPCBrokerClient } from "../../src/plugin/gen/plugin/grpc_broker";
-import { GRPCControllerClient } from "../../src/plugin/gen/plugin/grpc_controller";
-import { GRPCStdioClient } from "../../src/plugin/gen/plugin/grpc_stdio";
-import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base";
-import { DriverClient, type StartTaskResponse, type TaskConfig, type TaskHandle } from "../../src/plugin/gen/plugins/drivers/proto/driver";
-import { TIMEOUT_MULTIPLIER } from "../setup";
+import { HealthClient } from "../../src/plugin/gen/grpc/health/v1/health.ts";
+import { GRPCBrokerClient } from "../../src/plugin/gen/plugin/grpc_broker.ts";
+import { GRPCControllerClient } from "../../src/plugin/gen/plugin/grpc_controller.ts";
+import { GRPCStdioClient } from "../../src/plugin/gen/plugin/grpc_stdio.ts";
+import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base.ts";
+import {
+  DriverClient,
+  type StartTaskResponse,
+  type TaskConfig,
+  type TaskHandle,
+} from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { TIMEOUT_MULTIPLIER } from "../setup.ts";
 import { hostBinary } from "../support/pot-under-test.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
@@ -75,10 +80,7 @@ export async function launchPlugin(extraEnv: Record<string, string> = {}, args: 
   while (!stdoutText.includes("\n")) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new Error(`no handshake line; stderr: ${stderrChunks.join("")}`);
-    const result = await Promise.race([
-      reader.read(),
-      new Promise<"timeout">((r) => setTimeout(() => r("timeout"), remaining)),
-    ]);
+    const result = await Promise.race([reader.read(), new Promise<"timeout">((r) => setTimeout(() => r("timeout"), remaining))]);
     if (result === "timeout") continue;
     if (result.done) throw new Error(`plugin exited before handshake; stderr: ${stderrChunks.join("")}`);
     stdoutText += decoder.decode(result.value, { stream: true });
@@ -114,7 +116,11 @@ export async function launchPlugin(extraEnv: Record<string, string> = {}, args: 
     address,
     target,
     ...clients,
-    stderrLines: () => stderrChunks.join("").split("\n").filter((l) => l.length > 0),
+    stderrLines: () =>
+      stderrChunks
+        .join("")
+        .split("\n")
+        .filter((l) => l.length > 0),
     stdoutRest: () => rest,
     /** Kills the plugin and removes its socket file, which a killed plugin cannot remove itself. */
     close: () => {
@@ -127,7 +133,12 @@ export async function launchPlugin(extraEnv: Record<string, string> = {}, args: 
 
 /** Promisified unary call on a generated client method. */
 export function unary<Req, Res>(
-  fn: (req: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown,
+  fn: (
+    req: Req,
+    metadata: grpc.Metadata,
+    options: Partial<grpc.CallOptions>,
+    cb: (err: grpc.ServiceError | null, res: Res) => void,
+  ) => unknown,
   client: object,
   request: Req,
   timeoutMs = 10_000,

@@ -11,9 +11,9 @@ import {
   type StartTaskResponse,
   TaskState,
   type TaskStatsResponse,
-} from "../../src/plugin/gen/plugins/drivers/proto/driver";
+} from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { invocations } from "./faults/residue.ts";
-import { handleAfterAgentRestart, type LaunchedPlugin, startedDriverState, unary, waitFor } from "./harness";
+import { handleAfterAgentRestart, type LaunchedPlugin, startedDriverState, unary, waitFor } from "./harness.ts";
 import {
   bundles,
   createSimWorld,
@@ -24,7 +24,7 @@ import {
   type SimWorld,
   simPots,
   type TaskWorld,
-} from "./sim-env";
+} from "./sim-env.ts";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -160,7 +160,11 @@ describe("the seed job", () => {
 
 describe("exit codes", () => {
   test.each([0, 3])("a batch task exiting %d reports exactly that", async (code) => {
-    const task = nomadTask(world, `batch${code}`, seedDriverConfig(world, { command: "finish", args: [String(code)], network_mode: "host", port_map: null }));
+    const task = nomadTask(
+      world,
+      `batch${code}`,
+      seedDriverConfig(world, { command: "finish", args: [String(code)], network_mode: "host", port_map: null }),
+    );
     await start(plugin, task);
     const waited = await wait(plugin, task);
     expect(waited.err).toBe("");
@@ -183,7 +187,9 @@ describe("exit codes", () => {
   test("an unknown signal name is an error, not a fallback", async () => {
     const task = nomadTask(world, "badsig", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
     await start(plugin, task);
-    const err = await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGNOPE" }).catch((e: grpc.ServiceError) => e);
+    const err = await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGNOPE" }).catch(
+      (e: grpc.ServiceError) => e,
+    );
     expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
     await destroy(plugin, task);
     expect(simPots(world)).not.toContain(taskPot(task));
@@ -196,7 +202,12 @@ describe("stop", () => {
     await start(plugin, task);
     await waitFor("ready", () => task.stdout().includes("ready"));
     const began = Date.now();
-    await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 2n, nanos: 0 }, signal: "SIGINT" }, 60_000);
+    await unary(
+      plugin.driver.stopTask,
+      plugin.driver,
+      { taskId: task.config.id, timeout: { seconds: 2n, nanos: 0 }, signal: "SIGINT" },
+      60_000,
+    );
     expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
     const waited = await wait(plugin, task);
     expect(waited.result).toEqual({ exitCode: 143, signal: 15, oomKilled: false });
@@ -209,7 +220,11 @@ describe("stop", () => {
 describe("bad input", () => {
   test("an invalid config is an unrecoverable error naming every field, and creates no pot", async () => {
     const before = simPots(world).length;
-    const task = nomadTask(world, "bad", seedDriverConfig(world, { image: "ftp://nowhere/", port_map: [{ http: "99999" }], copy: ["nocolon"] }));
+    const task = nomadTask(
+      world,
+      "bad",
+      seedDriverConfig(world, { image: "ftp://nowhere/", port_map: [{ http: "99999" }], copy: ["nocolon"] }),
+    );
     const err = (await start(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(err.details).toContain("config.image");
@@ -242,7 +257,15 @@ describe("exec with a tty", () => {
       if (m.exited) exited = m;
     });
     call.on("error", () => {});
-    call.write({ setup: { taskId: task.config.id, command: ["sh", "-c", "test -t 0 && echo is-a-tty; stty size; read line; echo got:$line; exit 5"], tty: true }, ttySize: { height: 40, width: 100 }, stdin: undefined });
+    call.write({
+      setup: {
+        taskId: task.config.id,
+        command: ["sh", "-c", "test -t 0 && echo is-a-tty; stty size; read line; echo got:$line; exit 5"],
+        tty: true,
+      },
+      ttySize: { height: 40, width: 100 },
+      stdin: undefined,
+    });
     await waitFor("tty output", () => output.includes("is-a-tty"));
     call.write({ setup: undefined, ttySize: undefined, stdin: undefined }); // heartbeat
     call.write({ setup: undefined, ttySize: undefined, stdin: { data: Buffer.from("hello\n"), close: false } });
@@ -258,7 +281,11 @@ describe("exec with a tty", () => {
 describe("recovery after kill -9 of the plugin", () => {
   test("a running task is re-attached and its later exit is reported exactly", async () => {
     const flag = join(world.hostDir, `flag-${crypto.randomUUID()}`);
-    const task = nomadTask(world, "survivor", seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }));
+    const task = nomadTask(
+      world,
+      "survivor",
+      seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }),
+    );
     const first = await launchConfiguredPlugin(world);
     const started = await start(first, task);
     await waitFor("waiting line", () => task.stdout().includes("waiting"));
@@ -283,7 +310,11 @@ describe("recovery after kill -9 of the plugin", () => {
 
   test("a task that exited while the plugin was down reports its real exit code", async () => {
     const flag = join(world.hostDir, `flag-${crypto.randomUUID()}`);
-    const task = nomadTask(world, "exited-while-down", seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }));
+    const task = nomadTask(
+      world,
+      "exited-while-down",
+      seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }),
+    );
     const first = await launchConfiguredPlugin(world);
     const started = await start(first, task);
     await waitFor("waiting line", () => task.stdout().includes("waiting"));
@@ -310,10 +341,14 @@ describe("recovery after kill -9 of the plugin", () => {
     first.proc.kill("SIGKILL");
     await first.proc.exited;
     first.close();
-    const destroyed = Bun.spawnSync([join(import.meta.dir, "../fakes/pot"), "destroy", "-F", "-p", taskPot(task)], { env: { ...process.env, ...world.env } });
+    const destroyed = Bun.spawnSync([join(import.meta.dir, "../fakes/pot"), "destroy", "-F", "-p", taskPot(task)], {
+      env: { ...process.env, ...world.env },
+    });
     expect(destroyed.exitCode).toBe(0);
     const second = await launchConfiguredPlugin(world);
-    const err = await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle }).catch((e: grpc.ServiceError) => e);
+    const err = await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle }).catch(
+      (e: grpc.ServiceError) => e,
+    );
     expect((err as grpc.ServiceError).code).toBeDefined();
     expect((err as grpc.ServiceError).details).toContain(taskPot(task));
     await destroy(second, task);

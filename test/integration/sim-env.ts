@@ -5,13 +5,13 @@ import type { Subprocess } from "bun";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFileServer, type FileServer } from "../fakes/file-server";
+import { startFileServer, type FileServer } from "../fakes/file-server.ts";
 import { installSimPot } from "../fakes/simulator.ts";
 import { freebsdBase } from "../fakes/jail-base.ts";
-import { buildPotImage, type ImageFile } from "../fakes/pot-image";
-import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver";
+import { buildPotImage, type ImageFile } from "../fakes/pot-image.ts";
+import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test.ts";
-import { type LaunchedPlugin, launchPlugin, unary } from "./harness";
+import { type LaunchedPlugin, launchPlugin, unary } from "./harness.ts";
 
 /** The pot the world drives: the simulator, or real pot when POT_PATH selects it (test/support/pot-under-test.ts). */
 export const SIM_POT = POT_UNDER_TEST;

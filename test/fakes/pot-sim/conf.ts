@@ -11,7 +11,9 @@ export function confFile(sim: Sim, pot: string): string {
 export function readConfLines(sim: Sim, pot: string): string[] {
   const file = confFile(sim, pot);
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line !== "");
 }
 
 /** Lines that start with `key=`, the text after `key=` unchanged (pot.cmd, ip, pot.env, pot.hosts). */

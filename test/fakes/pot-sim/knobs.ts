@@ -54,9 +54,7 @@ function parseTable(text: string, origin: string): KnobTable {
 /** The file's entries override the environment's for the same verb. */
 export function loadKnobs(sim: Sim): KnobTable {
   const fromEnv = sim.env.POT_SIM_KNOBS ? parseTable(sim.env.POT_SIM_KNOBS, "POT_SIM_KNOBS") : {};
-  const fromFile = existsSync(sim.paths.knobsFile)
-    ? parseTable(readFileSync(sim.paths.knobsFile, "utf8"), sim.paths.knobsFile)
-    : {};
+  const fromFile = existsSync(sim.paths.knobsFile) ? parseTable(readFileSync(sim.paths.knobsFile, "utf8"), sim.paths.knobsFile) : {};
   return { ...fromEnv, ...fromFile };
 }
 

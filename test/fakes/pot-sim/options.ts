@@ -28,7 +28,7 @@ export function parseOptions(
       sim.out.verbosity++;
       continue;
     }
-    handle(option.name, "value" in option ? option.value ?? "" : "");
+    handle(option.name, "value" in option ? (option.value ?? "") : "");
   }
   return operands;
 }

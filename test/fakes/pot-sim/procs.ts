@@ -92,7 +92,10 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals | numb
 
 export function commandLine(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((s) => s !== "").join(" ");
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((s) => s !== "")
+      .join(" ");
   } catch {
     return "";
   }

@@ -21,7 +21,9 @@ export function readStatus(sim: Sim, pot: string): StatusRecord | null {
     sim.out.debug(`Ignoring outdated status file ${file} of pot ${pot}`);
     return null;
   }
-  const lines = readFileSync(file, "utf8").split("\n").filter((line) => line.startsWith("pot.status="));
+  const lines = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("pot.status="));
   const value = (lines.at(-1) ?? "").replace(/[ \t"]/g, "").split("=")[1] ?? "";
   const [status = "", ifaces = ""] = value.split(",");
   return status === "" ? null : { status, ifaces };
@@ -54,7 +56,7 @@ export async function setStatus(sim: Sim, pot: string, next: PotStatus, ifaces =
     const current = readStatus(sim, pot);
     if (current?.status === next) return { rc: 2, ifaces: "" };
     if (!allowed(current?.status, next)) return { rc: 1, ifaces: "" };
-    const storedIfaces = next === "stopping" ? current?.ifaces ?? "" : next === "started" || next === "doa" ? ifaces : "";
+    const storedIfaces = next === "stopping" ? (current?.ifaces ?? "") : next === "started" || next === "doa" ? ifaces : "";
     writeFileSync(statusFile(sim.paths, pot), `pot.status=${next},${storedIfaces}\n`);
     return { rc: 0, ifaces: next === "stopping" ? storedIfaces : "" };
   });

@@ -43,7 +43,10 @@ plugin "pot-task-driver" {
 `,
   );
   rcConf = join(work, "rc.conf");
-  writeFileSync(rcConf, 'nomad_enable="YES"\nnomad_user="root"\nnomad_env="PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/sbin:/bin"\n');
+  writeFileSync(
+    rcConf,
+    'nomad_enable="YES"\nnomad_user="root"\nnomad_env="PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/sbin:/bin"\n',
+  );
 }, DEADLINE_MS * 4);
 
 afterAll(async () => {
@@ -62,7 +65,12 @@ interface DoctorRun {
 }
 
 async function doctor(args: string[], env: Record<string, string> = sim.env, executable = binary): Promise<DoctorRun> {
-  const proc = Bun.spawn([executable, "doctor", ...args], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([executable, "doctor", ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const timer = setTimeout(() => proc.kill("SIGKILL"), DEADLINE_MS);
   const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
@@ -105,7 +113,8 @@ describe("doctor on Linux with the simulator", () => {
         "pot helpers": "skip",
         "state dir": "pass",
       });
-      for (const check of ["zfs", "rctl", "vimage", "pf anchors"]) expect(run.detail[check]).toBe(`FreeBSD only; this host runs ${process.platform}`);
+      for (const check of ["zfs", "rctl", "vimage", "pf anchors"])
+        expect(run.detail[check]).toBe(`FreeBSD only; this host runs ${process.platform}`);
       // Paths come from the agent configuration's plugin block and plugin_dir, not from flags.
       expect(run.stdout).toContain(`pot_path   ${sim.potPath}  (from ${agentConfig})`);
       expect(run.stdout).toContain(`state_dir  ${stateDir}  (from ${agentConfig})`);

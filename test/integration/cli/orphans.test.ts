@@ -74,8 +74,19 @@ beforeAll(async () => {
   stateDir = join(work, "state");
   mkdirSync(stateDir, { mode: 0o700 });
 
-  for (const [t, command] of [[API, "/usr/local/bin/serve"], [JOB, "/usr/local/bin/done"], [WEB, "/usr/local/bin/serve"]] as const) {
-    await pot.prepare({ imageUrl: sim.imageUrl, imageName: IMAGE.name, tag: IMAGE.tag, name: t.prepareName, allocId: t.prepareAllocId, command });
+  for (const [t, command] of [
+    [API, "/usr/local/bin/serve"],
+    [JOB, "/usr/local/bin/done"],
+    [WEB, "/usr/local/bin/serve"],
+  ] as const) {
+    await pot.prepare({
+      imageUrl: sim.imageUrl,
+      imageName: IMAGE.name,
+      tag: IMAGE.tag,
+      name: t.prepareName,
+      allocId: t.prepareAllocId,
+      command,
+    });
   }
   // job: its task ran and ended; the supervisor recorded the exit and is gone.
   const job = await supervise(JOB);
@@ -241,9 +252,21 @@ describe("orphans against the simulator", () => {
     "--destroy releases a pot that a killed pot start left starting with its mounts, and says so",
     async () => {
       const HALF = task("half", "e5e5e5e5", "55555555-5555-4555-8555-555555555555");
-      await pot.prepare({ imageUrl: sim.imageUrl, imageName: IMAGE.name, tag: IMAGE.tag, name: HALF.prepareName, allocId: HALF.prepareAllocId, command: "/usr/local/bin/serve" });
+      await pot.prepare({
+        imageUrl: sim.imageUrl,
+        imageName: IMAGE.name,
+        tag: IMAGE.tag,
+        name: HALF.prepareName,
+        allocId: HALF.prepareAllocId,
+        command: "/usr/local/bin/serve",
+      });
       sim.setKnobs({ "start-settle": { action: "delay", delayMs: 600_000, pot: HALF.potName } });
-      const starting = Bun.spawn([sim.potPath, "start", "-p", HALF.potName], { env: { ...process.env, ...sim.env }, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+      const starting = Bun.spawn([sim.potPath, "start", "-p", HALF.potName], {
+        env: { ...process.env, ...sim.env },
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "ignore",
+      });
       const jailFile = join(sim.root, "run", `${HALF.potName}.json`);
       const jail = () => (existsSync(jailFile) ? (JSON.parse(readFileSync(jailFile, "utf8")) as { mainPid?: number }) : {});
       await waitFor("the jail's command", () => jail().mainPid !== undefined);

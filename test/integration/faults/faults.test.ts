@@ -4,10 +4,10 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
-import { handleAfterAgentRestart, type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, startedDriverState, unary, waitFor } from "../harness";
+import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { handleAfterAgentRestart, type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, startedDriverState, unary, waitFor } from "../harness.ts";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, type TaskWorld } from "../sim-env";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, type TaskWorld } from "../sim-env.ts";
 import {
   countVerb,
   fdCount,
@@ -19,7 +19,7 @@ import {
   settledFdCount,
   untilClean,
   zombieChildren,
-} from "./residue";
+} from "./residue.ts";
 
 /** One line per scenario for the closing summary. */
 const outcomes: string[] = [];
@@ -144,7 +144,9 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("prepare", () => {
     expect(tookMs).toBeLessThan(15_000);
     // The hanging prepare (its whole process group) is gone too.
     const left = await expectNothingLeft(s);
-    outcomes.push(`prepare hangs → killed after the 2 s test deadline (StartTask answered in ${tookMs} ms), recoverable error; nothing left [${left}]`);
+    outcomes.push(
+      `prepare hangs → killed after the 2 s test deadline (StartTask answered in ${tookMs} ms), recoverable error; nothing left [${left}]`,
+    );
   });
 
   test("a malformed prepare timeout override is reported and the default deadline stays", async () => {
@@ -152,7 +154,9 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("prepare", () => {
     worlds.push(world);
     world.env.POT_DRIVER_PREPARE_TIMEOUT = "soon";
     const plugin = await launch(world);
-    await waitFor("the error line", () => plugin.stderrLines().some((l) => l.includes("POT_DRIVER_PREPARE_TIMEOUT") && l.includes('"@level":"error"')));
+    await waitFor("the error line", () =>
+      plugin.stderrLines().some((l) => l.includes("POT_DRIVER_PREPARE_TIMEOUT") && l.includes('"@level":"error"')),
+    );
     // Still a working plugin: a task starts and exits exactly.
     const t = task(world, "batch", { command: "finish", args: ["5"] });
     await start(plugin, t);
@@ -172,7 +176,9 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("prepare", () => {
     events.close();
     await destroy(s.plugin, t);
     const left = await expectNothingLeft(s);
-    outcomes.push(`prepare exits 0 having ignored localhost-tunnel/no-etc-hosts/no-tmpfs → task runs, exit 3 exact, 3 warning events; nothing left [${left}]`);
+    outcomes.push(
+      `prepare exits 0 having ignored localhost-tunnel/no-etc-hosts/no-tmpfs → task runs, exit 3 exact, 3 warning events; nothing left [${left}]`,
+    );
   });
 
   const bridged = { network_mode: "public-bridge", port_map: [{ http: "80" }] };
@@ -208,7 +214,9 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("start", () => {
     await waitFor("pot's own line in the task's log", () => t.stdout().includes("###>  pot batch is dead on arrival"));
     await destroy(s.plugin, t);
     const left = await expectNothingLeft(s);
-    outcomes.push(`start doa → WaitTask err 'exit status unknown: pot start failed (exit 1) …' (never 0); destroy leaves nothing [${left}]`);
+    outcomes.push(
+      `start doa → WaitTask err 'exit status unknown: pot start failed (exit 1) …' (never 0); destroy leaves nothing [${left}]`,
+    );
   });
 });
 
@@ -216,7 +224,12 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("copy-in", () => {
   test("fails on the second of two copies: the half-configured pot is destroyed, a recoverable start error", async () => {
     const s = await scene();
     const message = "cp: /usr/local/etc/nginx/nginx.conf: No space left on device";
-    setKnobs(s.world, { "copy-in": [{ action: "delay", delayMs: 0, times: 1 }, { action: "fail", message }] });
+    setKnobs(s.world, {
+      "copy-in": [
+        { action: "delay", delayMs: 0, times: 1 },
+        { action: "fail", message },
+      ],
+    });
     const before = countVerb(s.world, "copy-in");
     const t = task(s.world, "web", { command: "nginx" });
     const err = await startError(s.plugin, t);
@@ -299,40 +312,45 @@ describe("the log FIFO reader", () => {
 });
 
 describe("the plugin SIGKILLed", () => {
-  test.skipIf(SIMULATOR_ONLY !== undefined)("during prepare: the prepared pot is an orphan that `orphans` lists; DestroyTask of the old id removes it", async () => {
-    const s = await scene();
-    setKnobs(s.world, { prepare: { action: "delay", delayMs: 1_500 } });
-    const t = task(s.world, "web", { command: "nginx" });
-    const before = countVerb(s.world, "prepare");
-    const pending = start(s.plugin, t).catch((err: grpc.ServiceError) => err);
-    await waitFor("prepare running", () => countVerb(s.world, "prepare") > before);
-    await kill(s.plugin);
-    expect(((await pending) as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
-    // The orphaned prepare finishes on its own (it is in its own session): a pot no bundle names.
-    await waitFor("the orphaned prepare to end", () => residue(s.world, allowed(s.world)).processes.length === 0, 20_000);
-    expect(residue(s.world, allowed(s.world))).toEqual({ pots: [potOf(t)], bundles: [], processes: [] });
-    setKnobs(s.world, {});
+  test.skipIf(SIMULATOR_ONLY !== undefined)(
+    "during prepare: the prepared pot is an orphan that `orphans` lists; DestroyTask of the old id removes it",
+    async () => {
+      const s = await scene();
+      setKnobs(s.world, { prepare: { action: "delay", delayMs: 1_500 } });
+      const t = task(s.world, "web", { command: "nginx" });
+      const before = countVerb(s.world, "prepare");
+      const pending = start(s.plugin, t).catch((err: grpc.ServiceError) => err);
+      await waitFor("prepare running", () => countVerb(s.world, "prepare") > before);
+      await kill(s.plugin);
+      expect(((await pending) as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+      // The orphaned prepare finishes on its own (it is in its own session): a pot no bundle names.
+      await waitFor("the orphaned prepare to end", () => residue(s.world, allowed(s.world)).processes.length === 0, 20_000);
+      expect(residue(s.world, allowed(s.world))).toEqual({ pots: [potOf(t)], bundles: [], processes: [] });
+      setKnobs(s.world, {});
 
-    const listed = orphans(s.world);
-    expect(listed.exitCode).toBe(0);
-    expect(listed.stdout).toContain(potOf(t));
-    expect(listed.stdout).toContain("no task bundle names it");
+      const listed = orphans(s.world);
+      expect(listed.exitCode).toBe(0);
+      expect(listed.stdout).toContain(potOf(t));
+      expect(listed.stdout).toContain("no task bundle names it");
 
-    const second = await launch(s.world);
-    const baseline = await warmUp(s.world, second);
-    // Nomad restarts the task with a new invocation id: no clash with the orphan.
-    const retry = sameTaskNewInvocation(t);
-    await start(second, retry);
-    expect(potOf(retry)).not.toBe(potOf(t));
-    await destroy(second, t.config.id);
-    expect(orphans(s.world).stdout).toContain("no orphans");
-    await waitFor("start line", () => t.stdout().includes("nginx starting"));
-    await stop(second, retry, "SIGTERM", 5);
-    expect((await wait(second, retry)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
-    await destroy(second, retry);
-    const left = await expectNothingLeft(s, second, baseline);
-    outcomes.push(`SIGKILL during prepare → StartTask UNAVAILABLE; the prepared pot has no bundle: \`orphans\` lists it, DestroyTask(old id) destroys it; retry with a new invocation runs [${left}]`);
-  });
+      const second = await launch(s.world);
+      const baseline = await warmUp(s.world, second);
+      // Nomad restarts the task with a new invocation id: no clash with the orphan.
+      const retry = sameTaskNewInvocation(t);
+      await start(second, retry);
+      expect(potOf(retry)).not.toBe(potOf(t));
+      await destroy(second, t.config.id);
+      expect(orphans(s.world).stdout).toContain("no orphans");
+      await waitFor("start line", () => t.stdout().includes("nginx starting"));
+      await stop(second, retry, "SIGTERM", 5);
+      expect((await wait(second, retry)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+      await destroy(second, retry);
+      const left = await expectNothingLeft(s, second, baseline);
+      outcomes.push(
+        `SIGKILL during prepare → StartTask UNAVAILABLE; the prepared pot has no bundle: \`orphans\` lists it, DestroyTask(old id) destroys it; retry with a new invocation runs [${left}]`,
+      );
+    },
+  );
 
   test("while running: the restarted plugin recovers the task and stops it with an exact exit", async () => {
     const s = await scene();
@@ -372,30 +390,35 @@ describe("the plugin SIGKILLed", () => {
     outcomes.push(`SIGKILL while running, then DestroyTask of an id the new plugin never saw → jail, supervisor, bundle gone [${left}]`);
   });
 
-  test.skipIf(SIMULATOR_ONLY !== undefined)("during stop: pot stop completes without it; the restarted plugin reports the exact exit and cleans up", async () => {
-    const s = await scene();
-    const t = task(s.world, "stubborn", { command: "stubborn" });
-    const started = await start(s.plugin, t);
-    const state = driverState(started);
-    await waitFor("ready", () => t.stdout().includes("ready"));
-    setKnobs(s.world, { stop: { action: "delay", delayMs: 1_500 } });
-    const before = countVerb(s.world, "stop");
-    const pending = stop(s.plugin, t, "SIGINT", 1).catch((err: grpc.ServiceError) => err);
-    await waitFor("pot stop running", () => countVerb(s.world, "stop") > before, 20_000);
-    await kill(s.plugin);
-    expect(((await pending) as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
-    await waitFor("the exit record", () => existsSync(join(state.bundleDir, "exit.json")), 20_000);
-    setKnobs(s.world, {});
+  test.skipIf(SIMULATOR_ONLY !== undefined)(
+    "during stop: pot stop completes without it; the restarted plugin reports the exact exit and cleans up",
+    async () => {
+      const s = await scene();
+      const t = task(s.world, "stubborn", { command: "stubborn" });
+      const started = await start(s.plugin, t);
+      const state = driverState(started);
+      await waitFor("ready", () => t.stdout().includes("ready"));
+      setKnobs(s.world, { stop: { action: "delay", delayMs: 1_500 } });
+      const before = countVerb(s.world, "stop");
+      const pending = stop(s.plugin, t, "SIGINT", 1).catch((err: grpc.ServiceError) => err);
+      await waitFor("pot stop running", () => countVerb(s.world, "stop") > before, 20_000);
+      await kill(s.plugin);
+      expect(((await pending) as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+      await waitFor("the exit record", () => existsSync(join(state.bundleDir, "exit.json")), 20_000);
+      setKnobs(s.world, {});
 
-    const second = await launch(s.world);
-    const baseline = await warmUp(s.world, second);
-    await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle });
-    expect((await wait(second, t)).result).toEqual({ exitCode: 143, signal: 15, oomKilled: false });
-    await stop(second, t, "SIGINT", 1); // Nomad retries the failed StopTask: the task has exited, so it succeeds
-    await destroy(second, t);
-    const left = await expectNothingLeft(s, second, baseline);
-    outcomes.push(`SIGKILL during pot stop → stop finishes on its own; after restart RecoverTask + WaitTask: 143 / SIGTERM exact; nothing left [${left}]`);
-  });
+      const second = await launch(s.world);
+      const baseline = await warmUp(s.world, second);
+      await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle });
+      expect((await wait(second, t)).result).toEqual({ exitCode: 143, signal: 15, oomKilled: false });
+      await stop(second, t, "SIGINT", 1); // Nomad retries the failed StopTask: the task has exited, so it succeeds
+      await destroy(second, t);
+      const left = await expectNothingLeft(s, second, baseline);
+      outcomes.push(
+        `SIGKILL during pot stop → stop finishes on its own; after restart RecoverTask + WaitTask: 143 / SIGTERM exact; nothing left [${left}]`,
+      );
+    },
+  );
 });
 
 /** Kills a plugin the way the kernel's OOM killer or `kill -9` would. */

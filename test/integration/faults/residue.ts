@@ -2,11 +2,11 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
-import { Status } from "../../../src/plugin/gen/google/rpc/status";
-import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
-import { TIMEOUT_MULTIPLIER } from "../../setup";
+import { Status } from "../../../src/plugin/gen/google/rpc/status.ts";
+import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
+import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
 import { fdCount, processes, rssKb, zombieChildren } from "../../support/host.ts";
-import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-env";
+import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-env.ts";
 
 /** The imported image pot every prepare clones from; it stays, as pot's image cache does. */
 export const IMAGE_POT = `${IMAGE_NAME}_${IMAGE_TAG}`.replaceAll(".", "_");
@@ -16,7 +16,6 @@ export function setKnobs(world: SimWorld, table: Record<string, unknown>): void 
   rmSync(join(world.simRoot, "tmp", "pot-sim-knob-counters.json"), { force: true });
   writeFileSync(join(world.simRoot, "knobs.json"), JSON.stringify(table));
 }
-
 
 export interface Invocation {
   pid: number;

@@ -18,17 +18,7 @@ export class Float64 {
   constructor(readonly value: number) {}
 }
 
-export type Encodable =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | Raw
-  | Float64
-  | Encodable[]
-  | { [key: string]: Encodable };
+export type Encodable = null | boolean | number | bigint | string | Uint8Array | Raw | Float64 | Encodable[] | { [key: string]: Encodable };
 
 /** Encodes as go-cty does: map keys sorted bytewise, compact integers, other numbers float64. */
 export function encodeCty(value: Encodable): Uint8Array {
@@ -206,9 +196,7 @@ function parseFloatTag(text: string): number {
 
 export type ConfigStage = "decode" | "validate" | "plan" | "host-paths" | "pot";
 
-export type ConfigExpect =
-  | { accepted: true }
-  | { paths: string[]; message: string; recoverable?: boolean; stage?: ConfigStage };
+export type ConfigExpect = { accepted: true } | { paths: string[]; message: string; recoverable?: boolean; stage?: ConfigStage };
 
 export interface ConfigCase {
   id: string;

@@ -6,15 +6,15 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync, lstatSync, type Stats, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Status } from "../../../src/plugin/gen/google/rpc/status";
-import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
-import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error";
-import { isSafePotName, parseTaskId, potNameForTask } from "../../../src/pot/naming";
-import { buildPotImage, exportedPotConf } from "../../fakes/pot-image";
+import { Status } from "../../../src/plugin/gen/google/rpc/status.ts";
+import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
+import { isSafePotName, parseTaskId, potNameForTask } from "../../../src/pot/naming.ts";
+import { buildPotImage, exportedPotConf } from "../../fakes/pot-image.ts";
 import { cwdOf, processes } from "../../support/host.ts";
-import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core";
-import { type LaunchedPlugin, REPO_ROOT, unary } from "../harness";
-import { bundles, createSimWorld, launchConfiguredPlugin, processAlive, type SimWorld, simPots } from "../sim-env";
+import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core.ts";
+import { type LaunchedPlugin, REPO_ROOT, unary } from "../harness.ts";
+import { bundles, createSimWorld, launchConfiguredPlugin, processAlive, type SimWorld, simPots } from "../sim-env.ts";
 import {
   bareCanary,
   caseBytes,
@@ -30,7 +30,7 @@ import {
   type Placement,
   payloadText,
   revive,
-} from "./corpus";
+} from "./corpus.ts";
 
 const IMAGE = "hostile-echo";
 const IMAGE_TAG = "1.0";
@@ -401,7 +401,20 @@ describe("bad task configs", () => {
     expect(new Set(configs.cases.map((c) => c.id)).size).toBe(configs.cases.length);
     // The base config as Nomad sends it: every declared key present.
     expect(Object.keys(configs.base).sort()).toEqual(
-      ["args", "attributes", "command", "copy", "extra_hosts", "image", "mount", "mount_read_only", "network_mode", "pot", "port_map", "tag"].sort(),
+      [
+        "args",
+        "attributes",
+        "command",
+        "copy",
+        "extra_hosts",
+        "image",
+        "mount",
+        "mount_read_only",
+        "network_mode",
+        "pot",
+        "port_map",
+        "tag",
+      ].sort(),
     );
   });
 
@@ -500,7 +513,8 @@ describe("accepted input", () => {
         ...(await runAccepted(task, c.id, (r) => {
           const found: string[] = [];
           if (r.exitCode !== 0) found.push(`exit code ${r.exitCode}`);
-          if (JSON.stringify(r.argv) !== JSON.stringify(value)) found.push(`argv ${JSON.stringify(r.argv)?.slice(0, 200)} is not the configured args`);
+          if (JSON.stringify(r.argv) !== JSON.stringify(value))
+            found.push(`argv ${JSON.stringify(r.argv)?.slice(0, 200)} is not the configured args`);
           return found;
         })),
       );
@@ -540,7 +554,9 @@ describe("accepted input", () => {
               if (!said) found.push("env_key: no event says the variable was not passed");
             }
             if (placement === "exec_stop" && outcome === "literal" && !r.potConf.includes(`pot.attr.exec_stop=${want}`)) {
-              found.push(`exec_stop: pot.conf has ${JSON.stringify(r.potConf.find((l) => l.startsWith("pot.attr.exec_stop")))?.slice(0, 200)}`);
+              found.push(
+                `exec_stop: pot.conf has ${JSON.stringify(r.potConf.find((l) => l.startsWith("pot.attr.exec_stop")))?.slice(0, 200)}`,
+              );
             }
             if (placement === "task_name" && outcome === "sanitized") {
               const parts = parseTaskId(task.config.id);
@@ -596,7 +612,9 @@ describe("fuzzing StartTask over gRPC", () => {
     const seconds = fuzzSeconds(3);
     const rng = new Prng(seed);
     console.log(`gRPC StartTask fuzz: seed ${seed} (FUZZ_SEED=${seed} replays), ${seconds} s`);
-    const seeds = configs.cases.filter((c) => c.expect && !("stage" in c.expect && c.expect.stage === "pot")).map((c) => caseBytes(configs, c, vars()));
+    const seeds = configs.cases
+      .filter((c) => c.expect && !("stage" in c.expect && c.expect.stage === "pot"))
+      .map((c) => caseBytes(configs, c, vars()));
     const deadline = Date.now() + seconds * 1000;
     let n = 0;
     while (Date.now() < deadline) {
@@ -611,7 +629,12 @@ describe("fuzzing StartTask over gRPC", () => {
       if (outcome === undefined) {
         figures.grpcFuzz.started++;
         await unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, 20_000).catch(async () => {
-          await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 1n, nanos: 0 }, signal: "" }, 30_000);
+          await unary(
+            plugin.driver.stopTask,
+            plugin.driver,
+            { taskId: task.config.id, timeout: { seconds: 1n, nanos: 0 }, signal: "" },
+            30_000,
+          );
         });
         await destroyTask(task);
       } else {

@@ -6,12 +6,12 @@ import * as grpc from "@grpc/grpc-js";
 import { encode } from "@msgpack/msgpack";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { potNameForTask } from "../../../src/pot/naming";
-import { TaskConfig, TaskState } from "../../../src/plugin/gen/plugins/drivers/proto/driver";
-import { TIMEOUT_MULTIPLIER } from "../../setup";
-import { IMAGE_POT, fdCount, idleRssKb, report, rssKb, settledFdCount, untilClean } from "../faults/residue";
-import { type LaunchedPlugin, startedDriverState, unary, waitFor } from "../harness";
-import { createSimWorld, launchConfiguredPlugin, seedDriverConfig, type SimWorld, simPots } from "../sim-env";
+import { potNameForTask } from "../../../src/pot/naming.ts";
+import { TaskConfig, TaskState } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
+import { IMAGE_POT, fdCount, idleRssKb, report, rssKb, settledFdCount, untilClean } from "../faults/residue.ts";
+import { type LaunchedPlugin, startedDriverState, unary, waitFor } from "../harness.ts";
+import { createSimWorld, launchConfiguredPlugin, seedDriverConfig, type SimWorld, simPots } from "../sim-env.ts";
 
 /** Tasks running at once at the peak of a round; the first BURST of them are started by one concurrent burst. */
 const TASKS = positiveInt("POT_LOAD_TASKS", 100);
@@ -50,7 +50,12 @@ beforeAll(async () => {
   const [warm] = roundTasks(0).slice(0, 1);
   if (!warm) throw new Error("no warm-up task");
   await startAll([warm]);
-  await unary(plugin.driver.stopTask, plugin.driver, { taskId: warm.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "SIGTERM" }, CALL_TIMEOUT_MS);
+  await unary(
+    plugin.driver.stopTask,
+    plugin.driver,
+    { taskId: warm.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "SIGTERM" },
+    CALL_TIMEOUT_MS,
+  );
   await unary(plugin.driver.destroyTask, plugin.driver, { taskId: warm.config.id, force: true }, CALL_TIMEOUT_MS);
   for (const reader of world.readers.splice(0)) reader.kill("SIGKILL");
 }, 120_000);
@@ -64,7 +69,9 @@ afterAll(async () => {
 function roundTasks(round: number): LoadTask[] {
   const tasks: LoadTask[] = [];
   const driverConfig = Buffer.from(
-    encode(seedDriverConfig(world, { command: "nginx", network_mode: "host", port_map: null, copy: null, mount: null, mount_read_only: null })),
+    encode(
+      seedDriverConfig(world, { command: "nginx", network_mode: "host", port_map: null, copy: null, mount: null, mount_read_only: null }),
+    ),
   );
   while (tasks.length < TASKS) {
     const allocId = crypto.randomUUID();
@@ -120,7 +127,9 @@ test(
     const pid = plugin.proc.pid;
     const baselineFds = fdCount(pid);
     const startRss = await idleRssKb(pid);
-    report(`load: ${TASKS} tasks per round (first ${BURST} started concurrently), ${ROUNDS} rounds; plugin RSS before: ${startRss} KiB, fds ${baselineFds}`);
+    report(
+      `load: ${TASKS} tasks per round (first ${BURST} started concurrently), ${ROUNDS} rounds; plugin RSS before: ${startRss} KiB, fds ${baselineFds}`,
+    );
     const rss: number[] = [];
     const seen = new Set<string>();
     for (let round = 1; round <= ROUNDS; round++) {
@@ -139,7 +148,11 @@ test(
         expect(seen.has(pot)).toBe(false);
         seen.add(pot);
       }
-      expect(simPots(world).filter((p) => p !== IMAGE_POT).sort()).toEqual([...pots].sort());
+      expect(
+        simPots(world)
+          .filter((p) => p !== IMAGE_POT)
+          .sort(),
+      ).toEqual([...pots].sort());
       const inspected = await Promise.all(tasks.map((t) => unary(plugin.driver.inspectTask, plugin.driver, { taskId: t.config.id })));
       expect(inspected.every((i) => i.task?.state === TaskState.RUNNING)).toBe(true);
       const peakRss = rssKb(pid);
@@ -148,24 +161,40 @@ test(
       const waits = tasks.map((t) => unary(plugin.driver.waitTask, plugin.driver, { taskId: t.config.id }, CALL_TIMEOUT_MS));
       await Promise.all(
         tasks.map((t) =>
-          unary(plugin.driver.stopTask, plugin.driver, { taskId: t.config.id, timeout: { seconds: 30n, nanos: 0 }, signal: "SIGTERM" }, CALL_TIMEOUT_MS),
+          unary(
+            plugin.driver.stopTask,
+            plugin.driver,
+            { taskId: t.config.id, timeout: { seconds: 30n, nanos: 0 }, signal: "SIGTERM" },
+            CALL_TIMEOUT_MS,
+          ),
         ),
       );
       const results = await Promise.all(waits);
       expect(results.filter((r) => r.err !== "" || r.result?.exitCode !== 0).length).toBe(0);
       const t3 = Date.now();
-      await Promise.all(tasks.map((t) => unary(plugin.driver.destroyTask, plugin.driver, { taskId: t.config.id, force: true }, CALL_TIMEOUT_MS)));
+      await Promise.all(
+        tasks.map((t) => unary(plugin.driver.destroyTask, plugin.driver, { taskId: t.config.id, force: true }, CALL_TIMEOUT_MS)),
+      );
       const t4 = Date.now();
       // The plugin forgot every destroyed task.
       const forgotten = await Promise.all(
-        tasks.map((t) => unary(plugin.driver.inspectTask, plugin.driver, { taskId: t.config.id }).then(() => 0, (err: grpc.ServiceError) => err.code)),
+        tasks.map((t) =>
+          unary(plugin.driver.inspectTask, plugin.driver, { taskId: t.config.id }).then(
+            () => 0,
+            (err: grpc.ServiceError) => err.code,
+          ),
+        ),
       );
       expect(forgotten.every((code) => code === grpc.status.NOT_FOUND)).toBe(true);
       await untilClean(world, [pid, ...world.readers.map((r) => r.pid)], 120_000);
       const fds = await settledFdCount(pid, baselineFds);
       expect(fds).toBeLessThanOrEqual(baselineFds);
       // Every task's log readers saw EOF: nothing of this round still holds the plugin's attention.
-      await waitFor("the log readers of this round to end", () => world.readers.every((r) => r.exitCode !== null || r.signalCode !== null), 30_000);
+      await waitFor(
+        "the log readers of this round to end",
+        () => world.readers.every((r) => r.exitCode !== null || r.signalCode !== null),
+        30_000,
+      );
       rss.push(await idleRssKb(pid));
       report(
         `load round ${round}: start ${BURST} concurrent ${seconds(t1 - t0)} s, start ${TASKS - BURST} more ${seconds(t2 - t1)} s, ` +

@@ -14,16 +14,7 @@ import { isSupervisorError } from "../../../src/supervisor/errors.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 import { psSpawnCount } from "../../../src/supervisor/ps.ts";
 import { type SessionSample, StatsSampler } from "../../../src/supervisor/sampler.ts";
-import {
-  isAlive,
-  killGroupQuietly,
-  launchViaLauncher,
-  mkfifo,
-  processState,
-  tempDir,
-  waitFor,
-  within,
-} from "./helpers.ts";
+import { isAlive, killGroupQuietly, launchViaLauncher, mkfifo, processState, tempDir, waitFor, within } from "./helpers.ts";
 
 let root: { dir: string; cleanup: () => void };
 const groups: number[] = [];
@@ -473,8 +464,9 @@ describe("recovered supervisors and stats share the sampler's ps runs", () => {
     const subscriptions = launched.map((one, i) => sampler.subscribe(one.pid, 100, (sample) => samples[i]?.push(sample)));
     try {
       const probesAtStart = sampler.probeCount;
-      await waitFor("five stats ticks and several identity re-checks of every supervisor", () =>
-        samples.every((list) => list.length >= 5) && sampler.probeCount - probesAtStart >= 4 * launched.length,
+      await waitFor(
+        "five stats ticks and several identity re-checks of every supervisor",
+        () => samples.every((list) => list.length >= 5) && sampler.probeCount - probesAtStart >= 4 * launched.length,
       );
       expect(attached.every((supervised) => !supervised.hasExited)).toBe(true);
       expect(samples.every((list) => list.at(-1)?.processCount === 2)).toBe(true);

@@ -20,7 +20,11 @@ export function mkfifo(path: string): string {
 }
 
 /** Polls `check` every 20 ms until it returns something other than undefined/false, or fails at the deadline. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs * TIMEOUT_MULTIPLIER;
   for (;;) {
     const value = await check();

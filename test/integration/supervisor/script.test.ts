@@ -35,7 +35,21 @@ describe.each(shells)("under %s", (name, shell) => {
     const out = join(dir, "out.txt");
     const result = spawnSync(
       shell[0],
-      [...shell.slice(1), script, "token-1", dir, out, out, realpathSync(dir), realpathSync(dir), "sh", "-c", 'echo "args:$#:$1"; exit 4', "sh", "a b"],
+      [
+        ...shell.slice(1),
+        script,
+        "token-1",
+        dir,
+        out,
+        out,
+        realpathSync(dir),
+        realpathSync(dir),
+        "sh",
+        "-c",
+        'echo "args:$#:$1"; exit 4',
+        "sh",
+        "a b",
+      ],
       { encoding: "utf8" },
     );
     expect(result.status).toBe(0);
@@ -72,7 +86,12 @@ describe.each(shells)("under %s", (name, shell) => {
     test.each([
       ["the stream path is a symlink to a host file", () => join(logs, "fifo-link"), () => realpathSync(logs), "symlink"],
       ["the stream path is a directory", () => join(logs, "a-directory"), () => realpathSync(logs), "type"],
-      ["the directory is reached through a symlink", () => join(dir, "logs-link", "out"), () => join(realpathSync(dir), "logs-link"), "directory"],
+      [
+        "the directory is reached through a symlink",
+        () => join(dir, "logs-link", "out"),
+        () => join(realpathSync(dir), "logs-link"),
+        "directory",
+      ],
     ])("%s", (_what, out, outDir, why) => {
       expect(run(out(), outDir())).toMatchObject({ version: 1, error: "unsafe-stdout", why });
       expect(readFileSync(canary, "utf8")).toBe("host secret\n");

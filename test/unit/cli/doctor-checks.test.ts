@@ -75,7 +75,12 @@ describe("FreeBSD-only checks on another platform", () => {
     expect(checkRcUser(none("freebsd")).status).toBe("fail");
   });
   test("skips do not fail the run", () => {
-    expect(exitCodeFor([{ check: "x", status: "skip", detail: "" }, { check: "y", status: "warn", detail: "" }])).toBe(0);
+    expect(
+      exitCodeFor([
+        { check: "x", status: "skip", detail: "" },
+        { check: "y", status: "warn", detail: "" },
+      ]),
+    ).toBe(0);
     expect(exitCodeFor([{ check: "x", status: "fail", detail: "" }])).toBe(1);
   });
 });
@@ -106,7 +111,8 @@ describe("pot", () => {
 });
 
 describe("pot version", () => {
-  const version = (stdout: string, exitCode = 0) => checkPotVersion(host((p) => (p.pot.version = ran([POT, "version", "-q"], stdout, exitCode))));
+  const version = (stdout: string, exitCode = 0) =>
+    checkPotVersion(host((p) => (p.pot.version = ran([POT, "version", "-q"], stdout, exitCode))));
   test.each([
     ["0.16.0\n", "pass"],
     ["0.17.2\n", "pass"],
@@ -187,7 +193,9 @@ describe("rctl", () => {
     expect(result.fix).toBe("add kern.racct.enable=1 to /boot/loader.conf and reboot");
   });
   test("an unknown oid warns", () => {
-    const result = checkRacct(host((p) => (p.sysctl = { racct: ran(["sysctl"], "", 1, "sysctl: unknown oid"), vimage: ran(["sysctl"], "1\n") })));
+    const result = checkRacct(
+      host((p) => (p.sysctl = { racct: ran(["sysctl"], "", 1, "sysctl: unknown oid"), vimage: ran(["sysctl"], "1\n") })),
+    );
     expect(result.status).toBe("warn");
     expect(result.detail).toContain("unknown oid");
   });
@@ -247,7 +255,11 @@ describe("plugin dir", () => {
     const result = checkPluginDir(
       host((p) => {
         p.pluginDir.candidates = [
-          { name: "pot-task-driver", facts: file(`${PLUGIN_DIR}/pot-task-driver`, { realPath: "/elsewhere" }), version: ran(["x", "version"], "pot-task-driver 0.1.0\n") },
+          {
+            name: "pot-task-driver",
+            facts: file(`${PLUGIN_DIR}/pot-task-driver`, { realPath: "/elsewhere" }),
+            version: ran(["x", "version"], "pot-task-driver 0.1.0\n"),
+          },
           { name: "nomad-pot-driver", facts: missing(`${PLUGIN_DIR}/nomad-pot-driver`) },
         ];
       }),
@@ -258,7 +270,13 @@ describe("plugin dir", () => {
   test("another version warns", () => {
     const result = checkPluginDir(
       host((p) => {
-        p.pluginDir.candidates = [{ name: "pot-task-driver", facts: file(`${PLUGIN_DIR}/pot-task-driver`, { realPath: "/x" }), version: ran(["x"], "pot-task-driver 0.0.9\n") }];
+        p.pluginDir.candidates = [
+          {
+            name: "pot-task-driver",
+            facts: file(`${PLUGIN_DIR}/pot-task-driver`, { realPath: "/x" }),
+            version: ran(["x"], "pot-task-driver 0.0.9\n"),
+          },
+        ];
       }),
     );
     expect(result.status).toBe("warn");
@@ -267,7 +285,13 @@ describe("plugin dir", () => {
   test("only the old Go driver warns", () => {
     const result = checkPluginDir(
       host((p) => {
-        p.pluginDir.candidates = [{ name: "nomad-pot-driver", facts: file(`${PLUGIN_DIR}/nomad-pot-driver`, { realPath: "/go" }), version: ran(["x"], "", 1, "This binary is a plugin.") }];
+        p.pluginDir.candidates = [
+          {
+            name: "nomad-pot-driver",
+            facts: file(`${PLUGIN_DIR}/nomad-pot-driver`, { realPath: "/go" }),
+            version: ran(["x"], "", 1, "This binary is a plugin."),
+          },
+        ];
       }),
     );
     expect(result.status).toBe("warn");
@@ -310,11 +334,15 @@ describe("agent config", () => {
     expect(result.detail).toContain("names a file that is not in");
   });
   test("JSON configs count", () => {
-    const result = checkAgentPluginBlock(withAgent(JSON.stringify({ plugin: [{ "pot-task-driver": [{ config: [{ pot_path: POT }] }] }] }), "/etc/nomad/agent.json"));
+    const result = checkAgentPluginBlock(
+      withAgent(JSON.stringify({ plugin: [{ "pot-task-driver": [{ config: [{ pot_path: POT }] }] }] }), "/etc/nomad/agent.json"),
+    );
     expect(result.status).toBe("pass");
   });
   test("nothing read warns", () => {
-    const result = checkAgentPluginBlock(host((p) => (p.agentConfigs = [{ path: "/usr/local/etc/nomad", error: "missing", pluginBlocks: [] }])));
+    const result = checkAgentPluginBlock(
+      host((p) => (p.agentConfigs = [{ path: "/usr/local/etc/nomad", error: "missing", pluginBlocks: [] }])),
+    );
     expect(result.status).toBe("warn");
     expect(result.detail).toContain("nothing found at /usr/local/etc/nomad");
   });
@@ -344,7 +372,9 @@ describe("agent plugin_dir", () => {
       }),
     );
     expect(result.status).toBe("fail");
-    expect(result.detail).toBe(`plugin_dir is not set, so Nomad looks for plugins in /data/nomad/plugins (data_dir from nomad_dir in /etc/rc.conf), not in ${PLUGIN_DIR}`);
+    expect(result.detail).toBe(
+      `plugin_dir is not set, so Nomad looks for plugins in /data/nomad/plugins (data_dir from nomad_dir in /etc/rc.conf), not in ${PLUGIN_DIR}`,
+    );
   });
   test("a different plugin_dir than the one checked warns", () => {
     const result = checkAgentPluginDir(host((p) => (p.agentConfigs = [agentFile("/a.hcl", 'plugin_dir = "/opt/plugins"\n')])));
@@ -408,7 +438,9 @@ describe("rc.conf", () => {
     if (status === "fail") expect(result.fix).toContain('nomad_env="PATH=/usr/local/bin:/usr/local/sbin:');
   });
   test("the PATH check names what is missing", () => {
-    expect(checkRcEnv(withRcConf('nomad_env="PATH=/usr/local/bin:/bin"\n')).detail).toBe("nomad_env PATH lacks /usr/local/sbin (/etc/rc.conf:1)");
+    expect(checkRcEnv(withRcConf('nomad_env="PATH=/usr/local/bin:/bin"\n')).detail).toBe(
+      "nomad_env PATH lacks /usr/local/sbin (/etc/rc.conf:1)",
+    );
   });
 });
 

@@ -103,8 +103,14 @@ export function healthyFreeBSD(): HostProbe {
       fsRootDir: dir("/opt/pot"),
       zfsRoot: ran([POT, "config", "-q", "-g", "zfs_root"], "zroot/pot\n"),
     },
-    zfs: { kldstat: ran(["/sbin/kldstat", "-q", "-m", "zfs"]), list: ran(["/sbin/zfs", "list", "-H", "-o", "name", "zroot/pot"], "zroot/pot\n") },
-    sysctl: { racct: ran(["/sbin/sysctl", "-n", "kern.racct.enable"], "1\n"), vimage: ran(["/sbin/sysctl", "-n", "kern.features.vimage"], "1\n") },
+    zfs: {
+      kldstat: ran(["/sbin/kldstat", "-q", "-m", "zfs"]),
+      list: ran(["/sbin/zfs", "list", "-H", "-o", "name", "zroot/pot"], "zroot/pot\n"),
+    },
+    sysctl: {
+      racct: ran(["/sbin/sysctl", "-n", "kern.racct.enable"], "1\n"),
+      vimage: ran(["/sbin/sysctl", "-n", "kern.features.vimage"], "1\n"),
+    },
     pf: { anchors: ran(["/sbin/pfctl", "-s", "Anchors"], "  pot-nat\n  pot-rdr\n"), conf: { path: "/etc/pf.conf", text: PF_CONF } },
     helpers: POT_HELPERS.map((helper) => ({ ...helper, found: `${helperDir(helper.name)}/${helper.name}` })),
     pluginDir: {

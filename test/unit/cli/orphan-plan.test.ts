@@ -6,7 +6,8 @@ import { type BundleFacts, isYes, type OrphanInputs, planOrphans, potNameOfStart
 import { potNameForTask } from "../../../src/pot/naming.ts";
 
 const ALLOC = "0b6c4f5e-1d2a-4b8e-9f00-123456789abc";
-const potOf = (task: string, invocation = "3f2a1b0c") => potNameForTask({ allocId: ALLOC, taskName: task, invocationId: invocation }).potName;
+const potOf = (task: string, invocation = "3f2a1b0c") =>
+  potNameForTask({ allocId: ALLOC, taskName: task, invocationId: invocation }).potName;
 
 test("potNameOfStartArgv", () => {
   expect(potNameOfStartArgv(["/usr/local/bin/pot", "start", "-p", "web_1"])).toBe("web_1");
@@ -59,19 +60,34 @@ describe("planOrphans", () => {
   });
 
   test("a bundle whose pot is gone is an orphan when its supervisor is gone", () => {
-    const bundles = [bundle("g", { potName: GONE, supervisor: "gone" }), bundle("h", { potName: potOf("alive-elsewhere"), supervisor: "alive" })];
+    const bundles = [
+      bundle("g", { potName: GONE, supervisor: "gone" }),
+      bundle("h", { potName: potOf("alive-elsewhere"), supervisor: "alive" }),
+    ];
     expect(plan({ pots: [], bundles }).orphans).toEqual([
       { kind: "bundle", bundleId: "g", bundleDir: "/state/tasks/g", potName: GONE, reason: `its pot ${GONE} no longer exists` },
     ]);
   });
 
   test("an unreadable bundle is an orphan only when no supervisor may be running", () => {
-    const bundles = [bundle("u", { specError: "spec.json is not JSON", supervisor: "gone" }), bundle("v", { specError: "x", supervisor: "unknown" })];
-    expect(plan({ bundles }).orphans).toEqual([{ kind: "bundle", bundleId: "u", bundleDir: "/state/tasks/u", reason: "unreadable bundle: spec.json is not JSON" }]);
+    const bundles = [
+      bundle("u", { specError: "spec.json is not JSON", supervisor: "gone" }),
+      bundle("v", { specError: "x", supervisor: "unknown" }),
+    ];
+    expect(plan({ bundles }).orphans).toEqual([
+      { kind: "bundle", bundleId: "u", bundleDir: "/state/tasks/u", reason: "unreadable bundle: spec.json is not JSON" },
+    ]);
   });
 
   test("pots younger than minAge, or of unknown age, are skipped and reported", () => {
-    const result = plan({ pots: [API, WEB, JOB], potAgesMs: new Map([[API, 5_000], [JOB, 700_000]]), minAgeMs: 600_000 });
+    const result = plan({
+      pots: [API, WEB, JOB],
+      potAgesMs: new Map([
+        [API, 5_000],
+        [JOB, 700_000],
+      ]),
+      minAgeMs: 600_000,
+    });
     expect(result.orphans.map((o) => (o.kind === "pot" ? o.potName : o.bundleId))).toEqual([JOB]);
     expect(result.skippedYoung).toEqual([API, WEB]);
   });

@@ -14,7 +14,10 @@ describe("parseOptions", () => {
     [[], { values: {}, lists: {}, flags: {} }],
     [["--pot-path", "/p"], { values: { "pot-path": "/p" }, lists: {}, flags: {} }],
     [["--pot-path=/p", "--pot-path", "/q"], { values: { "pot-path": "/q" }, lists: {}, flags: {} }],
-    [["--agent-config", "a", "b", "--yes", "--agent-config=c"], { values: {}, lists: { "agent-config": ["a", "b", "c"] }, flags: { yes: true } }],
+    [
+      ["--agent-config", "a", "b", "--yes", "--agent-config=c"],
+      { values: {}, lists: { "agent-config": ["a", "b", "c"] }, flags: { yes: true } },
+    ],
     [["-h"], { values: {}, lists: {}, flags: { help: true } }],
   ])("%p", (argv, options) => {
     expect(parseOptions(argv, specs)).toEqual({ ok: true, options } as never);
@@ -46,7 +49,7 @@ describe("parseRcConf", () => {
         ". /etc/other.conf",
         'h="unterminated',
         "i=one two",
-        'j=con"cat"\'ed\'',
+        "j=con\"cat\"'ed'",
         "k=#notacomment",
       ].join("\n"),
     );
@@ -107,7 +110,12 @@ EOT
     expect(scan.pluginBlocks.map((b) => b.name)).toEqual(["raw_exec", "pot-task-driver"]);
     const pot = scan.pluginBlocks[1];
     expect(pot?.line).toBe(11);
-    expect(pot?.config).toEqual({ pot_path: "/opt/pot/bin/pot", state_dir: "/var/db/x{y}", enabled: "false", extra: 'plugin "in-a-heredoc" {\n' });
+    expect(pot?.config).toEqual({
+      pot_path: "/opt/pot/bin/pot",
+      state_dir: "/var/db/x{y}",
+      enabled: "false",
+      extra: 'plugin "in-a-heredoc" {\n',
+    });
   });
   test("a block without config and a one-line block", () => {
     const scan = scanAgentConfig('plugin "nomad-pot-driver" {}\nplugin "x" {\n}\n', "a.hcl");
@@ -118,7 +126,7 @@ EOT
   });
   test("unbalanced text does not throw", () => {
     expect(scanAgentConfig('plugin "a" {\n config {\n', "a.hcl").pluginBlocks).toEqual([{ name: "a", config: {}, line: 1 }]);
-    expect(scanAgentConfig("}}} plugin_dir = \"/p\"\n", "a.hcl").pluginDir).toBe("/p");
+    expect(scanAgentConfig('}}} plugin_dir = "/p"\n', "a.hcl").pluginDir).toBe("/p");
   });
 });
 
@@ -128,7 +136,10 @@ describe("scanAgentConfig (JSON)", () => {
     [{ plugin_dir: "/p", plugin: [{ "pot-task-driver": [{ config: [{ pot_path: "/x", enabled: true }] }] }] }],
   ])("object and array forms: %#", (json) => {
     const scan = scanAgentConfig(JSON.stringify(json), "agent.json");
-    expect(scan).toEqual({ pluginDir: "/p", pluginBlocks: [{ name: "pot-task-driver", config: { pot_path: "/x", enabled: "true" }, line: 0 }] });
+    expect(scan).toEqual({
+      pluginDir: "/p",
+      pluginBlocks: [{ name: "pot-task-driver", config: { pot_path: "/x", enabled: "true" }, line: 0 }],
+    });
   });
   test("invalid JSON is an error, not a throw", () => {
     expect(scanAgentConfig("{", "agent.json").error).toContain("not valid JSON");
@@ -137,9 +148,15 @@ describe("scanAgentConfig (JSON)", () => {
 
 describe("renderTable", () => {
   test("aligns columns, keeps multi-line cells under their column, trims trailing blanks", () => {
-    expect(renderTable(["A", "LONGER", "LAST"], [["x", "y", "one\ntwo"], ["wide-cell", "", "z"]])).toBe(
-      ["A          LONGER  LAST", "x          y       one", "                   two", "wide-cell          z", ""].join("\n"),
-    );
+    expect(
+      renderTable(
+        ["A", "LONGER", "LAST"],
+        [
+          ["x", "y", "one\ntwo"],
+          ["wide-cell", "", "z"],
+        ],
+      ),
+    ).toBe(["A          LONGER  LAST", "x          y       one", "                   two", "wide-cell          z", ""].join("\n"));
   });
 });
 
@@ -163,7 +180,10 @@ describe("doctor settings", () => {
   });
   test("paths: flag, then the plugin block (pot-task-driver first), then defaults", () => {
     const configs = [
-      agentFile("/1.hcl", 'plugin "nomad-pot-driver" {\n config {\n pot_path = "/old"\n state_dir = "/old-state"\n }\n}\nplugin_dir = "/d1"\n'),
+      agentFile(
+        "/1.hcl",
+        'plugin "nomad-pot-driver" {\n config {\n pot_path = "/old"\n state_dir = "/old-state"\n }\n}\nplugin_dir = "/d1"\n',
+      ),
       agentFile("/2.hcl", 'plugin "pot-task-driver" {\n config {\n pot_path = "/new"\n }\n}\n'),
     ];
     expect(resolvePaths({}, configs, new Map())).toEqual({

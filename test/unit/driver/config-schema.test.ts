@@ -14,7 +14,7 @@ import {
   optionalField,
   parseHclType,
   requiredField,
-} from "../../../src/driver/config-schema";
+} from "../../../src/driver/config-schema.ts";
 
 describe("parseHclType", () => {
   test("accepts the type expressions configs use", () => {
@@ -219,9 +219,9 @@ describe("declareConfig", () => {
         { whenNull: "issue" },
       ),
     ).toThrow("declared twice");
-    expect(() =>
-      defaultedField({ name: "n", type: "string", check: z.string().min(2), default: "a", doc: "" }),
-    ).toThrow("default of config attribute n is invalid");
+    expect(() => defaultedField({ name: "n", type: "string", check: z.string().min(2), default: "a", doc: "" })).toThrow(
+      "default of config attribute n is invalid",
+    );
     expect(() => requiredField({ name: "n", type: "strin" as "string", check: z.string(), doc: "" })).toThrow();
   });
 });

@@ -4,13 +4,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PotDriver } from "../../../src/driver/driver";
-import { DriverError } from "../../../src/driver/errors";
-import type { LaunchRequest, SupervisedTask, Supervision, UsageSampler } from "../../../src/driver/supervision";
-import type { TaskSpec } from "../../../src/driver/task-spec";
-import { PotCli } from "../../../src/pot/pot-cli";
-import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner";
-import type { ExitRecord } from "../../../src/supervisor/exit-record";
+import { PotDriver } from "../../../src/driver/driver.ts";
+import { DriverError } from "../../../src/driver/errors.ts";
+import type { LaunchRequest, SupervisedTask, Supervision, UsageSampler } from "../../../src/driver/supervision.ts";
+import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { PotCli } from "../../../src/pot/pot-cli.ts";
+import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
+import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 
 type Responder = (argv: readonly string[]) => Partial<CommandResult> | undefined;
 
@@ -185,7 +185,9 @@ describe("startTask", () => {
       expect(supervision.launched[0]?.env).toEqual({ PATH: "/opt/pot/bin:/usr/bin:/bin" });
       expect(supervision.launched[0]?.trustedRoot).toBe(task().allocDir);
       expect(runner.options.length).toBeGreaterThan(3);
-      expect(runner.options.every((o) => JSON.stringify(o?.env) === JSON.stringify({ PATH: "/opt/pot/bin:/usr/bin:/bin", LC_ALL: "C" }))).toBe(true);
+      expect(
+        runner.options.every((o) => JSON.stringify(o?.env) === JSON.stringify({ PATH: "/opt/pot/bin:/usr/bin:/bin", LC_ALL: "C" })),
+      ).toBe(true);
     } finally {
       delete process.env.DRIVER_CORE_CANARY;
     }
@@ -447,10 +449,18 @@ describe("start errors", () => {
   test("an argv too long for the kernel (E2BIG) is not retried", async () => {
     const runner: CommandRunner = {
       async run() {
-        throw new Error("failed to spawn /usr/local/bin/pot", { cause: Object.assign(new Error("E2BIG: argument list too long"), { code: "E2BIG" }) });
+        throw new Error("failed to spawn /usr/local/bin/pot", {
+          cause: Object.assign(new Error("E2BIG: argument list too long"), { code: "E2BIG" }),
+        });
       },
     };
-    const driver = new PotDriver({ pot: (p) => new PotCli(p, runner), supervision: new FakeSupervision(), sampler: noSampler, hostCpus: 1, mhzPerCore: 1000 });
+    const driver = new PotDriver({
+      pot: (p) => new PotCli(p, runner),
+      supervision: new FakeSupervision(),
+      sampler: noSampler,
+      hostCpus: 1,
+      mhzPerCore: 1000,
+    });
     driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
     const err = await driver.startTask(task(), { ...CONFIG, command: "x".repeat(10) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DriverError);

@@ -1,6 +1,6 @@
 // driver_state round trip and rejection of anything this driver did not write.
 import { describe, expect, test } from "bun:test";
-import { decodeDriverState, encodeDriverState, type DriverState } from "../../../src/driver/driver-state";
+import { decodeDriverState, encodeDriverState, type DriverState } from "../../../src/driver/driver-state.ts";
 
 const STATE: DriverState = {
   taskId: "alloc/web/abcd1234",

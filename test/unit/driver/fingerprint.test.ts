@@ -1,7 +1,7 @@
 // Fingerprint health from probes: undetected when disabled or pot is missing, unhealthy when pot is too old or
 // broken, healthy otherwise, with driver.pot.* attributes.
 import { describe, expect, test } from "bun:test";
-import { compareVersions, computeFingerprint, type FingerprintProbes } from "../../../src/driver/fingerprint";
+import { compareVersions, computeFingerprint, type FingerprintProbes } from "../../../src/driver/fingerprint.ts";
 
 function probes(overrides: Partial<FingerprintProbes> = {}): FingerprintProbes {
   return {

@@ -8,8 +8,8 @@ import {
   parseGoDurationMs,
   pluginConfigSpec,
   validatePluginConfig,
-} from "../../../src/driver/plugin-config";
-import { type CtyObject, decodeCtyMsgpack } from "../../../src/plugin/msgpack";
+} from "../../../src/driver/plugin-config.ts";
+import { type CtyObject, decodeCtyMsgpack } from "../../../src/plugin/msgpack.ts";
 
 const FIXTURES = join(import.meta.dir, "../../fixtures/msgpack");
 
@@ -79,10 +79,11 @@ describe("bad values", () => {
     ["enabled as a string", { enabled: "yes" }, ["config.enabled"]],
     ["relative pot_path", { pot_path: "bin/pot" }, ["config.pot_path"]],
     ["state_dir with ..", { state_dir: "/var/db/../tmp" }, ["config.state_dir"]],
-    ["relative allowed path", { allowed_host_paths: ["/srv", "data", "/x/./y"] }, [
-      "config.allowed_host_paths[1]",
-      "config.allowed_host_paths[2]",
-    ]],
+    [
+      "relative allowed path",
+      { allowed_host_paths: ["/srv", "data", "/x/./y"] },
+      ["config.allowed_host_paths[1]", "config.allowed_host_paths[2]"],
+    ],
     ["duration without unit", { fingerprint_period: "30" }, ["config.fingerprint_period"]],
     ["negative duration", { fingerprint_period: "-30s" }, ["config.fingerprint_period"]],
     ["too short a period", { fingerprint_period: "10ms" }, ["config.fingerprint_period"]],

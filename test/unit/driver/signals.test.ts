@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { normalizeSignal } from "../../../src/driver/signals";
+import { normalizeSignal } from "../../../src/driver/signals.ts";
 
 describe("normalizeSignal", () => {
   test.each([

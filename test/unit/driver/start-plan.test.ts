@@ -1,9 +1,9 @@
 // The start plan: the seed job's config + Nomad's task facts → pot operations.
 import { describe, expect, test } from "bun:test";
-import { defaultPluginConfig } from "../../../src/driver/plugin-config";
-import { commandLine, planStart, rssLimits, shellWord } from "../../../src/driver/start-plan";
-import { validateTaskConfig } from "../../../src/driver/task-config";
-import type { TaskSpec } from "../../../src/driver/task-spec";
+import { defaultPluginConfig } from "../../../src/driver/plugin-config.ts";
+import { commandLine, planStart, rssLimits, shellWord } from "../../../src/driver/start-plan.ts";
+import { validateTaskConfig } from "../../../src/driver/task-config.ts";
+import type { TaskSpec } from "../../../src/driver/task-spec.ts";
 
 const SEED = {
   image: "https://pot-registry.zapto.org/registry/",
@@ -33,7 +33,14 @@ function task(overrides: Partial<TaskSpec> = {}): TaskSpec {
     stdoutPath: "/var/nomad/alloc/5b0c6a32/alloc/logs/.nginx-pot.stdout.fifo",
     stderrPath: "/var/nomad/alloc/5b0c6a32/alloc/logs/.nginx-pot.stderr.fifo",
     user: "",
-    resources: { memoryMb: 256, memoryMaxMb: 0, cpuShares: 500, cpusetCpus: "", percentTicks: 0.1, ports: [{ label: "http", hostPort: 23456, to: 0 }] },
+    resources: {
+      memoryMb: 256,
+      memoryMaxMb: 0,
+      cpuShares: 500,
+      cpusetCpus: "",
+      percentTicks: 0.1,
+      ports: [{ label: "http", hostPort: 23456, to: 0 }],
+    },
     mounts: [],
     driverConfig: new Uint8Array(),
     ...overrides,
@@ -141,7 +148,10 @@ describe("rssLimits", () => {
   const base = task();
   test.each([
     [{ memoryMb: 256, memoryMaxMb: 512, cpusetCpus: "", percentTicks: 0 }, { memoryMb: 512 }],
-    [{ memoryMb: 128, memoryMaxMb: 0, cpusetCpus: "1,3", percentTicks: 0.5 }, { memoryMb: 128, cpus: 2 }],
+    [
+      { memoryMb: 128, memoryMaxMb: 0, cpusetCpus: "1,3", percentTicks: 0.5 },
+      { memoryMb: 128, cpus: 2 },
+    ],
     [{ memoryMb: 0, memoryMaxMb: 0, cpusetCpus: "", percentTicks: 0.3 }, { cpus: 3 }],
     [{ memoryMb: 0, memoryMaxMb: 0, cpusetCpus: "", percentTicks: 0.001 }, { cpus: 1 }],
     [{ memoryMb: 0, memoryMaxMb: 0, cpusetCpus: "", percentTicks: 0 }, null],

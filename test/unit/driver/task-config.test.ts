@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatConfigIssues } from "../../../src/driver/config-schema";
-import { type TaskConfig, taskConfigDeclaration, taskConfigSpec, validateTaskConfig } from "../../../src/driver/task-config";
-import { type CtyObject, decodeCtyMsgpack } from "../../../src/plugin/msgpack";
+import { formatConfigIssues } from "../../../src/driver/config-schema.ts";
+import { type TaskConfig, taskConfigDeclaration, taskConfigSpec, validateTaskConfig } from "../../../src/driver/task-config.ts";
+import { type CtyObject, decodeCtyMsgpack } from "../../../src/plugin/msgpack.ts";
 
 const FIXTURES = join(import.meta.dir, "../../fixtures/msgpack");
 

@@ -1,11 +1,11 @@
 // Fuzzes validateTaskConfig, validatePluginConfig and planStart with random values and with valid configs that
 // have one attribute replaced, for a bounded time. Seed printed; FUZZ_SEED replays, FUZZ_SECONDS lengthens.
 import { expect, test } from "bun:test";
-import { defaultPluginConfig, validatePluginConfig } from "../../../src/driver/plugin-config";
-import { planStart } from "../../../src/driver/start-plan";
-import { validateTaskConfig } from "../../../src/driver/task-config";
-import type { TaskSpec } from "../../../src/driver/task-spec";
-import { fuzzSeconds, fuzzSeed, PLUGIN_KEYS, Prng, randomValue, TASK_KEYS, validationResultProblem, withCpuTime } from "./fuzz-core";
+import { defaultPluginConfig, validatePluginConfig } from "../../../src/driver/plugin-config.ts";
+import { planStart } from "../../../src/driver/start-plan.ts";
+import { validateTaskConfig } from "../../../src/driver/task-config.ts";
+import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { fuzzSeconds, fuzzSeed, PLUGIN_KEYS, Prng, randomValue, TASK_KEYS, validationResultProblem, withCpuTime } from "./fuzz-core.ts";
 
 /** CPU per call; honest calls take well under a millisecond, the margin is for GC pauses. */
 const CALL_DEADLINE_MS = 1000;
@@ -51,7 +51,14 @@ function taskSpec(rng: Prng): TaskSpec {
     stdoutPath: "/dev/null",
     stderrPath: "/dev/null",
     user: "",
-    resources: { memoryMb: 256, memoryMaxMb: 0, cpuShares: 500, cpusetCpus: "", percentTicks: 0.1, ports: [{ label: "http", hostPort: 23456, to: 0 }] },
+    resources: {
+      memoryMb: 256,
+      memoryMaxMb: 0,
+      cpuShares: 500,
+      cpusetCpus: "",
+      percentTicks: 0.1,
+      ports: [{ label: "http", hostPort: 23456, to: 0 }],
+    },
     mounts: [],
     driverConfig: new Uint8Array(),
   };
@@ -103,7 +110,9 @@ test("config validation answers ok or issues with paths for any value, fast, and
     if (taskResult.ok) {
       counts.taskOk++;
       const spec = taskSpec(rng);
-      const plan = timed("planStart", where({ task, name: spec.taskName, env: spec.env }), () => planStart(taskResult.config, spec, plugin, { hostCpus: 4 }));
+      const plan = timed("planStart", where({ task, name: spec.taskName, env: spec.env }), () =>
+        planStart(taskResult.config, spec, plugin, { hostCpus: 4 }),
+      );
       const planBad = validationResultProblem(plan.ok ? { ok: true, config: plan.plan } : plan);
       if (planBad) throw new Error(`planStart: ${planBad} at ${where(task)()}`);
       counts.plans++;

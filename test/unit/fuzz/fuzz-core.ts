@@ -2,7 +2,7 @@
 // checks that a decode or validation result has exactly the documented shape.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CtyDecodeError, type CtyDecodeResult } from "../../../src/plugin/msgpack";
+import { CtyDecodeError, type CtyDecodeResult } from "../../../src/plugin/msgpack.ts";
 
 /** Seconds each fuzz loop runs; FUZZ_SECONDS lengthens (or shortens) every loop. */
 export function fuzzSeconds(fallback: number): number {
@@ -14,7 +14,7 @@ export function fuzzSeconds(fallback: number): number {
 export function fuzzSeed(): number {
   const fromEnv = Number(process.env.FUZZ_SEED);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv >>> 0;
-  return (Math.floor(Math.random() * 0xffffffff) >>> 0) || 1;
+  return Math.floor(Math.random() * 0xffffffff) >>> 0 || 1;
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
@@ -64,13 +64,25 @@ export function goldenMsgpackSeeds(): Uint8Array[] {
 
 /** Type bytes worth planting: nil, bools, every sized header, ext and the reserved 0xc1. */
 const INTERESTING_BYTES = [
-  0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
-  0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd3, 0xd4, 0xd5, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff,
+  0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce,
+  0xcf, 0xd0, 0xd3, 0xd4, 0xd5, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff,
 ];
 
 /** Header bytes followed by a big-endian length field of the given size. */
 const LENGTH_FIELDS: ReadonlyMap<number, number> = new Map([
-  [0xc4, 1], [0xc5, 2], [0xc6, 4], [0xc7, 1], [0xc8, 2], [0xc9, 4], [0xd9, 1], [0xda, 2], [0xdb, 4], [0xdc, 2], [0xdd, 4], [0xde, 2], [0xdf, 4],
+  [0xc4, 1],
+  [0xc5, 2],
+  [0xc6, 4],
+  [0xc7, 1],
+  [0xc8, 2],
+  [0xc9, 4],
+  [0xd9, 1],
+  [0xda, 2],
+  [0xdb, 4],
+  [0xdc, 2],
+  [0xdd, 4],
+  [0xde, 2],
+  [0xdf, 4],
 ]);
 
 export type MutationKind =
@@ -265,7 +277,20 @@ export function randomValue(rng: Prng, depth = 3): unknown {
     case 1:
       return rng.chance(0.5);
     case 2:
-      return rng.pick([0, 1, -1, 80, 65536, 2 ** 53 - 1, -(2 ** 53), 1.5, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0]);
+      return rng.pick([
+        0,
+        1,
+        -1,
+        80,
+        65536,
+        2 ** 53 - 1,
+        -(2 ** 53),
+        1.5,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        Number.NaN,
+        -0,
+      ]);
     case 3:
       return rng.pick([2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 2n ** 53n + 1n]);
     case 4:
@@ -342,7 +367,8 @@ export function validationResultProblem(result: unknown): string | undefined {
   if (r.ok !== false) return "result.ok is neither true nor false";
   if (!Array.isArray(r.issues) || r.issues.length === 0) return "rejected without issues";
   for (const issue of r.issues as Array<{ path?: unknown; message?: unknown }>) {
-    if (typeof issue.path !== "string" || !/^(config|task)\b/.test(issue.path)) return `issue path ${String(issue.path)} not rooted at config`;
+    if (typeof issue.path !== "string" || !/^(config|task)\b/.test(issue.path))
+      return `issue path ${String(issue.path)} not rooted at config`;
     if (typeof issue.message !== "string" || issue.message.length === 0) return "issue without a message";
   }
   return undefined;

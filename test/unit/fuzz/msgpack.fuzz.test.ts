@@ -1,10 +1,10 @@
 // Fuzzes decodeCtyMsgpack with random bytes and mutated real encodings for a bounded time; whatever decodes is
 // fed to both config validators. Seed printed; FUZZ_SEED replays a run, FUZZ_SECONDS lengthens it.
 import { expect, test } from "bun:test";
-import { validatePluginConfig } from "../../../src/driver/plugin-config";
-import { validateTaskConfig } from "../../../src/driver/task-config";
-import { decodeCtyMsgpack } from "../../../src/plugin/msgpack";
-import { caseBytes, loadConfigCorpus } from "../../integration/hostile/corpus";
+import { validatePluginConfig } from "../../../src/driver/plugin-config.ts";
+import { validateTaskConfig } from "../../../src/driver/task-config.ts";
+import { decodeCtyMsgpack } from "../../../src/plugin/msgpack.ts";
+import { caseBytes, loadConfigCorpus } from "../../integration/hostile/corpus.ts";
 import {
   decodeResultProblem,
   fuzzSeconds,
@@ -16,7 +16,7 @@ import {
   randomBytes,
   validationResultProblem,
   withCpuTime,
-} from "./fuzz-core";
+} from "./fuzz-core.ts";
 
 /**
  * No single call may use more CPU than this. Honest calls take well under a millisecond; the margin is for GC

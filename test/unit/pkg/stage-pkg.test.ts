@@ -40,7 +40,12 @@ function readPlist(): Plist {
     const dir = /^@dir(?:\(([^,]*),([^,]*),([^)]*)\))? (\S+)$/.exec(line);
     if (dir) {
       const path = dir[4] as string;
-      plist.dirs.push({ path: path.startsWith("/") ? path : `${PREFIX}/${path}`, owner: dir[1] ?? "", group: dir[2] ?? "", mode: dir[3] ?? "" });
+      plist.dirs.push({
+        path: path.startsWith("/") ? path : `${PREFIX}/${path}`,
+        owner: dir[1] ?? "",
+        group: dir[2] ?? "",
+        mode: dir[3] ?? "",
+      });
       continue;
     }
     if (line.startsWith("@")) throw new Error(`pkg-plist keyword this test does not know: ${line}`);
@@ -279,35 +284,46 @@ describe(PKG_BIN === undefined ? "pkg create (skipped: no pkg(8) on this host; s
   };
   const variants = [
     { name: "+MANIFEST", args: (arch: string) => ["-M", join(out, arch, "+MANIFEST")] },
-    { name: "+COMPACT_MANIFEST and pkg-plist", args: (arch: string) => ["-M", join(out, arch, "+COMPACT_MANIFEST"), "-p", join(PKG_DIR, "pkg-plist")] },
+    {
+      name: "+COMPACT_MANIFEST and pkg-plist",
+      args: (arch: string) => ["-M", join(out, arch, "+COMPACT_MANIFEST"), "-p", join(PKG_DIR, "pkg-plist")],
+    },
     { name: "pkg-message as +DISPLAY and pkg-plist", args: (arch: string) => ["-m", metadataDir(arch), "-p", join(PKG_DIR, "pkg-plist")] },
   ];
   for (const { arch } of ARCHES) {
     for (const variant of variants) {
-      test.skipIf(PKG_BIN === undefined)(`${arch}, ${variant.name}: pkg packages exactly the plist`, () => {
-        const pkgOut = join(out, `pkg-${arch}-${variants.indexOf(variant)}`);
-        const env = { ...process.env, PKG_DBDIR: join(out, `pkgdb-${arch}`) };
-        const pkg = (...args: string[]) =>
-          Bun.spawnSync([PKG_BIN as string, "-o", `ABI=FreeBSD:14:${arch}`, "-o", "OSVERSION=1400000", ...args], { env, stdout: "pipe", stderr: "pipe" });
-        // -f tar: no compression, which would spend a minute on the 120 MB executable.
-        const create = pkg("create", "-f", "tar", ...variant.args(arch), "-r", join(out, arch, "root"), "-o", pkgOut);
-        expect(create.stderr.toString()).toBe("");
-        expect(create.exitCode).toBe(0);
-        const file = join(pkgOut, `pot-task-driver-${PACKAGE.version}.pkg`);
-        const info = pkg("info", "-R", "--raw-format", "json-compact", "-F", file);
-        expect(info.exitCode).toBe(0);
-        const manifest = JSON.parse(info.stdout.toString());
-        const plist = readPlist();
-        expect(manifest).toMatchObject({ name: "pot-task-driver", version: PACKAGE.version, abi: `FreeBSD:14:${arch}` });
-        expect(Object.keys(manifest.deps).sort()).toEqual(["nomad", "pot"]);
-        expect(Object.keys(manifest.files).sort()).toEqual([...plist.files].sort());
-        expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/pot-task-driver`].perm).toBe("0755");
-        expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/nomad-pot-driver`].symlink_target).toBe("pot-task-driver");
-        expect(Object.keys(manifest.directories)).toEqual(plist.dirs.map((dir) => dir.path));
-        expect(manifest.directories["/var/db/pot-task-driver"]).toMatchObject({ uname: "root", gname: "wheel", perm: "0700" });
-        const staged = JSON.parse(readFileSync(join(out, arch, "+MANIFEST"), "utf8"));
-        expect(manifest.messages).toEqual(staged.messages);
-      }, PKG_CREATE_TIMEOUT_MS);
+      test.skipIf(PKG_BIN === undefined)(
+        `${arch}, ${variant.name}: pkg packages exactly the plist`,
+        () => {
+          const pkgOut = join(out, `pkg-${arch}-${variants.indexOf(variant)}`);
+          const env = { ...process.env, PKG_DBDIR: join(out, `pkgdb-${arch}`) };
+          const pkg = (...args: string[]) =>
+            Bun.spawnSync([PKG_BIN as string, "-o", `ABI=FreeBSD:14:${arch}`, "-o", "OSVERSION=1400000", ...args], {
+              env,
+              stdout: "pipe",
+              stderr: "pipe",
+            });
+          // -f tar: no compression, which would spend a minute on the 120 MB executable.
+          const create = pkg("create", "-f", "tar", ...variant.args(arch), "-r", join(out, arch, "root"), "-o", pkgOut);
+          expect(create.stderr.toString()).toBe("");
+          expect(create.exitCode).toBe(0);
+          const file = join(pkgOut, `pot-task-driver-${PACKAGE.version}.pkg`);
+          const info = pkg("info", "-R", "--raw-format", "json-compact", "-F", file);
+          expect(info.exitCode).toBe(0);
+          const manifest = JSON.parse(info.stdout.toString());
+          const plist = readPlist();
+          expect(manifest).toMatchObject({ name: "pot-task-driver", version: PACKAGE.version, abi: `FreeBSD:14:${arch}` });
+          expect(Object.keys(manifest.deps).sort()).toEqual(["nomad", "pot"]);
+          expect(Object.keys(manifest.files).sort()).toEqual([...plist.files].sort());
+          expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/pot-task-driver`].perm).toBe("0755");
+          expect(manifest.files[`${PREFIX}/libexec/nomad/plugins/nomad-pot-driver`].symlink_target).toBe("pot-task-driver");
+          expect(Object.keys(manifest.directories)).toEqual(plist.dirs.map((dir) => dir.path));
+          expect(manifest.directories["/var/db/pot-task-driver"]).toMatchObject({ uname: "root", gname: "wheel", perm: "0700" });
+          const staged = JSON.parse(readFileSync(join(out, arch, "+MANIFEST"), "utf8"));
+          expect(manifest.messages).toEqual(staged.messages);
+        },
+        PKG_CREATE_TIMEOUT_MS,
+      );
     }
   }
 });

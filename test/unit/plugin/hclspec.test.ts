@@ -2,10 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pluginConfigSpec as pluginConfigTree } from "../../../src/driver/plugin-config";
-import { taskConfigSpec as taskConfigTree } from "../../../src/driver/task-config";
-import { Spec } from "../../../src/plugin/gen/plugins/shared/hclspec/hcl_spec";
-import { pluginConfigSpec, taskConfigSpec, toHclSpec } from "../../../src/plugin/hclspec";
+import { pluginConfigSpec as pluginConfigTree } from "../../../src/driver/plugin-config.ts";
+import { taskConfigSpec as taskConfigTree } from "../../../src/driver/task-config.ts";
+import { Spec } from "../../../src/plugin/gen/plugins/shared/hclspec/hcl_spec.ts";
+import { pluginConfigSpec, taskConfigSpec, toHclSpec } from "../../../src/plugin/hclspec.ts";
 
 /** Every Attr in a Spec tree, wherever it sits. */
 function attrs(spec: Spec | undefined): { name: string; type: string; required: boolean }[] {
@@ -61,9 +61,7 @@ describe("toHclSpec", () => {
       }),
     ).finish();
     // default(9) { primary(1) { Attr(3) { name "on", type "bool" } }, default(2) { literal(10) { value "true" } } }
-    expect(Buffer.from(withDefault).toString("hex")).toBe(
-      "4a18 0a0c 1a0a 0a026f6e 1204626f6f6c 1208 5206 0a0474727565".replace(/ /g, ""),
-    );
+    expect(Buffer.from(withDefault).toString("hex")).toBe("4a18 0a0c 1a0a 0a026f6e 1204626f6f6c 1208 5206 0a0474727565".replace(/ /g, ""));
   });
 
   test("an empty Object is still sent as present", () => {

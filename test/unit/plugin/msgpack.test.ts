@@ -2,14 +2,11 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CtyDecodeError, type CtyValue, decodeCtyMsgpack } from "../../../src/plugin/msgpack";
+import { CtyDecodeError, type CtyValue, decodeCtyMsgpack } from "../../../src/plugin/msgpack.ts";
 
 const FIXTURES = join(import.meta.dir, "../../fixtures/msgpack");
 
-type Expectation = { description: string } & (
-  | { value: unknown }
-  | { error: { kind: string; path: string } }
-);
+type Expectation = { description: string } & ({ value: unknown } | { error: { kind: string; path: string } });
 
 /** Turns the fixture JSON's tagged forms back into the values the decoder yields. */
 function revive(value: unknown): CtyValue {

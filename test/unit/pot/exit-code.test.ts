@@ -1,12 +1,6 @@
 // Table tests for src/pot/exit-code.ts: pot start's status × last-run-stats → the task's exit.
 import { describe, expect, test } from "bun:test";
-import {
-  decodeWaitStatus,
-  taskExitFromPotStart,
-  type LastRunStats,
-  type PotStartExit,
-  type TaskExit,
-} from "../../../src/pot/exit-code.ts";
+import { decodeWaitStatus, taskExitFromPotStart, type LastRunStats, type PotStartExit, type TaskExit } from "../../../src/pot/exit-code.ts";
 
 const exited = (exitCode: number): PotStartExit => ({ kind: "exited", exitCode });
 const recorded = (exitCode: number): LastRunStats => ({ kind: "recorded", exitCode });

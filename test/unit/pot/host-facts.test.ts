@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseSysctl, readHostFacts } from "../../../src/pot/host-facts";
-import type { CommandResult, CommandRunner } from "../../../src/pot/runner";
+import { parseSysctl, readHostFacts } from "../../../src/pot/host-facts.ts";
+import type { CommandResult, CommandRunner } from "../../../src/pot/runner.ts";
 
 function runner(replies: Record<string, Partial<CommandResult>>): CommandRunner & { calls: string[][] } {
   const calls: string[][] = [];

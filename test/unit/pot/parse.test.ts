@@ -105,12 +105,9 @@ describe("parseLastRunStats", () => {
     expect(ok(parseLastRunStats(fixture(file)))).toEqual(expected as never);
   });
 
-  test.each([["garbage"], ["[]"], ['{ "ExitCode": "x" }'], ['{ "ExitCode": -1 }'], ['{ "ExitCode": 1.5 }']])(
-    "rejects %s",
-    (text) => {
-      expect(parseLastRunStats(text).ok).toBe(false);
-    },
-  );
+  test.each([["garbage"], ["[]"], ['{ "ExitCode": "x" }'], ['{ "ExitCode": -1 }'], ['{ "ExitCode": 1.5 }']])("rejects %s", (text) => {
+    expect(parseLastRunStats(text).ok).toBe(false);
+  });
 });
 
 describe("messages", () => {

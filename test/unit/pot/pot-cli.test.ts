@@ -134,8 +134,15 @@ describe("PotCli", () => {
   });
 
   test("destroy of a missing pot is not-found, of a running one without -F is locked", async () => {
-    expect(await cli({ exitCode: 1, stdout: `###>  Pot ${POT} not found\n###>  pot ${POT} not found or corrupted. Try to use the -F flag\n` }).pot.destroy(POT)).toBe("not-found");
-    expect((await rejection(cli({ exitCode: 1, stdout: `===>  Destroying pot ${POT}\n###>  pot ${POT} is running\n` }).pot.destroy(POT))).kind).toBe("locked");
+    expect(
+      await cli({
+        exitCode: 1,
+        stdout: `###>  Pot ${POT} not found\n###>  pot ${POT} not found or corrupted. Try to use the -F flag\n`,
+      }).pot.destroy(POT),
+    ).toBe("not-found");
+    expect(
+      (await rejection(cli({ exitCode: 1, stdout: `===>  Destroying pot ${POT}\n###>  pot ${POT} is running\n` }).pot.destroy(POT))).kind,
+    ).toBe("locked");
     expect(await cli({ stdout: `===>  Destroying pot ${POT}\n` }).pot.destroy(POT, { force: true })).toBe("destroyed");
   });
 

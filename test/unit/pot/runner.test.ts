@@ -73,10 +73,10 @@ describe("SpawnRunner", () => {
   test("a deadline kills the whole process group, output so far is kept", async () => {
     const dir = tempDir();
     const pidFile = join(dir, "child.pid");
-    const result = await runner.run(
-      ["/bin/sh", "-c", `echo started; sleep 30 & echo $! > ${pidFile}; wait`],
-      { timeoutMs: 300, killGraceMs: 200 },
-    );
+    const result = await runner.run(["/bin/sh", "-c", `echo started; sleep 30 & echo $! > ${pidFile}; wait`], {
+      timeoutMs: 300,
+      killGraceMs: 200,
+    });
     expect(result.timedOut).toBe(true);
     expect(result.stdout).toBe("started\n");
     const childPid = Number(readFileSync(pidFile, "utf8"));
@@ -118,7 +118,13 @@ describe("SpawnRunner", () => {
 
   function runnerProcess(privateTmp: string, script: string): Bun.Subprocess<"ignore", "pipe", "pipe"> {
     const code = `import { SpawnRunner } from ${JSON.stringify(RUNNER_MODULE)};\nconst runner = new SpawnRunner();\n${script}`;
-    return Bun.spawn({ cmd: [process.execPath, "-e", code], env: { ...process.env, TMPDIR: privateTmp }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    return Bun.spawn({
+      cmd: [process.execPath, "-e", code],
+      env: { ...process.env, TMPDIR: privateTmp },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
   }
 
   test("output capture leaves nothing in TMPDIR, not even a directory", async () => {
@@ -145,7 +151,10 @@ describe("SpawnRunner", () => {
   test("a plugin SIGKILLed while a command runs leaves nothing in TMPDIR", async () => {
     const privateTmp = tempDir();
     const pidFile = join(tempDir(), "child.pid");
-    const proc = runnerProcess(privateTmp, `await runner.run(["/bin/sh", "-c", ${JSON.stringify(`echo $$ > ${pidFile}; exec sleep 30`)}]);`);
+    const proc = runnerProcess(
+      privateTmp,
+      `await runner.run(["/bin/sh", "-c", ${JSON.stringify(`echo $$ > ${pidFile}; exec sleep 30`)}]);`,
+    );
     let childPid = 0;
     try {
       expect(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n"), 10_000)).toBe(true);

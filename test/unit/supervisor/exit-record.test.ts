@@ -47,7 +47,11 @@ describe("parseExitRecord", () => {
     [
       "stdout refused: not a FIFO or file",
       '{"version":1,"error":"unsafe-stdout","why":"type","ended_at":1796122555}',
-      { kind: "failed", reason: `supervisor refused stdout destination ${paths.stdoutPath}: it is neither a FIFO nor a regular file`, endedAt: ended },
+      {
+        kind: "failed",
+        reason: `supervisor refused stdout destination ${paths.stdoutPath}: it is neither a FIFO nor a regular file`,
+        endedAt: ended,
+      },
     ],
   ];
   for (const [name, text, expected] of table) {

@@ -57,7 +57,14 @@ describe("fromChildExit", () => {
 
 describe("signal names", () => {
   test("names and numbers of the signals both hosts share", () => {
-    for (const [name, number] of [["SIGHUP", 1], ["SIGINT", 2], ["SIGQUIT", 3], ["SIGKILL", 9], ["SIGPIPE", 13], ["SIGTERM", 15]] as const) {
+    for (const [name, number] of [
+      ["SIGHUP", 1],
+      ["SIGINT", 2],
+      ["SIGQUIT", 3],
+      ["SIGKILL", 9],
+      ["SIGPIPE", 13],
+      ["SIGTERM", 15],
+    ] as const) {
       expect(signalNumber(name)).toBe(number);
       expect(signalNumber(name.slice(3).toLowerCase())).toBe(number);
       expect(signalName(number)).toBe(name);

@@ -62,7 +62,15 @@ describe("parsePsTable", () => {
     ].join("\n");
     const { rows, rejected } = parsePsTable(text, true);
     expect(rows).toEqual([
-      { pid: 812, ppid: 811, sid: 811, rssKiB: 2340, cpuSeconds: 1.27, stat: "Ss", args: "/bin/sh /var/db/x/tasks/ab/supervise.sh tok  --  pot start" },
+      {
+        pid: 812,
+        ppid: 811,
+        sid: 811,
+        rssKiB: 2340,
+        cpuSeconds: 1.27,
+        stat: "Ss",
+        args: "/bin/sh /var/db/x/tasks/ab/supervise.sh tok  --  pot start",
+      },
       { pid: 2, ppid: 0, sid: 0, rssKiB: 0, cpuSeconds: 0, stat: "S", args: "[kthreadd]" },
       { pid: 900, ppid: 812, sid: 811, rssKiB: 0, cpuSeconds: 0, stat: "Z", args: "" },
       { pid: 901, ppid: 812, sid: 811, rssKiB: 0, cpuSeconds: 0, stat: "Z", args: "" },

@@ -79,7 +79,9 @@ describe("StatsSampler", () => {
 
   test("a session that loses CPU time (a process exited) reports 0 %, never negative", async () => {
     let cpu = 100;
-    const sampler = new StatsSampler({ readTable: async () => `  100 1 100 10 ${Math.floor(cpu / 60)}:${String(cpu % 60).padStart(2, "0")}.00` });
+    const sampler = new StatsSampler({
+      readTable: async () => `  100 1 100 10 ${Math.floor(cpu / 60)}:${String(cpu % 60).padStart(2, "0")}.00`,
+    });
     const samples: SessionSample[] = [];
     const sub = sampler.subscribe(100, 30, (s) => {
       samples.push(s);

@@ -31,7 +31,7 @@ describe("supervisorArgv", () => {
 });
 
 describe("SUPERVISOR_SCRIPT", () => {
-  test("names its format version and runs the argv only as \"$@\" through exec", () => {
+  test('names its format version and runs the argv only as "$@" through exec', () => {
     expect(SUPERVISOR_SCRIPT.split("\n")[0]).toContain(`format ${SCRIPT_VERSION}`);
     expect(SUPERVISOR_SCRIPT).toContain('( exec "$@" )');
     expect(SUPERVISOR_SCRIPT).not.toMatch(/\beval\b/);

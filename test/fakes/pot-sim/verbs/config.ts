@@ -106,7 +106,12 @@ export const setEnv: Verb = (sim, args) => {
   if (pot === "") return refuse("A pot name is mandatory");
   if (entries.length === 0) return refuse("A command is mandatory");
   if (!isPot(sim, pot)) return refuse(`pot ${pot} is not valid`);
-  replaceConfKey(sim, pot, "pot.env", entries.flatMap((entry) => entry.split("\n")));
+  replaceConfKey(
+    sim,
+    pot,
+    "pot.env",
+    entries.flatMap((entry) => entry.split("\n")),
+  );
   return 0;
 };
 

@@ -36,7 +36,10 @@ export function inJail(sim: Sim, pot: string, path: string): string {
 }
 
 function randomSuffix(): string {
-  return Array.from({ length: 8 }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[Math.floor(Math.random() * 62)]).join("");
+  return Array.from(
+    { length: 8 },
+    () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[Math.floor(Math.random() * 62)],
+  ).join("");
 }
 
 /** `pot copy-in` (run under the global lock by the dispatcher). */
@@ -115,7 +118,11 @@ function fscompFile(sim: Sim, pot: string): string {
 
 function fscompLines(sim: Sim, pot: string): string[] {
   const file = fscompFile(sim, pot);
-  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "") : [];
+  return existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+    : [];
 }
 
 /** `pot mount-in`: only `-d` directories can be simulated; `-f`/`-z` name ZFS objects that never exist here. */

@@ -24,7 +24,7 @@ const ATTRIBUTE_STEPS: [PrepareStep, string, string, string][] = [
 
 /** Creates the verb with the knob (if any) that makes some steps fail with pot's "- ignoring" messages. */
 export function prepareWith(knob: Knob | undefined): Verb {
-  const failing = new Set<PrepareStep>(knob?.action === "ignoring" ? knob.steps ?? [] : []);
+  const failing = new Set<PrepareStep>(knob?.action === "ignoring" ? (knob.steps ?? []) : []);
   const allFail = knob?.action === "ignoring" && (knob.steps === undefined || knob.steps.length === 0);
   const fails = (step: PrepareStep) => allFail || failing.has(step);
 
@@ -92,7 +92,8 @@ export function prepareWith(knob: Knob | undefined): Verb {
         case "d":
           if (["inherit", "pot", "off"].includes(value)) dns = value;
           else if (value.startsWith("custom:")) {
-            if (!existsSync(value.slice("custom:".length))) fail(`The file ${value.slice("custom:".length)} is not valid or readable`, false);
+            if (!existsSync(value.slice("custom:".length)))
+              fail(`The file ${value.slice("custom:".length)} is not valid or readable`, false);
             dns = value;
           } else fail(`'' is not a valid dns option`);
           break;
