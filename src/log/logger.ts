@@ -61,17 +61,26 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return new HclogLogger(destination, { "@module": options.module ?? "pot" }, undefined, options.level ?? "info");
 }
 
-/** fd 2, synchronously; EPIPE (the agent went away; reattach keeps us serving) is never fatal. */
+/** How long one line may wait for a full non-blocking stderr pipe to drain before it is dropped. */
+const STDERR_FULL_WAIT_MS = 5_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * fd 2, synchronously and whole: a line is never cut, since go-plugin reads stderr line by line and a cut line
+ * stops being JSON. A full non-blocking pipe (a slow reader) is waited for, a millisecond at a time, up to
+ * STDERR_FULL_WAIT_MS; EPIPE (the agent went away; reattach keeps us serving) and other errors drop the line.
+ */
 const stderrDestination: LogDestination = {
   write(line: string): void {
     const bytes = Buffer.from(line);
     let offset = 0;
-    for (let attempts = 0; offset < bytes.length && attempts < 100; attempts++) {
+    const deadline = Date.now() + STDERR_FULL_WAIT_MS;
+    while (offset < bytes.length) {
       try {
         offset += writeSync(2, bytes, offset);
       } catch (err) {
-        // A non-blocking stderr that is full: try again; anything else (EPIPE, EBADF) drops the line.
-        if ((err as NodeJS.ErrnoException).code !== "EAGAIN") return;
+        if ((err as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) return;
+        Atomics.wait(pause, 0, 0, 1);
       }
     }
   },
@@ -197,10 +206,22 @@ function messageText(value: unknown): string {
   return String(value);
 }
 
-/** JSON of a line's fields: bigints as decimal strings, errors as their description; a cycle becomes "[Circular]". */
+/** Longest string value written whole; longer ones (a 300 kB argument in an argv) are cut and say so. */
+export const MAX_LOG_STRING = 4_096;
+
+function bounded(text: string): string {
+  return text.length <= MAX_LOG_STRING ? text : `${text.slice(0, MAX_LOG_STRING)}… (${text.length - MAX_LOG_STRING} more characters)`;
+}
+
+/**
+ * JSON of a line's fields: bigints as decimal strings, errors as their description, strings at most
+ * MAX_LOG_STRING characters; a cycle becomes "[Circular]".
+ */
 function toJson(line: Record<string, unknown>): string {
-  const plain = (_key: string, value: unknown): unknown =>
-    typeof value === "bigint" ? `${value}` : value instanceof Error ? describeError(value) : value;
+  const plain = (_key: string, value: unknown): unknown => {
+    const out = typeof value === "bigint" ? `${value}` : value instanceof Error ? describeError(value) : value;
+    return typeof out === "string" ? bounded(out) : out;
+  };
   try {
     return JSON.stringify(line, plain);
   } catch {

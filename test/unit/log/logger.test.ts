@@ -1,7 +1,7 @@
 // Tests for src/log/logger.ts: every emitted line must pass go-plugin's stderr parser (docs/protocol.md §4).
 import { describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
-import { createLogger, describeError, hclogTimestamp, type Logger } from "../../../src/log/logger.ts";
+import { createLogger, describeError, hclogTimestamp, type Logger, MAX_LOG_STRING } from "../../../src/log/logger.ts";
 
 const HCLOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error"]);
 
@@ -223,5 +223,18 @@ describe("logger output", () => {
     expect(entry?.kv.big).toBe("12345678901234567890");
     expect(entry?.kv.nested).toEqual({ error: "inner" });
     expect(entry?.kv.cyclic).toEqual({ name: "a", self: "[Circular]" });
+  });
+
+  test("a huge value (a 300 kB argument in an argv) is cut, and the line stays one parsable line", () => {
+    const { logger, lines, entries } = capture();
+    const huge = `http://127.0.0.1/${"a".repeat(300_000)}`;
+    logger.debug({ argv: ["pot", "prepare", "-U", huge] }, "%s", "x".repeat(10_000));
+    expect(lines()).toHaveLength(1);
+    expect(lines()[0]?.length ?? 0).toBeLessThan(2 * MAX_LOG_STRING + 1_000);
+    const [entry] = entries();
+    const argv = entry?.kv.argv as string[];
+    expect(argv.slice(0, 3)).toEqual(["pot", "prepare", "-U"]);
+    expect(argv[3]).toBe(`${huge.slice(0, MAX_LOG_STRING)}… (${huge.length - MAX_LOG_STRING} more characters)`);
+    expect(entry?.message).toBe(`${"x".repeat(MAX_LOG_STRING)}… (${10_000 - MAX_LOG_STRING} more characters)`);
   });
 });
