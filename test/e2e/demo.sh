@@ -32,7 +32,7 @@ alloc_settled() {
   s=$(nomad alloc status -t '{{with index .TaskStates "nginx-pot"}}{{.State}}{{end}} {{.ClientStatus}}' "$ALLOC" 2>/dev/null)
   [[ $s == "running running" || $s == *complete || $s == *failed ]]
 }
-nginx_said_hello() { nomad alloc logs "$ALLOC" nginx-pot 2>/dev/null | grep -q 'nginx .*started'; }
+nginx_said_hello() { nomad alloc logs "$ALLOC" nginx-pot 2>/dev/null | grep -c 'nginx .*started' >/dev/null; }
 alloc_done() {
   local s
   s=$(nomad alloc status -t '{{.ClientStatus}}' "$ALLOC" 2>/dev/null)

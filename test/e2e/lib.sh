@@ -37,6 +37,8 @@ die() {
 
 # poll SECONDS COMMAND... : runs COMMAND every 0.25 s until it succeeds (0) or
 # the deadline passes (1). The command's output is discarded.
+# Matching a command's output: `cmd | grep -c … >/dev/null`, never `grep -q`. Under pipefail, grep -q exits at its
+# first match and the command can die of SIGPIPE on its next write, which fails the pipeline at random.
 poll() {
   local secs=$1
   shift
@@ -304,7 +306,7 @@ e2e_teardown() {
 allocs_stopped() {
   local job
   for job in "$@"; do
-    nomad job allocs -t '{{range .}}{{.ClientStatus}} {{end}}' "$job" 2>/dev/null | grep -qE 'running|pending' && return 1
+    nomad job allocs -t '{{range .}}{{.ClientStatus}} {{end}}' "$job" 2>/dev/null | grep -cE 'running|pending' >/dev/null && return 1
   done
   return 0
 }

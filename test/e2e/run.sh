@@ -93,7 +93,7 @@ running_or_terminal() { task_state_is "$1" "$2" running || alloc_terminal "$1"; 
 nginx_pids() {
   local p
   for p in $(run_pids); do
-    host_args "$p" | grep -q 'usr/local/sbin/nginx' && echo "$p"
+    host_args "$p" | grep -c 'usr/local/sbin/nginx' >/dev/null && echo "$p"
   done
 }
 
@@ -128,7 +128,7 @@ c_raw_exec_smoke() {
   }
 }
 has_alloc() { [[ -n $(latest_alloc "$1") ]]; }
-logs_contain() { nomad alloc logs "$1" "$2" 2>/dev/null | grep -qF -- "$3"; }
+logs_contain() { nomad alloc logs "$1" "$2" 2>/dev/null | grep -cF -- "$3" >/dev/null; }
 
 c_driver_healthy() {
   if ! poll "$DEADLINE" driver_healthy; then
@@ -324,7 +324,7 @@ c_job_stop() {
   done
 }
 # Pot names carry the allocation ID (<task>_<invocation>_<alloc>).
-no_pot_for_alloc() { ! pot_cmd ls -q 2>/dev/null | grep -qF -- "$ALLOC"; }
+no_pot_for_alloc() { ! pot_cmd ls -q 2>/dev/null | grep -cF -- "$ALLOC" >/dev/null; }
 
 c_batch_exit_code() {
   local out a=""
@@ -341,7 +341,7 @@ c_batch_exit_code() {
     WHY=$(explain_alloc "$a" finish)
     return 1
   }
-  nomad alloc status "$a" 2>/dev/null | grep -q 'Terminated .*Exit Code: 3' || {
+  nomad alloc status "$a" 2>/dev/null | grep -c 'Terminated .*Exit Code: 3' >/dev/null || {
     WHY=$(explain_alloc "$a" finish)
     return 1
   }
