@@ -35,10 +35,11 @@ die() {
   exit 1
 }
 
-# poll SECONDS COMMAND... : runs COMMAND every 0.25 s until it succeeds (0) or
-# the deadline passes (1). The command's output is discarded.
 # Matching a command's output: `cmd | grep -c … >/dev/null`, never `grep -q`. Under pipefail, grep -q exits at its
 # first match and the command can die of SIGPIPE on its next write, which fails the pipeline at random.
+
+# poll SECONDS COMMAND... : runs COMMAND every 0.25 s until it succeeds (0) or
+# the deadline passes (1). The command's output is discarded.
 poll() {
   local secs=$1
   shift
