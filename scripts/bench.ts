@@ -116,7 +116,7 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
 
   progress("building the driver and the floor program (scripts/build.sh flags)");
   const given = process.env.POT_DRIVER_BIN;
-  const shipped = given ?? compileShipped(REPO, "src/main.ts", join(scratch, "pot-task-driver-linux-x64"));
+  const shipped = given ?? compileShipped(REPO, "src/app/main.ts", join(scratch, "pot-task-driver-linux-x64"));
   const floor = compileShipped(REPO, "scripts/bench/floor.ts", join(scratch, "floor"));
   // The test harness reads POT_DRIVER_BIN when it is loaded, so it is loaded only now.
   process.env.POT_DRIVER_BIN = shipped;

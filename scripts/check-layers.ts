@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 
 /**
  * Unit → the units it may import. A unit is a folder of src/ ("driver/", everything below it included) or a
- * file at the root of src/ ("main.ts"); a target outside src/ is named by its path from src/ ("../package.json").
+ * file at the root of src/ ("version.ts"); a target outside src/ is named by its path from src/ ("../package.json").
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // Nomad's protocol. pot/ is used directly by exec streaming today (exec-stream.ts).
@@ -24,9 +24,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   "support/": [],
   // Operator commands.
   "cli/": ["driver/", "pot/", "supervisor/", "log/", "support/"],
-  // Wiring.
-  "main.ts": ["cli/", "driver/", "log/", "plugin/", "pot/", "supervisor/", "supervision-adapter.ts", "version.ts"],
-  "supervision-adapter.ts": ["driver/", "supervisor/"],
+  // The wiring: the entry point and what builds the driver from its parts; nothing imports it.
+  "app/": ["cli/", "driver/", "log/", "plugin/", "pot/", "supervisor/", "version.ts"],
   "version.ts": ["../package.json"],
 };
 

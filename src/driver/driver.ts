@@ -60,7 +60,7 @@ export interface PotDriverDeps {
   hostCpus: number;
   /** Host facts for node attributes (racct, VIMAGE, ZFS); absent keys are unknown. */
   hostFacts?: () => Promise<{ racct?: boolean; vimage?: boolean; zfs?: boolean }>;
-  /** Called whenever the last tracked task is destroyed (main.ts uses it to return memory to the system). */
+  /** Called whenever the last tracked task is destroyed (src/app/ uses it to return memory to the system). */
   onIdle?: () => void;
   /** How long to wait for the task after `pot stop` before killing its supervisor; default STOP_GRACE_MS. */
   stopGraceMs?: number;

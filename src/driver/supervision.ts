@@ -1,5 +1,5 @@
 // The driver's view of task supervision (driver layer): launching and re-attaching the per-task supervisor,
-// and sampling the processes of running tasks. Implemented by src/supervisor/, wired in main.ts; an
+// and sampling the processes of running tasks. Implemented by src/supervisor/, wired in src/app/; an
 // interface here keeps the driver core free of process handling and testable with fakes.
 import type { ExitRecord } from "../supervisor/exit-record.ts";
 

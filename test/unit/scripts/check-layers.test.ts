@@ -52,17 +52,12 @@ describe("wrong imports of every form", () => {
     ["a type-only import", "pot/naming.ts", 'import type { ExitRecord } from "../supervisor/exit-record.ts";', "supervisor/"],
     ["a multi-line import", "log/logger.ts", 'import {\n  DriverError,\n  type DriverErrorKind,\n} from "../driver/errors";', "driver/"],
     ["a re-export", "supervisor/poll.ts", 'export { DRIVER_NAME } from "../driver/driver";', "driver/"],
-    ["a side-effect import", "pot/runner.ts", 'import "../plugin/serve";', "plugin/"],
+    ["a side-effect import", "pot/runner.ts", 'import "../plugin/status";', "plugin/"],
     ["a dynamic import", "driver/events.ts", 'export const later = () => import("../plugin/status");', "plugin/"],
     ["a require call", "cli/table.ts", 'export const early = require("../plugin/convert");', "plugin/"],
     ["an import of a root file", "pot/errors.ts", 'import { VERSION } from "../version";', "version.ts"],
-    [
-      "an import of the wiring",
-      "driver/events.ts",
-      'import { supervisionFromSupervisor } from "../supervision-adapter.ts";',
-      "supervision-adapter.ts",
-    ],
-    ["a root file importing above its list", "supervision-adapter.ts", 'import { log } from "./plugin/serve";', "plugin/"],
+    ["an import of the wiring", "driver/events.ts", 'import { supervisionFromSupervisor } from "../app/supervision-adapter.ts";', "app/"],
+    ["a root file importing above its list", "version.ts", 'import { toServiceError } from "./plugin/status";', "plugin/"],
   ];
   for (const [what, file, statement, target] of planted) {
     test(`${what} is found`, () => {
@@ -88,12 +83,12 @@ describe("wrong imports of every form", () => {
 describe("the table covers src/ exactly", () => {
   test("a folder the table does not list fails, and so do the imports of its files", () => {
     const src = copyOfSrc();
-    mkdirSync(join(src, "app"));
-    writeFileSync(join(src, "app/wiring.ts"), 'import { PotDriver } from "../driver/driver";\n');
+    mkdirSync(join(src, "extras"));
+    writeFileSync(join(src, "extras/wiring.ts"), 'import { PotDriver } from "../driver/driver";\n');
     const { violations } = checkLayers(src);
-    expect(violations).toEqual([{ where: "src/app/", message: "not in the layer table (scripts/check-layers.ts)" }]);
-    appendFileSync(join(src, "main.ts"), '\nimport "./app/wiring";\n');
-    expect(checkLayers(src).violations.map((v) => v.where)).toEqual(["src/app/", expect.stringMatching(/^src\/main\.ts:\d+$/)]);
+    expect(violations).toEqual([{ where: "src/extras/", message: "not in the layer table (scripts/check-layers.ts)" }]);
+    appendFileSync(join(src, "app/main.ts"), '\nimport "../extras/wiring";\n');
+    expect(checkLayers(src).violations.map((v) => v.where)).toEqual(["src/extras/", expect.stringMatching(/^src\/app\/main\.ts:\d+$/)]);
   });
 
   test("a root file the table does not list fails", () => {
@@ -104,9 +99,9 @@ describe("the table covers src/ exactly", () => {
 
   test("a listed unit that is gone fails", () => {
     const src = copyOfSrc();
-    rmSync(join(src, "supervision-adapter.ts"));
+    rmSync(join(src, "app"), { recursive: true });
     expect(checkLayers(src).violations).toContainEqual({
-      where: "src/supervision-adapter.ts",
+      where: "src/app/",
       message: "listed in the layer table but absent",
     });
   });

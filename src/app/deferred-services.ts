@@ -1,4 +1,4 @@
-// Registering the BasePlugin and Driver services before their code is loaded (plugin layer).
+// Registering the BasePlugin and Driver services before their code is loaded (wiring).
 //
 // The handshake line needs only a listening server with every service registered; the handlers, the driver
 // core behind them and its validators are loaded by the first call (or by `preload()` once the line is out),
@@ -6,8 +6,8 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver.ts";
 import { log } from "../log/logger.ts";
-import { BasePluginService } from "./gen/plugins/base/proto/base.ts";
-import { DriverService } from "./gen/plugins/drivers/proto/driver.ts";
+import { BasePluginService } from "../plugin/gen/plugins/base/proto/base.ts";
+import { DriverService } from "../plugin/gen/plugins/drivers/proto/driver.ts";
 
 /** Code 13 (INTERNAL) without importing grpc-js's enum into this module's start-up. */
 const INTERNAL = 13;
@@ -27,8 +27,8 @@ export function addDeferredPluginServices(server: grpc.Server, loadDriver: () =>
     loading ??= (async () => {
       const [driver, { basePluginServer }, { driverServer }] = await Promise.all([
         loadDriver(),
-        import("./base-service.ts"),
-        import("./driver-service.ts"),
+        import("../plugin/base-service.ts"),
+        import("../plugin/driver-service.ts"),
       ]);
       return {
         base: basePluginServer(driver) as unknown as grpc.UntypedServiceImplementation,

@@ -1,8 +1,8 @@
-// Unit tests for src/plugin/deferred-services.ts: handlers registered before their code is loaded.
+// Unit tests for src/app/deferred-services.ts: handlers registered before their code is loaded.
 import { describe, expect, test } from "bun:test";
 import type * as grpc from "@grpc/grpc-js";
 import { EventEmitter } from "node:events";
-import { deferred } from "../../../src/plugin/deferred-services.ts";
+import { deferred } from "../../../src/app/deferred-services.ts";
 import { DriverService } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 
 type Callback = (err: unknown, value?: unknown) => void;

@@ -1,10 +1,10 @@
 // Binds the driver's Supervision and UsageSampler interfaces to the supervisor layer (composition root helper,
-// imported only by main.ts).
+// imported only by driver-core.ts).
 import { existsSync } from "node:fs";
-import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./driver/supervision.ts";
-import { bundleDirFor } from "./supervisor/bundle.ts";
-import { attach, launch, remove, type SupervisedProcess } from "./supervisor/client.ts";
-import type { StatsSampler } from "./supervisor/sampler.ts";
+import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "../driver/supervision.ts";
+import { bundleDirFor } from "../supervisor/bundle.ts";
+import { attach, launch, remove, type SupervisedProcess } from "../supervisor/client.ts";
+import type { StatsSampler } from "../supervisor/sampler.ts";
 
 /** `sampler` also answers the identity probes of re-attached supervisors (one ps run per tick in total). */
 export function supervisionFromSupervisor(sampler: StatsSampler): Supervision {
