@@ -12,7 +12,11 @@ import { dirname, join, relative, resolve, sep } from "node:path";
  * file at the root of src/ ("version.ts"); a target outside src/ is named by its path from src/ ("../package.json").
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
-  // Nomad's protocol. pot/ is used directly by exec streaming today (exec-stream.ts).
+  // The go-plugin host: handshake, serving, go-plugin's own services. Knows nothing of Nomad's services, which
+  // app/ registers on its server.
+  "host/": ["log/"],
+  // Nomad's services (BasePlugin, Driver) and their conversions. pot/ is used directly by exec streaming today
+  // (exec-stream.ts).
   "plugin/": ["driver/", "pot/", "supervisor/", "log/", "support/"],
   // The decisions; reaches processes only through pot/ and the supervision interfaces.
   "driver/": ["pot/", "supervisor/", "log/", "support/", "version.ts"],
@@ -25,7 +29,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // Operator commands.
   "cli/": ["driver/", "pot/", "supervisor/", "log/", "support/"],
   // The wiring: the entry point and what builds the driver from its parts; nothing imports it.
-  "app/": ["cli/", "driver/", "log/", "plugin/", "pot/", "supervisor/", "version.ts"],
+  "app/": ["cli/", "driver/", "host/", "log/", "plugin/", "pot/", "supervisor/", "version.ts"],
   "version.ts": ["../package.json"],
 };
 

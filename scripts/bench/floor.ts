@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HealthCheckResponse_ServingStatus, HealthService } from "../../src/plugin/gen/grpc/health/v1/health.ts";
+import { HealthCheckResponse_ServingStatus, HealthService } from "../../src/host/gen/grpc/health/v1/health.ts";
 
 const server = new grpc.Server();
 server.addService(HealthService, {

@@ -5,7 +5,7 @@
 // Optionally the process's VmRSS a settling time after the last answer. The process is SIGKILLed afterwards.
 import * as grpc from "@grpc/grpc-js";
 import { performance } from "node:perf_hooks";
-import { HealthClient } from "../../src/plugin/gen/grpc/health/v1/health.ts";
+import { HealthClient } from "../../src/host/gen/grpc/health/v1/health.ts";
 import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base.ts";
 import { DriverClient, type FingerprintResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { vmRssKiB } from "./procfs.ts";

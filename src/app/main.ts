@@ -1,8 +1,8 @@
 // Entry point: dispatches on argv only. No arguments → serve as a Nomad plugin; `version` → print it;
 // `doctor`, `orphans` and `selftest` → the operator commands in src/cli/.
 import { log } from "../log/logger.ts";
-import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "../plugin/handshake.ts";
-import { serve } from "../plugin/serve.ts";
+import { hasMagicCookie, NOT_A_PLUGIN_MESSAGE } from "../host/handshake.ts";
+import { serve } from "../host/serve.ts";
 import { VERSION } from "../version.ts";
 import { addDeferredPluginServices, type DeferredServices } from "./deferred-services.ts";
 import { makeDriver } from "./driver-core.ts";

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HealthCheckResponse_ServingStatus } from "../../src/plugin/gen/grpc/health/v1/health.ts";
+import { HealthCheckResponse_ServingStatus } from "../../src/host/gen/grpc/health/v1/health.ts";
 import { PluginType } from "../../src/plugin/gen/plugins/base/proto/base.ts";
 import { DriverCapabilities_FSIsolation, type FingerprintResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import pkg from "../../package.json" with { type: "json" };

@@ -4,10 +4,10 @@ import * as grpc from "@grpc/grpc-js";
 import type { Subprocess } from "bun";
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { HealthClient } from "../../src/plugin/gen/grpc/health/v1/health.ts";
-import { GRPCBrokerClient } from "../../src/plugin/gen/plugin/grpc_broker.ts";
-import { GRPCControllerClient } from "../../src/plugin/gen/plugin/grpc_controller.ts";
-import { GRPCStdioClient } from "../../src/plugin/gen/plugin/grpc_stdio.ts";
+import { HealthClient } from "../../src/host/gen/grpc/health/v1/health.ts";
+import { GRPCBrokerClient } from "../../src/host/gen/plugin/grpc_broker.ts";
+import { GRPCControllerClient } from "../../src/host/gen/plugin/grpc_controller.ts";
+import { GRPCStdioClient } from "../../src/host/gen/plugin/grpc_stdio.ts";
 import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base.ts";
 import {
   DriverClient,

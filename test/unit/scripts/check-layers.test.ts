@@ -57,6 +57,12 @@ describe("wrong imports of every form", () => {
     ["a require call", "cli/table.ts", 'export const early = require("../plugin/convert");', "plugin/"],
     ["an import of a root file", "pot/errors.ts", 'import { VERSION } from "../version";', "version.ts"],
     ["an import of the wiring", "driver/events.ts", 'import { supervisionFromSupervisor } from "../app/supervision-adapter.ts";', "app/"],
+    [
+      "the go-plugin host importing Nomad's services",
+      "host/serve.ts",
+      'import { driverServer } from "../plugin/driver-service.ts";',
+      "plugin/",
+    ],
     ["a root file importing above its list", "version.ts", 'import { toServiceError } from "./plugin/status";', "plugin/"],
   ];
   for (const [what, file, statement, target] of planted) {

@@ -1,4 +1,4 @@
-// Serving the plugin (plugin layer): listener, gRPC server, handshake line, signals and shutdown.
+// Serving the plugin (go-plugin host): listener, gRPC server, handshake line, signals and shutdown.
 //
 // Contract (go-plugin server.go as Nomad drives it): listen first, then print exactly one handshake line on
 // stdout and never write to stdout again; ignore SIGINT (an operator's Ctrl-C reaches the whole process
@@ -20,7 +20,7 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 
 export interface ServeOptions {
   env: NodeJS.ProcessEnv;
-  /** Adds the BasePlugin and Driver services. */
+  /** Adds the application's services (Nomad's BasePlugin and Driver; src/app/ registers them). */
   register: (server: grpc.Server) => void;
   /** Runs before the process exits (stop background work; tasks themselves keep running). */
   beforeExit?: () => Promise<void> | void;

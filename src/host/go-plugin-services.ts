@@ -1,4 +1,4 @@
-// go-plugin's own services (plugin layer): gRPC health, GRPCController, GRPCStdio and GRPCBroker.
+// go-plugin's own services (go-plugin host): gRPC health, GRPCController, GRPCStdio and GRPCBroker.
 //
 // go-plugin's client health-checks service "plugin", opens StreamStdio and StartStream once after connecting
 // and calls GRPCController.Shutdown when Nomad kills the plugin. Stdio and broker streams carry nothing for a

@@ -1,4 +1,4 @@
-// go-plugin handshake facts (plugin layer): magic cookie, protocol versions, listener address, handshake line.
+// go-plugin handshake facts (go-plugin host): magic cookie, protocol versions, listener address, handshake line.
 //
 // Values are Nomad's (plugins/base/plugin.go Handshake) and go-plugin's (server.go): core protocol 1,
 // app protocol 2, the line "CORE|APP|NETWORK|ADDR|grpc|" as the first and only line on stdout.
