@@ -1,7 +1,7 @@
 // Binds the driver's Supervision and UsageSampler interfaces to the supervisor layer (composition root helper,
 // imported only by driver-core.ts).
 import { existsSync } from "node:fs";
-import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "../driver/supervision.ts";
+import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "../driver/ports.ts";
 import { bundleDirFor } from "../supervisor/bundle.ts";
 import { attach, launch, remove, type SupervisedProcess } from "../supervisor/client.ts";
 import type { StatsSampler } from "../supervisor/sampler.ts";

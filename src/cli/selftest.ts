@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PotDriver } from "../driver/driver.ts";
 import { decodeDriverState } from "../driver/driver-state.ts";
-import type { ProcessUsage } from "../driver/supervision.ts";
+import type { ProcessUsage } from "../driver/ports.ts";
 import type { TaskSpec } from "../driver/task-spec.ts";
 import type { PotCli } from "../pot/pot-cli.ts";
 import { SpawnRunner } from "../pot/runner.ts";

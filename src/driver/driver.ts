@@ -24,7 +24,7 @@ import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task.ts";
 import { stillStarting, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
 import { resolveOutcome } from "./outcome.ts";
-import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./supervision.ts";
+import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./ports.ts";
 import { taskConfigSpec } from "./task-config.ts";
 import { TaskHandle } from "./task-handle.ts";
 import type { TaskOutcome } from "./task-outcome.ts";

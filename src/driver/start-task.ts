@@ -21,7 +21,7 @@ import type { PotLockQueue } from "./pot-lock-queue.ts";
 import { commandLineAsUser, planStart, type StartPlan } from "./start-plan.ts";
 import { settledFlag, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs } from "./stop-deadline.ts";
-import type { SupervisedTask, Supervision } from "./supervision.ts";
+import type { SupervisedTask, Supervision } from "./ports.ts";
 import { validateTaskConfig } from "./task-config.ts";
 import type { TaskSpec } from "./task-spec.ts";
 

@@ -22,7 +22,7 @@ import {
 import type { Attribute } from "./gen/plugins/shared/structs/proto/attribute.ts";
 import type { TaskStatus as DriverTaskStatus } from "../driver/driver.ts";
 import type { TaskEvent } from "../driver/events.ts";
-import type { ProcessUsage } from "../driver/supervision.ts";
+import type { ProcessUsage } from "../driver/ports.ts";
 import type { TaskOutcome } from "../driver/task-outcome.ts";
 import type { TaskSpec } from "../driver/task-spec.ts";
 import type { Duration } from "./gen/google/protobuf/duration.ts";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PotDriver } from "../../../src/driver/driver.ts";
 import { DriverError } from "../../../src/driver/errors.ts";
-import type { LaunchRequest, SupervisedTask, Supervision, UsageSampler } from "../../../src/driver/supervision.ts";
+import type { LaunchRequest, SupervisedTask, Supervision, UsageSampler } from "../../../src/driver/ports.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
 import { PotCli } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
