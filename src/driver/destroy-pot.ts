@@ -2,7 +2,8 @@
 // (docs/protocol.md §7.2), so one transient `pot destroy` failure (a busy dataset, a concurrent stop) would leak
 // the pot and the task's bundle for good; a failed start's cleanup has no second chance either.
 import { isPotError } from "../pot/errors.ts";
-import type { DestroyOutcome, PotCli } from "../pot/pot-cli.ts";
+import type { DestroyOutcome } from "../pot/pot-cli.ts";
+import type { PotOperations } from "./ports.ts";
 
 /** Attempts in all, and the pause before the n-th retry (n × this). */
 export const DESTROY_ATTEMPTS = 3;
@@ -30,7 +31,7 @@ const HALF_STARTED = /not in a state where it can be stopped|is already stopping
  * last PotError.
  */
 export async function destroyPot(
-  pot: PotCli,
+  pot: PotOperations,
   potName: string,
   onRetry: (err: unknown, attempt: number) => void = () => {},
   options: DestroyOptions = {},
@@ -64,7 +65,7 @@ export async function destroyPot(
  * unmounts what start mounted, so `pot destroy` can remove the datasets (docs/pot-behaviour.md, "Half-started
  * pots"). Returns a sentence saying what was done.
  */
-export async function releaseHalfStartedPot(pot: PotCli, potName: string, options: { timeoutMs?: number } = {}): Promise<string> {
+export async function releaseHalfStartedPot(pot: PotOperations, potName: string, options: { timeoutMs?: number } = {}): Promise<string> {
   const wasStarting = (await pot.setStatus(potName, "doa")) === 0;
   const wasStopping = !wasStarting && (await pot.setStatus(potName, "stopped")) === 0;
   await pot.stop(potName, options);

@@ -2,7 +2,7 @@
 // Domain types only: no protobuf and no process handling of its own (pot/ runs pot, supervision runs tasks).
 import { access, constants } from "node:fs/promises";
 import { describeError, log } from "../log/logger.ts";
-import type { ExecResult, PotCli } from "../pot/pot-cli.ts";
+import type { ExecResult } from "../pot/pot-cli.ts";
 import { isValidEnvName } from "../pot/argv.ts";
 import { isPotError } from "../pot/errors.ts";
 import { parseTaskId, potNameForTask } from "../pot/naming.ts";
@@ -24,7 +24,7 @@ import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task.ts";
 import { stillStarting, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
 import { resolveOutcome } from "./outcome.ts";
-import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./ports.ts";
+import type { PotOperations, ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./ports.ts";
 import { taskConfigSpec } from "./task-config.ts";
 import { TaskHandle } from "./task-handle.ts";
 import type { TaskOutcome } from "./task-outcome.ts";
@@ -53,7 +53,7 @@ export interface PotDriverDeps {
    * A pot command layer for the configured pot executable; `env` (PATH from the plugin config) goes into the
    * environment of every pot process.
    */
-  pot: (potPath: string, env: Readonly<Record<string, string>>) => PotCli;
+  pot: (potPath: string, env: Readonly<Record<string, string>>) => PotOperations;
   supervision: Supervision;
   sampler: UsageSampler;
   /** Logical CPUs of the host. */
@@ -162,7 +162,7 @@ export class PotDriver {
     });
   }
 
-  private pot(): PotCli {
+  private pot(): PotOperations {
     return this.deps.pot(this.config.potPath, { PATH: this.config.childPath });
   }
 

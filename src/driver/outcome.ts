@@ -1,13 +1,13 @@
 // From the supervisor's record of `pot start` to the task's real exit (driver layer): pot start's own status
 // says little (0, 125 or 1); `pot last-run-stats` holds the command's code (docs/pot-behaviour.md,
 // src/pot/exit-code.ts).
-import type { PotCli } from "../pot/pot-cli.ts";
 import { type LastRunStats, type PotStartExit, taskExitFromPotStart } from "../pot/exit-code.ts";
 import type { ExitRecord } from "../supervisor/exit-record.ts";
+import type { PotOperations } from "./ports.ts";
 import type { TaskOutcome } from "./task-outcome.ts";
 import { describeError } from "../log/logger.ts";
 
-export async function resolveOutcome(pot: PotCli, potName: string, record: ExitRecord): Promise<TaskOutcome> {
+export async function resolveOutcome(pot: PotOperations, potName: string, record: ExitRecord): Promise<TaskOutcome> {
   if (record.kind === "failed") {
     return { kind: "unknown", reason: `the task never ran: ${record.reason}` };
   }

@@ -1,7 +1,56 @@
-// The driver's view of task supervision (driver layer): launching and re-attaching the per-task supervisor,
-// and sampling the processes of running tasks. Implemented by src/supervisor/, wired in src/app/; an
-// interface here keeps the driver core free of process handling and testable with fakes.
+// The driver's ports (driver layer): the interfaces through which the driver core reaches processes. Pot
+// operations (PotCli in src/pot/), task supervision and the usage sampler (src/supervisor/, through
+// src/app/supervision-adapter.ts). The concrete classes satisfy these shapes and src/app/ connects them, so the
+// driver core holds no process handling of its own and is testable with fakes.
+import type {
+  CopyInOptions,
+  ExecOptions,
+  HostEntry,
+  MountInOptions,
+  PotAttribute,
+  PrepareOptions,
+  RssLimits,
+  SignalOptions,
+} from "../pot/argv.ts";
+import type { LastRunStats } from "../pot/exit-code.ts";
+import type { PotVersion } from "../pot/parse.ts";
+import type { CallOptions, DestroyOutcome, ExecResult, PrepareResult, StartProbe, StopOutcome } from "../pot/pot-cli.ts";
 import type { ExitRecord } from "../supervisor/exit-record.ts";
+
+/**
+ * The pot verbs the driver runs, for one pot executable and environment (PotCli). Every call is one `pot`
+ * process that returns parsed output or throws a PotError.
+ */
+export interface PotOperations {
+  /** The whole environment of every pot process (also of interactive exec sessions). */
+  readonly env: Readonly<Record<string, string>>;
+  version(options?: CallOptions): Promise<PotVersion>;
+  prepare(prepare: PrepareOptions, options?: CallOptions): Promise<PrepareResult>;
+  copyIn(potName: string, copy: CopyInOptions, options?: CallOptions): Promise<void>;
+  mountIn(potName: string, mount: MountInOptions, options?: CallOptions): Promise<void>;
+  setAttr(potName: string, attribute: PotAttribute, value: string | number | boolean, options?: CallOptions): Promise<void>;
+  setCmd(potName: string, command: string, options?: CallOptions): Promise<void>;
+  setEnv(potName: string, env: Readonly<Record<string, string>>, options?: CallOptions): Promise<void>;
+  setHosts(potName: string, hosts: readonly HostEntry[], options?: CallOptions): Promise<void>;
+  setRss(potName: string, limits: RssLimits, options?: CallOptions): Promise<void>;
+  jailAddress(potName: string, options?: CallOptions): Promise<string | undefined>;
+  exists(potName: string, options?: CallOptions): Promise<boolean>;
+  bridges(options?: CallOptions): Promise<string[]>;
+  fsRoot(options?: CallOptions): Promise<string>;
+  signal(potName: string, signal: string, signalOptions?: SignalOptions, options?: CallOptions): Promise<void>;
+  exec(potName: string, command: readonly string[], execOptions?: ExecOptions, options?: CallOptions): Promise<ExecResult>;
+  /** The argv of `pot exec` for an interactive session (throws a PotError of kind bad-argument on bad input). */
+  execArgv(potName: string, command: readonly string[], execOptions?: ExecOptions): string[];
+  stop(potName: string, options?: CallOptions): Promise<StopOutcome>;
+  /** `pot set-status`: 0 done, 1 not allowed from the current status, 2 already in it. */
+  setStatus(potName: string, status: "doa" | "stopped", options?: CallOptions): Promise<0 | 1 | 2>;
+  destroy(potName: string, destroyOptions?: { force?: boolean }, options?: CallOptions): Promise<DestroyOutcome>;
+  lastRunStats(potName: string, options?: CallOptions): Promise<Extract<LastRunStats, { kind: "recorded" | "empty" }>>;
+  /** How the driver learns that `pot start` has marked the pot started. */
+  startProbe(potName: string, sinceMs?: number): Promise<StartProbe>;
+  /** The argv of `pot start`, run by the task's supervisor. */
+  startArgv(potName: string): string[];
+}
 
 export interface SupervisedTask {
   /** The supervisor's pid; every process of the task lives in its session. */

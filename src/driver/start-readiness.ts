@@ -2,7 +2,8 @@
 // main pid about half a second after the jail exists; before that `pot signal` finds no pid and `pot stop` is
 // refused (docs/pot-behaviour.md, "Start"). Checks back off, and cost no pot run when pot's state files can be
 // read (PotCli.startProbe).
-import type { PotCli, StartProbe } from "../pot/pot-cli.ts";
+import type { StartProbe } from "../pot/pot-cli.ts";
+import type { PotOperations } from "./ports.ts";
 
 /** How long StartTask waits for pot to mark the pot started before reporting the task started anyway. */
 export const START_READY_TIMEOUT_MS = 60_000;
@@ -51,7 +52,7 @@ export function settledFlag(promise: Promise<unknown>): () => boolean {
  * Whether a refused signal or stop met a pot that pot is still starting: the status file says `starting`, or,
  * when the status cannot be read, the main pid is not recorded yet.
  */
-export async function stillStarting(pot: PotCli, potName: string): Promise<{ starting: boolean; probe: StartProbe }> {
+export async function stillStarting(pot: PotOperations, potName: string): Promise<{ starting: boolean; probe: StartProbe }> {
   const probe = await pot.startProbe(potName);
   if (probe.source === "state-files") return { starting: (await probe.status())?.status === "starting", probe };
   return { starting: !(await probe.started().catch(() => false)), probe };

@@ -5,7 +5,6 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { log } from "../log/logger.ts";
 import { isPotError, type PotError } from "../pot/errors.ts";
-import type { PotCli } from "../pot/pot-cli.ts";
 import { childEnv } from "../support/child-env.ts";
 import { formatConfigIssues } from "./config-schema.ts";
 import { destroyPot } from "./destroy-pot.ts";
@@ -21,7 +20,7 @@ import type { PotLockQueue } from "./pot-lock-queue.ts";
 import { commandLineAsUser, planStart, type StartPlan } from "./start-plan.ts";
 import { settledFlag, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs } from "./stop-deadline.ts";
-import type { SupervisedTask, Supervision } from "./ports.ts";
+import type { PotOperations, SupervisedTask, Supervision } from "./ports.ts";
 import { validateTaskConfig } from "./task-config.ts";
 import type { TaskSpec } from "./task-spec.ts";
 
@@ -51,7 +50,7 @@ export interface StartContext {
   task: TaskSpec;
   driverConfig: unknown;
   plugin: PluginConfig;
-  pot: PotCli;
+  pot: PotOperations;
   supervision: Supervision;
   events: TaskEventBus;
   hostCpus: number;
@@ -191,7 +190,7 @@ function stopTimeoutOf(plan: StartPlan): number | undefined {
  * Returns the account.
  */
 async function configure(
-  pot: PotCli,
+  pot: PotOperations,
   plan: StartPlan,
   lockQueue: PotLockQueue,
   onWait: (ahead: number) => void,
@@ -217,7 +216,7 @@ async function configure(
  * The command the prepared pot would run: the image's `pot.cmd` (the first line, taken verbatim as
  * start.sh `_js_get_cmd` reads it), `sh /etc/rc` when there is none.
  */
-async function imageCommand(pot: PotCli, potName: string): Promise<string> {
+async function imageCommand(pot: PotOperations, potName: string): Promise<string> {
   const conf = await readJailFile(potDirOf(await pot.fsRoot(), potName), "/conf/pot.conf");
   if (!conf.ok) throw new DriverError("failed", `failed to start task: cannot read the image's command from pot.conf: ${conf.reason}`);
   const line = conf.text.split("\n").find((l) => l.startsWith("pot.cmd="));
@@ -230,7 +229,7 @@ async function imageCommand(pot: PotCli, potName: string): Promise<string> {
  * and the jail's chroot(8) that switches to it. Either missing fails the start: the task never runs as root
  * in its place.
  */
-async function jailAccount(pot: PotCli, potName: string, user: string): Promise<JailAccount> {
+async function jailAccount(pot: PotOperations, potName: string, user: string): Promise<JailAccount> {
   const refuse = (why: string) =>
     new DriverError("invalid-config", `failed to start task: task.user: ${why} (got ${JSON.stringify(user)})`, { recoverable: false });
   const root = jailRootOf(await pot.fsRoot(), potName);
@@ -244,7 +243,7 @@ async function jailAccount(pot: PotCli, potName: string, user: string): Promise<
 }
 
 /** `private-bridge` needs a bridge pot knows (a file under its bridges directory, listed by `pot ls -B`). */
-async function requireBridge(pot: PotCli, bridge: string): Promise<void> {
+async function requireBridge(pot: PotOperations, bridge: string): Promise<void> {
   let known: string[];
   try {
     known = await pot.bridges();
@@ -285,7 +284,7 @@ async function withResolvConf<T>(stateDir: string, plan: StartPlan, prepare: (op
 }
 
 /** The jail's own address (fixed by the job for alias, else by pot prepare) and the ports services reach in it. */
-async function jailNetwork(pot: PotCli, plan: StartPlan): Promise<DriverState["network"]> {
+async function jailNetwork(pot: PotOperations, plan: StartPlan): Promise<DriverState["network"]> {
   if (plan.fixedAddress !== undefined) return { portMap: plan.portMap, address: plan.fixedAddress };
   const address = await pot.jailAddress(plan.potName);
   return address === undefined ? undefined : { portMap: plan.portMap, address };
