@@ -15,10 +15,12 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The go-plugin host: handshake, serving, go-plugin's own services. Knows nothing of Nomad's services, which
   // app/ registers on its server.
   "host/": ["log/"],
-  // Nomad's services (BasePlugin, Driver) and their conversions. pot/ is used directly by exec streaming today
-  // (exec-stream.ts).
-  "plugin/": ["driver/", "pot/", "supervisor/", "log/", "support/"],
-  // The decisions; reaches processes only through pot/ and the supervision interfaces.
+  // Nomad's services (BasePlugin, Driver) and their conversions; every process they need (exec streaming too)
+  // is the driver's.
+  "plugin/": ["driver/", "log/", "support/"],
+  // The decisions; reaches processes only through its ports (driver/ports.ts), which app/ connects. supervisor/
+  // is listed only for the exit types (supervisor/exit-record.ts, exit-status.ts) until they become the driver's
+  // own task-exit module; then it goes.
   "driver/": ["pot/", "supervisor/", "log/", "support/", "version.ts"],
   // pot and the supervisor are independent of each other and of everything above them.
   "pot/": ["log/", "support/"],

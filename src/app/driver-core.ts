@@ -1,5 +1,6 @@
 // Builds the driver core for serving and for the selftest (the wiring): the pot command layer on one runner,
-// the supervision adapter on the shared sampler, the host's CPU facts and the prepare deadline override.
+// interactive exec sessions, the supervision adapter on the shared sampler, the host's CPU facts and the prepare
+// deadline override.
 import { availableParallelism } from "node:os";
 import type { PotDriver } from "../driver/driver.ts";
 import { log } from "../log/logger.ts";
@@ -17,6 +18,7 @@ export async function makeDriver(runner: SpawnRunner): Promise<PotDriver> {
     { PotDriver },
     { PREPARE_TIMEOUT_ENV, prepareTimeoutFrom },
     { PotCli },
+    { startExecSession },
     { readHostCpu, readHostFacts },
     { sharedSampler },
     { supervisionFromSupervisor, usageSamplerFrom },
@@ -24,6 +26,7 @@ export async function makeDriver(runner: SpawnRunner): Promise<PotDriver> {
     import("../driver/driver.ts"),
     import("../driver/start-task.ts"),
     import("../pot/pot-cli.ts"),
+    import("../pot/exec-session.ts"),
     import("../pot/host-facts.ts"),
     import("../supervisor/sampler.ts"),
     import("./supervision-adapter.ts"),
@@ -38,6 +41,7 @@ export async function makeDriver(runner: SpawnRunner): Promise<PotDriver> {
     pot: (potPath, env) => new PotCli(potPath, runner, { logger: log, env }),
     supervision: supervisionFromSupervisor(sharedSampler),
     sampler: usageSamplerFrom(sharedSampler),
+    execSessions: { start: startExecSession },
     hostCpus: availableParallelism(),
     hostFacts: () => readHostFacts(runner),
     onIdle: idleCollector(),

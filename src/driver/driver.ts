@@ -24,7 +24,16 @@ import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task.ts";
 import { stillStarting, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
 import { resolveOutcome } from "./outcome.ts";
-import type { PotOperations, ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "./ports.ts";
+import type {
+  ExecSession,
+  ExecSessionIo,
+  ExecSessions,
+  PotOperations,
+  ProcessUsage,
+  SupervisedTask,
+  Supervision,
+  UsageSampler,
+} from "./ports.ts";
 import { taskConfigSpec } from "./task-config.ts";
 import { TaskHandle } from "./task-handle.ts";
 import type { TaskOutcome } from "./task-outcome.ts";
@@ -56,6 +65,8 @@ export interface PotDriverDeps {
   pot: (potPath: string, env: Readonly<Record<string, string>>) => PotOperations;
   supervision: Supervision;
   sampler: UsageSampler;
+  /** Runs the interactive `pot exec` of ExecTaskStreaming. */
+  execSessions: ExecSessions;
   /** Logical CPUs of the host. */
   hostCpus: number;
   /** Host facts for node attributes (racct, VIMAGE, ZFS); absent keys are unknown. */
@@ -449,25 +460,24 @@ export class PotDriver {
     };
   }
 
-  /** The argv and environment for an interactive exec (the plugin layer streams it). */
-  execSession(
-    taskId: string,
-    command: readonly string[],
-    tty: boolean,
-  ): { potName: string; argv: string[]; env: Readonly<Record<string, string>> } {
+  /**
+   * Starts an interactive exec in the task's jail (ExecTaskStreaming): the command runs as the task's user with
+   * the task's environment; the caller feeds its input and reads its output through `io` and the session.
+   */
+  startExecSession(taskId: string, command: readonly string[], io: ExecSessionIo): ExecSession {
     const handle = this.handle(taskId);
     if (command.length === 0 || command[0] === "") throw new DriverError("invalid-argument", "exec needs a command");
     if (handle.runState === "exited") throw new DriverError("failed-precondition", `task ${taskId} has exited`);
     const pot = this.pot();
     let argv: string[];
     try {
-      argv = pot.execArgv(handle.state.potName, asTaskUser(handle, command), { env: execEnv(handle), tty });
+      argv = pot.execArgv(handle.state.potName, asTaskUser(handle, command), { env: execEnv(handle), tty: io.tty });
     } catch (err) {
       if (isPotError(err, "bad-argument"))
         throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
       throw err;
     }
-    return { potName: handle.state.potName, argv, env: pot.env };
+    return this.deps.execSessions.start(argv, { ...io, env: pot.env });
   }
 
   /**

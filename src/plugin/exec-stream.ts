@@ -5,8 +5,8 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver.ts";
 import { DriverError } from "../driver/errors.ts";
+import type { ExecSession } from "../driver/ports.ts";
 import { log } from "../log/logger.ts";
-import { type ExecSession, startExecSession } from "../pot/exec-session.ts";
 import type { ExecTaskStreamingRequest, ExecTaskStreamingResponse } from "./gen/plugins/drivers/proto/driver.ts";
 import { toServiceError } from "./status.ts";
 
@@ -42,10 +42,8 @@ export function serveExecStream(driver: PotDriver, call: ExecCall): void {
       }
       try {
         const { taskId, command, tty } = request.setup;
-        const { argv, env } = driver.execSession(taskId, command, tty);
-        session = startExecSession(argv, {
+        session = driver.startExecSession(taskId, command, {
           tty,
-          env,
           rows: request.ttySize?.height ?? pendingSize.rows,
           cols: request.ttySize?.width ?? pendingSize.cols,
           onStdout: (data) => write({ stdout: { data: Buffer.from(data), close: false } }),

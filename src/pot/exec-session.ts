@@ -1,5 +1,6 @@
 // Interactive `pot exec` sessions (layer 3): one process per `nomad alloc exec`, with a pseudo-terminal when
-// asked for (resizable), or plain pipes; stdin is fed by the caller. The argv comes from PotCli.execArgv.
+// asked for (resizable), or plain pipes; stdin is fed by the caller. The argv comes from PotCli.execArgv; the
+// driver starts sessions through its ExecSessions port (src/driver/ports.ts), which src/app/ binds to this.
 import type { Subprocess } from "bun";
 import { exitOfSignal } from "../support/signals.ts";
 

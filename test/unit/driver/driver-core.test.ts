@@ -6,7 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PotDriver } from "../../../src/driver/driver.ts";
 import { DriverError } from "../../../src/driver/errors.ts";
-import type { LaunchRequest, SupervisedTask, Supervision, UsageSampler } from "../../../src/driver/ports.ts";
+import type {
+  ExecSession,
+  ExecSessionIo,
+  ExecSessions,
+  LaunchRequest,
+  SupervisedTask,
+  Supervision,
+  UsageSampler,
+} from "../../../src/driver/ports.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
 import { PotCli } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
@@ -84,6 +92,22 @@ class FakeSupervision implements Supervision {
 
 const noSampler: UsageSampler = { subscribe: () => () => {} };
 
+/** Records each interactive exec it is asked to start and hands back a session that records what it is told. */
+class FakeExecSessions implements ExecSessions {
+  started: { argv: readonly string[]; options: ExecSessionIo & { env: Readonly<Record<string, string>> } }[] = [];
+  written: string[] = [];
+  start(argv: readonly string[], options: ExecSessionIo & { env: Readonly<Record<string, string>> }): ExecSession {
+    this.started.push({ argv, options });
+    return {
+      write: (data) => this.written.push(new TextDecoder().decode(data)),
+      closeStdin: () => {},
+      resize: () => {},
+      kill: () => {},
+      exited: Promise.resolve({ exitCode: 0, signal: 0 }),
+    };
+  }
+}
+
 const TASK_ID = "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11/web/a1b2c3d4";
 const POT = "web_a1b2c3d4_5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11";
 
@@ -135,16 +159,18 @@ const PREPARED = `===>  Prepared the pot ${POT}\n`;
 function setup(respond: Responder, stopGraceMs?: number) {
   const runner = new ScriptedRunner(respond);
   const supervision = new FakeSupervision();
+  const execSessions = new FakeExecSessions();
   const driver = new PotDriver({
     pot: (potPath, env) => new PotCli(potPath, runner, { env }),
     supervision,
     sampler: noSampler,
+    execSessions,
     hostCpus: 4,
     mhzPerCore: 2000,
     ...(stopGraceMs === undefined ? {} : { stopGraceMs }),
   });
   driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
-  return { runner, supervision, driver };
+  return { runner, supervision, driver, execSessions };
 }
 
 const okPrepare: Responder = (argv) => (argv[1] === "prepare" ? { stdout: PREPARED } : undefined);
@@ -403,6 +429,60 @@ describe("wait, stop and destroy", () => {
   });
 });
 
+describe("interactive exec", () => {
+  const io = (tty: boolean): ExecSessionIo => ({ tty, rows: 30, cols: 100, onStdout: () => {}, onStderr: () => {} });
+
+  test("starts one session through the port: pot exec in the task's pot with its environment, pot's own environment", async () => {
+    const { driver, execSessions } = setup(okPrepare);
+    driver.setConfig(
+      { allowed_host_paths: [HOST_DIR], path: "/opt/pot/bin:/usr/bin:/bin" },
+      { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 },
+    );
+    await driver.startTask(task(), CONFIG);
+    const given = io(true);
+    const session = driver.startExecSession(TASK_ID, ["/bin/sh", "-l"], given);
+    expect(execSessions.started).toHaveLength(1);
+    const [started] = execSessions.started;
+    expect(started?.argv).toEqual(["/usr/local/bin/pot", "exec", "-p", POT, "-t", "-e", "FOO=bar", "--", "/bin/sh", "-l"]);
+    expect(started?.options.env).toEqual({ PATH: "/opt/pot/bin:/usr/bin:/bin", LC_ALL: "C" });
+    expect(started?.options).toMatchObject({ tty: true, rows: 30, cols: 100, onStdout: given.onStdout, onStderr: given.onStderr });
+    // The caller talks to the session the port started.
+    session.write(new TextEncoder().encode("ls\n"));
+    expect(execSessions.written).toEqual(["ls\n"]);
+    expect(await session.exited).toEqual({ exitCode: 0, signal: 0 });
+  });
+
+  test("an unknown task, an empty command or a command pot cannot pass start nothing", async () => {
+    const { driver, execSessions } = setup(okPrepare);
+    expect(() => driver.startExecSession("no/such/task", ["/bin/sh"], io(false))).toThrow(DriverError);
+    await driver.startTask(task(), CONFIG);
+    const kindOf = (command: string[]): string | undefined => {
+      try {
+        driver.startExecSession(TASK_ID, command, io(false));
+        return undefined;
+      } catch (err) {
+        return (err as DriverError).kind;
+      }
+    };
+    expect(kindOf([])).toBe("invalid-argument");
+    expect(kindOf(["A=1"])).toBe("invalid-argument");
+    expect(execSessions.started).toEqual([]);
+  });
+
+  test("a task that has exited starts no session", async () => {
+    const { driver, supervision, execSessions } = setup((argv) => {
+      if (argv[1] === "prepare") return { stdout: PREPARED };
+      if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 0 }\n' };
+      return undefined;
+    });
+    await driver.startTask(task(), CONFIG);
+    supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() });
+    await driver.waitTask(TASK_ID);
+    expect(() => driver.startExecSession(TASK_ID, ["/bin/sh"], io(false))).toThrow("has exited");
+    expect(execSessions.started).toEqual([]);
+  });
+});
+
 describe("recoverTask", () => {
   async function startedState(): Promise<{ state: Uint8Array; bundleDir: string }> {
     const { driver, supervision } = setup(okPrepare);
@@ -458,6 +538,7 @@ describe("start errors", () => {
       pot: (p) => new PotCli(p, runner),
       supervision: new FakeSupervision(),
       sampler: noSampler,
+      execSessions: new FakeExecSessions(),
       hostCpus: 1,
       mhzPerCore: 1000,
     });

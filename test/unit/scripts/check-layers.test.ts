@@ -63,6 +63,18 @@ describe("wrong imports of every form", () => {
       'import { driverServer } from "../plugin/driver-service.ts";',
       "plugin/",
     ],
+    [
+      "Nomad's services starting pot exec themselves",
+      "plugin/exec-stream.ts",
+      'import { startExecSession } from "../pot/exec-session.ts";',
+      "pot/",
+    ],
+    [
+      "Nomad's services reaching the supervisor",
+      "plugin/convert.ts",
+      'import type { SupervisedProcess } from "../supervisor/client.ts";',
+      "supervisor/",
+    ],
     ["a root file importing above its list", "version.ts", 'import { toServiceError } from "./plugin/status";', "plugin/"],
   ];
   for (const [what, file, statement, target] of planted) {
