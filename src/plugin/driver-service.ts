@@ -42,7 +42,7 @@ export function driverServer(driver: PotDriver): DriverServer {
       call.on("error", stop);
       call.on("close", stop);
       const tick = async (): Promise<void> => {
-        // call.cancelled also covers a cancel that came before this handler was loaded (deferred-services.ts).
+        // call.cancelled also covers a cancel that came before this handler was loaded (src/app/deferred-services.ts).
         if (stopped || call.cancelled) return;
         try {
           call.write(fingerprintToProto(await driver.fingerprint()));
@@ -139,7 +139,7 @@ export function driverServer(driver: PotDriver): DriverServer {
       };
       call.on("cancelled", finish);
       call.on("close", finish);
-      // Cancelled before this handler was loaded (deferred-services.ts): those events have passed already.
+      // Cancelled before this handler was loaded (src/app/deferred-services.ts): those events have passed already.
       if (call.cancelled) return;
       try {
         unsubscribe = driver.taskStats(taskId, intervalMs, (usage, at) => {

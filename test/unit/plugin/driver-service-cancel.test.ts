@@ -1,4 +1,4 @@
-// Streams cancelled before their handler ran (the handlers load after the handshake, deferred-services.ts):
+// Streams cancelled before their handler ran (the handlers load after the handshake, src/app/deferred-services.ts):
 // TaskStats and Fingerprint must not start work for a call nobody listens to any more.
 import { describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
