@@ -16,6 +16,7 @@ import type {
   UsageSampler,
 } from "../../../src/driver/ports.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { taskSpec } from "../../support/task-spec.ts";
 import { PotCli } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
@@ -112,22 +113,11 @@ const TASK_ID = "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11/web/a1b2c3d4";
 const POT = "web_a1b2c3d4_5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11";
 
 function task(): TaskSpec {
-  return {
-    taskId: TASK_ID,
-    taskName: "web",
-    allocId: "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11",
-    jobName: "j",
-    groupName: "g",
-    namespace: "default",
+  return taskSpec({
     env: { FOO: "bar" },
     allocDir: "/nomad/alloc/5b0c",
-    stdoutPath: "/nomad/alloc/5b0c/alloc/logs/.web.stdout.fifo",
-    stderrPath: "/nomad/alloc/5b0c/alloc/logs/.web.stderr.fifo",
-    user: "",
     resources: { memoryMb: 64, memoryMaxMb: 0, cpuShares: 100, cpusetCpus: "", percentTicks: 0, ports: [] },
-    mounts: [],
-    driverConfig: new Uint8Array(),
-  };
+  });
 }
 
 const HOST_DIR = mkdtempSync(join(tmpdir(), "driver-core-"));

@@ -12,6 +12,7 @@ import { renderResolvConf } from "../../../src/driver/resolv-conf.ts";
 import { commandLineAsUser, planStart } from "../../../src/driver/start-plan.ts";
 import { validateTaskConfig } from "../../../src/driver/task-config.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { taskSpec } from "../../support/task-spec.ts";
 import { prepareArgv } from "../../../src/pot/argv.ts";
 
 const BASE = {
@@ -23,18 +24,7 @@ const BASE = {
 };
 
 function task(overrides: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    taskId: "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11/web/a1b2c3d4",
-    taskName: "web",
-    allocId: "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11",
-    jobName: "j",
-    groupName: "g",
-    namespace: "default",
-    env: {},
-    allocDir: "/var/nomad/alloc/5b0c6a32",
-    stdoutPath: "/o",
-    stderrPath: "/e",
-    user: "",
+  return taskSpec({
     resources: {
       memoryMb: 0,
       memoryMaxMb: 0,
@@ -46,10 +36,8 @@ function task(overrides: Partial<TaskSpec> = {}): TaskSpec {
         { label: "dns", hostPort: 28053, to: 0 },
       ],
     },
-    mounts: [],
-    driverConfig: new Uint8Array(),
     ...overrides,
-  };
+  });
 }
 
 function plan(config: Record<string, unknown>, spec: Partial<TaskSpec> = {}) {

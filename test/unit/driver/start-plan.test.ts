@@ -4,6 +4,7 @@ import { defaultPluginConfig } from "../../../src/driver/plugin-config.ts";
 import { commandLine, planStart, rssLimits, shellWord } from "../../../src/driver/start-plan.ts";
 import { validateTaskConfig } from "../../../src/driver/task-config.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { taskSpec } from "../../support/task-spec.ts";
 
 const SEED = {
   image: "https://pot-registry.zapto.org/registry/",
@@ -21,30 +22,13 @@ const SEED = {
 };
 
 function task(overrides: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    taskId: "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11/nginx-pot/a1b2c3d4",
+  return taskSpec({
     taskName: "nginx-pot",
-    allocId: "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11",
     jobName: "nginx",
     groupName: "web",
-    namespace: "default",
     env: { NOMAD_TASK_DIR: "/local", NOMAD_HOST_PORT_http: "23456" },
-    allocDir: "/var/nomad/alloc/5b0c6a32",
-    stdoutPath: "/var/nomad/alloc/5b0c6a32/alloc/logs/.nginx-pot.stdout.fifo",
-    stderrPath: "/var/nomad/alloc/5b0c6a32/alloc/logs/.nginx-pot.stderr.fifo",
-    user: "",
-    resources: {
-      memoryMb: 256,
-      memoryMaxMb: 0,
-      cpuShares: 500,
-      cpusetCpus: "",
-      percentTicks: 0.1,
-      ports: [{ label: "http", hostPort: 23456, to: 0 }],
-    },
-    mounts: [],
-    driverConfig: new Uint8Array(),
     ...overrides,
-  };
+  });
 }
 
 function seedConfig(extra: Record<string, unknown> = {}) {

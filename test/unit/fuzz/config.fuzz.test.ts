@@ -5,6 +5,7 @@ import { defaultPluginConfig, validatePluginConfig } from "../../../src/driver/p
 import { planStart } from "../../../src/driver/start-plan.ts";
 import { validateTaskConfig } from "../../../src/driver/task-config.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { taskSpec } from "../../support/task-spec.ts";
 import { fuzzSeconds, fuzzSeed, PLUGIN_KEYS, Prng, randomValue, TASK_KEYS, validationResultProblem, withCpuTime } from "./fuzz-core.ts";
 
 /** CPU per call; honest calls take well under a millisecond, the margin is for GC pauses. */
@@ -35,33 +36,11 @@ const VALID_PLUGIN: Record<string, unknown> = {
   state_dir: "/var/db/pot-task-driver",
 };
 
-function taskSpec(rng: Prng): TaskSpec {
+function randomTaskSpec(rng: Prng): TaskSpec {
   const name = rng.pick(["web", "a.b", "x y", "..", "", "$(id)", "t\u0000", "ok_1"]);
   const env: Record<string, string> = { NOMAD_TASK_DIR: "/local", NOMAD_HOST_PORT_http: "23456" };
   if (rng.chance(0.5)) env[rng.pick(["A-B", "1X", "OK", "", "$(id)"])] = rng.pick(["x", "a\nb", "$(id)", "\u0000"]);
-  return {
-    taskId: `5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11/${name}/a1b2c3d4`,
-    taskName: name,
-    allocId: "5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11",
-    jobName: "job",
-    groupName: "group",
-    namespace: "default",
-    env,
-    allocDir: "/var/nomad/alloc/5b0c6a32",
-    stdoutPath: "/dev/null",
-    stderrPath: "/dev/null",
-    user: "",
-    resources: {
-      memoryMb: 256,
-      memoryMaxMb: 0,
-      cpuShares: 500,
-      cpusetCpus: "",
-      percentTicks: 0.1,
-      ports: [{ label: "http", hostPort: 23456, to: 0 }],
-    },
-    mounts: [],
-    driverConfig: new Uint8Array(),
-  };
+  return taskSpec({ taskName: name, env, stdoutPath: "/dev/null", stderrPath: "/dev/null" });
 }
 
 function timed<T>(what: string, where: () => string, call: () => T): T {
@@ -109,7 +88,7 @@ test("config validation answers ok or issues with paths for any value, fast, and
     if (taskBad) throw new Error(`validateTaskConfig: ${taskBad} at ${where(task)()}`);
     if (taskResult.ok) {
       counts.taskOk++;
-      const spec = taskSpec(rng);
+      const spec = randomTaskSpec(rng);
       const plan = timed("planStart", where({ task, name: spec.taskName, env: spec.env }), () =>
         planStart(taskResult.config, spec, plugin, { hostCpus: 4 }),
       );
