@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PotError, type PotErrorKind } from "../../src/pot/errors.ts";
 import { taskExitFromPotStart } from "../../src/pot/exit-code.ts";
 import { PotCli, silentLogger } from "../../src/pot/pot-cli.ts";
 import { SpawnRunner, type CommandResult } from "../../src/pot/runner.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
+import { potRejection } from "../support/pot-error.ts";
+import { waitFor } from "../support/wait.ts";
 
 /** What a contract run needs from the pot under test. */
 export interface PotTarget {
@@ -31,24 +32,6 @@ export type TargetSetup = () => Promise<PotTarget>;
 const J = "${POT_SIM_JAIL_ROOT}";
 
 const DEADLINE_MS = 20_000 * TIMEOUT_MULTIPLIER;
-
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = DEADLINE_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
-async function rejection(promise: Promise<unknown>, kind: PotErrorKind): Promise<PotError> {
-  const error = await promise.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(PotError);
-  expect((error as PotError).kind).toBe(kind);
-  return error as PotError;
-}
 
 /**
  * Whether pot has marked the pot started with its main pid recorded: only then do signal and stop work (the
@@ -225,7 +208,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       it("refuses a name that already exists", async (t) => {
         const name = await preparePot(t, "sleep 0");
         const allocId = name.slice("contract_".length);
-        await rejection(
+        await potRejection(
           pot.prepare({ imageUrl: t.image.url, imageName: t.image.name, tag: t.image.tag, allocId, name: "contract" }),
           "already-exists",
         );
@@ -233,7 +216,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
 
       it("fails with exit 1 when the image cannot be fetched", async (t) => {
         const allocId = `missing_${Date.now().toString(16)}`;
-        const error = await rejection(
+        const error = await potRejection(
           pot.prepare({ imageUrl: t.unreachableUrl, imageName: "no-such-image", tag: "0.0", allocId }),
           "failed",
         );
@@ -339,7 +322,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
 
       it("stop of a pot never started fails (locked)", async (t) => {
         const name = await preparePot(t, "sleep 0");
-        const error = await rejection(pot.stop(name), "locked");
+        const error = await potRejection(pot.stop(name), "locked");
         expect(error.exitCode).toBe(1);
         expect(error.potErrors).toContain(`pot ${name} is not in a state where it can be stopped`);
       });
@@ -369,7 +352,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const first = pot.stop(name);
         // pot marks the pot stopping before jail -r sends SIGTERM, which the command notes in a file.
         await waitFor("the command to get SIGTERM", () => existsSync(join(t.jailRoot(name), "tmp/got-term")));
-        const error = await rejection(pot.stop(name), "locked");
+        const error = await potRejection(pot.stop(name), "locked");
         expect(error.potErrors).toContain(`pot ${name} is already stopping!`);
         expect(await first).toBe("stopped");
         await running.exited;
@@ -380,7 +363,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const name = await preparePot(t, "sleep 30");
         const running = startPot(t, name);
         await waitFor("pot to mark the pot started", () => isStarted(pot, name));
-        const error = await rejection(pot.destroy(name), "locked");
+        const error = await potRejection(pot.destroy(name), "locked");
         expect(error.potErrors).toContain(`pot ${name} is running`);
         expect(await pot.destroy(name, { force: true })).toBe("destroyed");
         await running.exited;
@@ -391,7 +374,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
       });
 
       it("last-run-stats of a missing pot is not-found", async () => {
-        await rejection(pot.lastRunStats("contract_missing"), "not-found");
+        await potRejection(pot.lastRunStats("contract_missing"), "not-found");
       });
     });
 
@@ -424,7 +407,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const info = await pot.info(name);
         expect(info.jailAttributes.stop_timeout).toBe("7");
         expect(info.jailAttributes.procfs).toBe("YES");
-        await rejection(pot.setAttr(name, "stop_timeout", "soon"), "bad-argument");
+        await potRejection(pot.setAttr(name, "stop_timeout", "soon"), "bad-argument");
       });
 
       it("set-rss replaces memory and cpus", async (t) => {
@@ -449,7 +432,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const name = await preparePot(t, `cat "${J}/opt/contract/in.txt"`);
         const source = join(hostDir, `copy-${serial}.txt`);
         writeFileSync(source, "copied content\n");
-        await rejection(pot.copyIn(name, { source, destination: "/opt/contract/in.txt" }), "failed");
+        await potRejection(pot.copyIn(name, { source, destination: "/opt/contract/in.txt" }), "failed");
         await pot.copyIn(name, { source, destination: "/opt/contract/in.txt", createDirs: true });
         expect(readFileSync(join(t.jailRoot(name), "opt/contract/in.txt"), "utf8")).toBe("copied content\n");
         expect((await runToEnd(t, name)).stdout).toContain("copied content\n");
@@ -461,7 +444,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         writeFileSync(source, "x\n");
         const running = startPot(t, name);
         await waitFor("pot to mark the pot started", () => isStarted(pot, name));
-        await rejection(pot.copyIn(name, { source, destination: "/tmp/x.txt" }), "locked");
+        await potRejection(pot.copyIn(name, { source, destination: "/tmp/x.txt" }), "locked");
         await pot.copyIn(name, { source, destination: "/tmp/x.txt", force: true });
         await pot.stop(name);
         await running.exited;
@@ -474,7 +457,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         writeFileSync(join(dir, "in.txt"), "mounted content\n");
         await pot.mountIn(name, { dir, mountPoint: "/data" });
         // mount-in refuses a directory it finds in fscomp.conf already (its mount-point check never fires for -d).
-        const again = await rejection(pot.mountIn(name, { dir, mountPoint: "/other" }), "bad-argument");
+        const again = await potRejection(pot.mountIn(name, { dir, mountPoint: "/other" }), "bad-argument");
         expect(again.potErrors).toEqual([`Directory ${dir} not valid, already used or already part of the pot`]);
         expect((await runToEnd(t, name)).stdout).toContain("mounted content\n");
       });
@@ -493,7 +476,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
 
       it("signal names work without SIG too; a stopped pot is not-found", async (t) => {
         const name = await preparePot(t, "sleep 30");
-        await rejection(pot.signal(name, "TERM"), "not-found");
+        await potRejection(pot.signal(name, "TERM"), "not-found");
         const running = startPot(t, name);
         await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         await pot.signal(name, "TERM");
@@ -503,7 +486,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
 
       it("exec runs inside the jail and propagates the exit code", async (t) => {
         const name = await preparePot(t, "sleep 30");
-        await rejection(pot.exec(name, ["/bin/sh", "-c", "true"]), "not-found");
+        await potRejection(pot.exec(name, ["/bin/sh", "-c", "true"]), "not-found");
         const running = startPot(t, name);
         await waitFor("pot to mark the pot started", () => isStarted(pot, name));
         const ok = await pot.exec(name, ["/bin/sh", "-c", "echo inside; exit 3"]);

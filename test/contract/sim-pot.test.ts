@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, lstatSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { PotError, type PotErrorKind } from "../../src/pot/errors.ts";
+import { PotError } from "../../src/pot/errors.ts";
 import { taskExitFromPotStart } from "../../src/pot/exit-code.ts";
 import { PotCli, silentLogger } from "../../src/pot/pot-cli.ts";
 import { SpawnRunner } from "../../src/pot/runner.ts";
@@ -12,6 +12,8 @@ import { getopts } from "../fakes/pot-sim/getopts.ts";
 import { exportedPotConf, startSimulator, type Simulator } from "../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
 import { commandOf, flockWaiterExists, holdsFlock, isLiveProcess } from "../support/host.ts";
+import { potRejection } from "../support/pot-error.ts";
+import { waitFor } from "../support/wait.ts";
 import { definePotCliContract } from "./pot-cli.case.ts";
 
 definePotCliContract("simulator", async () => {
@@ -25,30 +27,6 @@ definePotCliContract("simulator", async () => {
     close: sim.close,
   };
 });
-
-const DEADLINE_MS = 20_000 * TIMEOUT_MULTIPLIER;
-
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
-
-async function rejection(promise: Promise<unknown>, kind: PotErrorKind): Promise<PotError> {
-  const error = await promise.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(PotError);
-  expect((error as PotError).kind).toBe(kind);
-  return error as PotError;
-}
-
-function alive(pid: number): boolean {
-  return isLiveProcess(pid);
-}
 
 /** Every simulator case spawns several pot processes; give each its own generous deadline. */
 const CASE_TIMEOUT_MS = 30_000 * TIMEOUT_MULTIPLIER;
@@ -169,7 +147,7 @@ describe("simulator specifics", () => {
 
     it("a missing image is fetched twice (pot retries once) and fails like fetch(1)", async () => {
       const before = sim.server.requests.length;
-      const error = await rejection(pot.prepare({ imageUrl: sim.imageUrl, imageName: "absent", tag: "1", allocId: "x1" }), "failed");
+      const error = await potRejection(pot.prepare({ imageUrl: sim.imageUrl, imageName: "absent", tag: "1", allocId: "x1" }), "failed");
       expect(sim.server.requests.slice(before)).toEqual(["/absent_1.xz.skein", "/absent_1.xz.skein"]);
       expect(error.outputTail).toContain(`fetch: ${sim.imageUrl}/absent_1.xz.skein: Not Found`);
       expect(error.outputTail).toContain("===>  importing absent @ 1 as absent_1");
@@ -179,7 +157,7 @@ describe("simulator specifics", () => {
       const built = await sim.addImage({ name: "tampered", tag: "1.0" });
       const goodSkein = readFileSync(built.skeinPath, "utf8");
       writeFileSync(built.skeinPath, `${"0".repeat(64)}\n`);
-      const error = await rejection(pot.prepare({ imageUrl: sim.imageUrl, imageName: "tampered", tag: "1.0", allocId: "t1" }), "failed");
+      const error = await potRejection(pot.prepare({ imageUrl: sim.imageUrl, imageName: "tampered", tag: "1.0", allocId: "t1" }), "failed");
       expect(error.potErrors).toEqual(["The image and its hash do not overlap", "The image and its hash do not overlap"]);
       expect(await pot.exists("tampered_1_0")).toBe(false);
       // pot keeps the files of the failed retry in its cache; the next import discards them and refetches.
@@ -204,7 +182,7 @@ describe("simulator specifics", () => {
     it("the image pot cannot be destroyed while prepared pots are cloned from it", async () => {
       await sim.addImage({ name: "origin", tag: "1" });
       const clone = (await pot.prepare({ imageUrl: sim.imageUrl, imageName: "origin", tag: "1", allocId: "o1" })).potName;
-      const error = await rejection(pot.destroy("origin_1"), "failed");
+      const error = await potRejection(pot.destroy("origin_1"), "failed");
       expect(error.potErrors).toContain("origin_1 destruction failed");
       expect(await pot.destroy(clone)).toBe("destroyed");
       expect(await pot.destroy("origin_1")).toBe("destroyed");
@@ -243,10 +221,10 @@ describe("simulator specifics", () => {
       const running = startPot(name);
       await waitFor("started", () => status(name) === "pot.status=started,");
       const mainPid = Number(readFileSync(join(sim.root, "tmp", `pot_main_pid_${name}`), "utf8"));
-      expect(alive(mainPid)).toBe(true);
+      expect(isLiveProcess(mainPid)).toBe(true);
       expect(commandOf(mainPid)).toBe("sleep");
       expect(await pot.stop(name)).toBe("stopped");
-      expect(alive(mainPid)).toBe(false);
+      expect(isLiveProcess(mainPid)).toBe(false);
       // 0 when pot start met the pot still stopping, 125 (command ended by SIGTERM) when stop had finished.
       expect([0, 125]).toContain((await running.exited).exitCode as number);
       expect(status(name)).toBe("pot.status=stopped,");
@@ -260,25 +238,25 @@ describe("simulator specifics", () => {
       await waitFor("the jail", () => existsSync(join(sim.root, "run", `${name}.json`)) && status(name) === "pot.status=starting,");
       expect(await pot.isRunning(name)).toBe(true);
       expect(await started(name)).toBe(false);
-      const signalled = await rejection(pot.signal(name, "TERM"), "failed");
+      const signalled = await potRejection(pot.signal(name, "TERM"), "failed");
       expect(signalled.potErrors).toEqual(["Sending signal failed"]);
-      const stopped = await rejection(pot.stop(name), "locked");
+      const stopped = await potRejection(pot.stop(name), "locked");
       expect(stopped.potErrors).toEqual([`pot ${name} is not in a state where it can be stopped`]);
-      const destroyed = await rejection(pot.destroy(name, { force: true }), "locked");
+      const destroyed = await potRejection(pot.destroy(name, { force: true }), "locked");
       expect(destroyed.potErrors).toContain(`pot ${name} is not in a state where it can be stopped`);
       sim.setKnobs(null);
       running.proc.kill("SIGKILL");
       await running.proc.exited;
       // Left in `starting` by a killed pot start, with the command running and start's mounts in place.
       expect(status(name)).toBe("pot.status=starting,");
-      expect((await rejection(pot.destroy(name, { force: true }), "locked")).potErrors).toContain(
+      expect((await potRejection(pot.destroy(name, { force: true }), "locked")).potErrors).toContain(
         `pot ${name} is not in a state where it can be stopped`,
       );
       // Once the jail is empty, destroy gets past the stop but zfs cannot unmount under the mounts.
       const jail = JSON.parse(readFileSync(join(sim.root, "run", `${name}.json`), "utf8")) as { mainPid: number };
       process.kill(jail.mainPid, "SIGKILL");
       await waitFor("the jail to empty", async () => !(await pot.isRunning(name)));
-      const busy = await rejection(pot.destroy(name, { force: true }), "failed");
+      const busy = await potRejection(pot.destroy(name, { force: true }), "failed");
       expect(busy.potErrors).toEqual([`zfs failed to destroy the dataset zroot/pot/jails/${name}`, `${name} destruction failed`]);
       // What frees it: the status machine's way out of starting, then a stop that unmounts.
       expect(await pot.setStatus(name, "doa")).toBe(0);
@@ -381,7 +359,7 @@ describe("simulator specifics", () => {
       expect(lstatSync(link).isSymbolicLink()).toBe(true);
       expect(readlinkSync(link)).toBe(dir);
       expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8")).toBe(`${dir} /srv/data ro\n`);
-      await rejection(pot.mountIn(name, { dir: sim.jailRoot(name), mountPoint: "/x" }), "bad-argument");
+      await potRejection(pot.mountIn(name, { dir: sim.jailRoot(name), mountPoint: "/x" }), "bad-argument");
     });
 
     it("exec runs `jexec -l <pot> env VAR=… <command>`: root's home as cwd; a first word with = is an assignment", async () => {
@@ -435,7 +413,7 @@ describe("simulator specifics", () => {
       // The line of "<base>/data/axb" matches the pattern "<base>/data/a.b " ('.' is any character), so pot takes
       // the directory for one already used.
       await pot.mountIn(name, { dir: join(base, "data", "axb"), mountPoint: "/two" });
-      const error = await rejection(pot.mountIn(name, { dir: join(base, "data", "a.b"), mountPoint: "/three" }), "bad-argument");
+      const error = await potRejection(pot.mountIn(name, { dir: join(base, "data", "a.b"), mountPoint: "/three" }), "bad-argument");
       expect(error.potErrors).toEqual([`Directory ${join(base, "data", "a.b")} not valid, already used or already part of the pot`]);
       // The same mount point twice is accepted; the later mount wins.
       await pot.mountIn(name, { dir: join(base, "second"), mountPoint: "/one" });
@@ -455,7 +433,7 @@ describe("simulator specifics", () => {
       const name = await prepare();
       sim.setKnobs({ "set-attr": { action: "fail", exitCode: 3, message: "injected set-attr failure", times: 2 } });
       for (let i = 0; i < 2; i++) {
-        const error = await rejection(pot.setAttr(name, "stop_timeout", 5), "failed");
+        const error = await potRejection(pot.setAttr(name, "stop_timeout", 5), "failed");
         expect(error.exitCode).toBe(3);
         expect(error.potErrors).toEqual(["injected set-attr failure"]);
       }
@@ -476,7 +454,7 @@ describe("simulator specifics", () => {
 
     it("hang: the verb sleeps until the caller's deadline kills it", async () => {
       sim.setKnobs({ ls: { action: "hang" } });
-      const error = await rejection(pot.list({ timeoutMs: 300 }), "timed-out");
+      const error = await potRejection(pot.list({ timeoutMs: 300 }), "timed-out");
       expect(error.exitCode).toBeNull();
       sim.setKnobs(null);
       expect(await pot.list()).toContain("sim-img_2_1");
@@ -486,7 +464,7 @@ describe("simulator specifics", () => {
       const envKnobs = JSON.stringify({ version: { action: "fail", message: "from env" }, ls: { action: "fail", message: "ls from env" } });
       const withEnvKnobs = new PotCli(sim.potPath, runner, { env: { ...sim.env, POT_SIM_KNOBS: envKnobs }, logger: silentLogger() });
       sim.setKnobs({ ls: { action: "exit", exitCode: 0, stdout: "only-this\n" } });
-      expect((await rejection(withEnvKnobs.version(), "failed")).potErrors).toEqual(["from env"]);
+      expect((await potRejection(withEnvKnobs.version(), "failed")).potErrors).toEqual(["from env"]);
       expect(await withEnvKnobs.list()).toEqual(["only-this"]);
     });
 

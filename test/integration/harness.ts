@@ -151,17 +151,6 @@ export function unary<Req, Res>(
   });
 }
 
-/** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs * TIMEOUT_MULTIPLIER;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
 /** The handle a StartTask call returned; the test fails here when the driver sent none. */
 export function startedHandle(started: StartTaskResponse): TaskHandle & { config: TaskConfig } {
   const { handle } = started;

@@ -13,18 +13,19 @@ import {
   type TaskStatsResponse,
 } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { invocations } from "./faults/residue.ts";
-import { handleAfterAgentRestart, type LaunchedPlugin, startedDriverState, unary, waitFor } from "./harness.ts";
+import { handleAfterAgentRestart, type LaunchedPlugin, startedDriverState, unary } from "./harness.ts";
 import {
   bundles,
   createSimWorld,
   launchConfiguredPlugin,
   nomadTask,
-  processAlive,
   seedDriverConfig,
   type SimWorld,
   simPots,
   type TaskWorld,
 } from "./sim-env.ts";
+import { waitFor } from "../support/wait.ts";
+import { isLiveProcess } from "../support/host.ts";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -148,7 +149,7 @@ describe("the seed job", () => {
     await destroy(plugin, task);
     expect(simPots(world)).not.toContain(taskPot(task));
     expect(bundles(world).some((b) => b.includes(task.config.id.split("/")[0]?.slice(0, 8) ?? "?"))).toBe(false);
-    expect(processAlive(state.supervisorPid)).toBe(false);
+    expect(isLiveProcess(state.supervisorPid)).toBe(false);
 
     const messages = events.map((e) => e.message);
     expect(messages.some((m) => m.startsWith("Preparing pot"))).toBe(true);

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
 import type { KnobTable } from "../fakes/pot-sim/knobs.ts";
-import { type LaunchedPlugin, unary, waitFor } from "./harness.ts";
+import { type LaunchedPlugin, unary } from "./harness.ts";
 import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { buildPotImage } from "../fakes/pot-image.ts";
 import {
@@ -14,12 +14,13 @@ import {
   IMAGE_FILES,
   launchConfiguredPlugin,
   nomadTask,
-  processAlive,
   seedDriverConfig,
   type SimWorld,
   simPots,
   type TaskWorld,
 } from "./sim-env.ts";
+import { waitFor } from "../support/wait.ts";
+import { isLiveProcess } from "../support/host.ts";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
@@ -163,7 +164,7 @@ describe("half-started pots", () => {
     expect(existsSync(join(world.simRoot, "run", `${pot}.mounts`))).toBe(true);
     await destroy(task);
     expect(simPots(world)).not.toContain(pot);
-    expect(processAlive(mainPid)).toBe(false);
+    expect(isLiveProcess(mainPid)).toBe(false);
     const said = plugin.stderrLines().find((line) => line.includes(`pot ${pot} was left starting by a pot start that no longer runs`));
     expect(said).toBeDefined();
   }, 60_000);

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import type { ExecTaskStreamingResponse, StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, exportedPotConf } from "../fakes/pot-image.ts";
-import { type LaunchedPlugin, unary, waitFor } from "./harness.ts";
+import { type LaunchedPlugin, unary } from "./harness.ts";
 import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env.ts";
+import { waitFor } from "../support/wait.ts";
 
 /** An image program printing its credentials, then running until TERM (the main image has the same). */
 const CREDS = {

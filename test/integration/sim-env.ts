@@ -245,16 +245,3 @@ export function bundles(world: SimWorld): string[] {
     return [];
   }
 }
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still answers kill(0); treat it as gone.
-  const stat = Bun.spawnSync(["ps", "-o", "stat=", "-p", String(pid)])
-    .stdout.toString()
-    .trim();
-  return stat !== "" && !stat.startsWith("Z");
-}

@@ -12,6 +12,7 @@ import { BUNDLE_VERSION, bundleDirFor, createBundle } from "../../../src/supervi
 import { launch, type SupervisedProcess } from "../../../src/supervisor/client.ts";
 import { exportedPotConf, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
+import { waitFor } from "../../support/wait.ts";
 import { ensureBinary } from "../harness.ts";
 
 const DEADLINE_MS = 30_000 * TIMEOUT_MULTIPLIER;
@@ -35,14 +36,6 @@ let binary: string;
 let work: string;
 let stateDir: string;
 let web: SupervisedProcess | undefined;
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 function supervise(t: ReturnType<typeof task>): Promise<SupervisedProcess> {
   return launch({
@@ -93,7 +86,7 @@ beforeAll(async () => {
   expect((await job.exited).kind).toBe("exited");
   // web: its task runs.
   web = await supervise(WEB);
-  await waitFor("web's jail", () => pot.isRunning(WEB.potName));
+  await waitFor("web's jail", () => pot.isRunning(WEB.potName), 30_000);
   // gone: a bundle whose pot was destroyed, with no supervisor.
   await createBundle(
     stateDir,
@@ -269,7 +262,7 @@ describe("orphans against the simulator", () => {
       });
       const jailFile = join(sim.root, "run", `${HALF.potName}.json`);
       const jail = () => (existsSync(jailFile) ? (JSON.parse(readFileSync(jailFile, "utf8")) as { mainPid?: number }) : {});
-      await waitFor("the jail's command", () => jail().mainPid !== undefined);
+      await waitFor("the jail's command", () => jail().mainPid !== undefined, 30_000);
       const mainPid = jail().mainPid as number;
       starting.kill("SIGKILL");
       await starting.exited;

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { handleAfterAgentRestart, type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, startedDriverState, unary, waitFor } from "../harness.ts";
+import { handleAfterAgentRestart, type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, startedDriverState, unary } from "../harness.ts";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
 import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, type TaskWorld } from "../sim-env.ts";
 import {
@@ -20,6 +20,7 @@ import {
   untilClean,
   zombieChildren,
 } from "./residue.ts";
+import { waitFor } from "../../support/wait.ts";
 
 /** One line per scenario for the closing summary. */
 const outcomes: string[] = [];

@@ -11,10 +11,10 @@ import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugin
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
 import { isSafePotName, parseTaskId, potNameForTask } from "../../../src/pot/naming.ts";
 import { buildPotImage, exportedPotConf } from "../../fakes/pot-image.ts";
-import { cwdOf, processes } from "../../support/host.ts";
+import { cwdOf, isLiveProcess, processes } from "../../support/host.ts";
 import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core.ts";
 import { type LaunchedPlugin, REPO_ROOT, unary } from "../harness.ts";
-import { bundles, createSimWorld, launchConfiguredPlugin, processAlive, type SimWorld, simPots } from "../sim-env.ts";
+import { bundles, createSimWorld, launchConfiguredPlugin, type SimWorld, simPots } from "../sim-env.ts";
 import {
   bareCanary,
   caseBytes,
@@ -290,7 +290,7 @@ async function runAccepted(task: HostileTask, label: string, inspect: (r: RunRep
   }
   if (simPots(world).includes(state.potName)) problems.push(`${label}: pot ${state.potName} survived DestroyTask`);
   if (existsSync(state.bundleDir)) problems.push(`${label}: bundle ${state.bundleDir} survived DestroyTask`);
-  if (processAlive(state.supervisorPid)) problems.push(`${label}: supervisor ${state.supervisorPid} still running`);
+  if (isLiveProcess(state.supervisorPid)) problems.push(`${label}: supervisor ${state.supervisorPid} still running`);
   return problems;
 }
 
@@ -383,7 +383,7 @@ function leftoverProcesses(): number[] {
     if (pid === process.pid || pid === plugin?.proc.pid) continue;
     const cwd = cwdOf(pid) ?? "";
     if (args.includes(world.root) || cwd.startsWith(world.root) || args.includes(runTag)) {
-      if (processAlive(pid)) out.push(pid);
+      if (isLiveProcess(pid)) out.push(pid);
     }
   }
   return out;

@@ -4,7 +4,7 @@ import { test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "../harness.ts";
+import { waitFor } from "../../support/wait.ts";
 
 test("the command finishes and writes after its runner's process is killed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "runner-kill-"));

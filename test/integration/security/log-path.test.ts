@@ -5,8 +5,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { type LaunchedPlugin, unary, waitFor } from "../harness.ts";
+import { type LaunchedPlugin, unary } from "../harness.ts";
 import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../sim-env.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const CANARY_TEXT = "host canary: never to be written or read through a task's logs\n";
 

@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { launchPlugin, type LaunchedPlugin, unary, waitFor } from "../harness.ts";
+import { launchPlugin, type LaunchedPlugin, unary } from "../harness.ts";
 import { createSimWorld, nomadTask, pluginConfigBytes, type SimWorld } from "../sim-env.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const CANARY = `canary-${randomUUID()}`;
 /** A PATH the plugin config sets; the task inherits it through pot start like the rest of pot's environment. */

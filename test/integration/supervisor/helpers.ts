@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
+import { within } from "../../support/wait.ts";
 
 export const LAUNCHER = join(import.meta.dir, "fixtures", "launcher.ts");
 
@@ -17,34 +17,6 @@ export function mkfifo(path: string): string {
   const result = spawnSync("mkfifo", [path]);
   if (result.status !== 0) throw new Error(`mkfifo ${path} failed: ${result.stderr}`);
   return path;
-}
-
-/** Polls `check` every 20 ms until it returns something other than undefined/false, or fails at the deadline. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs * TIMEOUT_MULTIPLIER;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
-/** Settles with the promise's value, or rejects naming `what` after the deadline. */
-export async function within<T>(what: string, promise: Promise<T>, timeoutMs = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs * TIMEOUT_MULTIPLIER);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** kill(pid, 0) succeeds (a zombie counts as alive). */

@@ -7,6 +7,7 @@ import { PotError } from "../../../src/pot/errors.ts";
 import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
 import { DEFAULT_TIMEOUTS_MS, PotCli, silentLogger } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
+import { potRejection } from "../../support/pot-error.ts";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dir, "../../fixtures/pot", name), "utf8");
 const POT = "web_3f2a1b0c_0b6c4f5e-1d2a-4b8e-9f00-123456789abc";
@@ -36,15 +37,6 @@ class ScriptedRunner implements CommandRunner {
 function cli(reply: Reply) {
   const runner = new ScriptedRunner(reply);
   return { runner, pot: new PotCli("/usr/local/bin/pot", runner, { logger: silentLogger(), env: { POT_SIM_ROOT: "/x" } }) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PotError> {
-  const error = await promise.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(PotError);
-  return error as PotError;
 }
 
 describe("PotCli", () => {
@@ -91,7 +83,7 @@ describe("PotCli", () => {
 
   test("a failure carries argv, exit code, kind, pot's error lines and the output tail", async () => {
     const { pot } = cli({ exitCode: 1, stdout: `###>  A pot with name ${POT} already exists\npot prepare [-hv] -p pot\n`, stderr: "" });
-    const error = await rejection(pot.prepare({ imageUrl: "http://h/i", imageName: "img", tag: "1", allocId: "x" }));
+    const error = await potRejection(pot.prepare({ imageUrl: "http://h/i", imageName: "img", tag: "1", allocId: "x" }));
     expect(error.kind).toBe("already-exists");
     expect(error.exitCode).toBe(1);
     expect(error.argv[0]).toBe("/usr/local/bin/pot");
@@ -102,7 +94,7 @@ describe("PotCli", () => {
 
   test("a timeout is timed-out", async () => {
     const { pot } = cli({ exitCode: null, signal: "SIGTERM", timedOut: true, durationMs: 500 });
-    const error = await rejection(pot.stop(POT));
+    const error = await potRejection(pot.stop(POT));
     expect(error.kind).toBe("timed-out");
     expect(error.message).toContain("timed out");
   });
@@ -110,7 +102,7 @@ describe("PotCli", () => {
   test("a spawn failure is failed, with the cause kept", async () => {
     const cause = new Error("ENOENT");
     const { pot } = cli(new Error("failed to spawn /usr/local/bin/pot", { cause }));
-    const error = await rejection(pot.version());
+    const error = await potRejection(pot.version());
     expect(error.kind).toBe("failed");
     expect(error.exitCode).toBeNull();
     expect(error.cause).toBeInstanceOf(Error);
@@ -118,7 +110,7 @@ describe("PotCli", () => {
 
   test("unparseable output is failed", async () => {
     const { pot } = cli({ stdout: "garbage\n" });
-    const error = await rejection(pot.lastRunStats(POT));
+    const error = await potRejection(pot.lastRunStats(POT));
     expect(error.kind).toBe("failed");
     expect(error.message).toContain("failed to parse pot last-run-stats output");
   });
@@ -130,7 +122,7 @@ describe("PotCli", () => {
 
   test("stop of a never-started pot is locked", async () => {
     const { pot } = cli({ exitCode: 1, stdout: `###>  pot ${POT} is not in a state where it can be stopped\n` });
-    expect((await rejection(pot.stop(POT))).kind).toBe("locked");
+    expect((await potRejection(pot.stop(POT))).kind).toBe("locked");
   });
 
   test("destroy of a missing pot is not-found, of a running one without -F is locked", async () => {
@@ -141,7 +133,8 @@ describe("PotCli", () => {
       }).pot.destroy(POT),
     ).toBe("not-found");
     expect(
-      (await rejection(cli({ exitCode: 1, stdout: `===>  Destroying pot ${POT}\n###>  pot ${POT} is running\n` }).pot.destroy(POT))).kind,
+      (await potRejection(cli({ exitCode: 1, stdout: `===>  Destroying pot ${POT}\n###>  pot ${POT} is running\n` }).pot.destroy(POT)))
+        .kind,
     ).toBe("locked");
     expect(await cli({ stdout: `===>  Destroying pot ${POT}\n` }).pot.destroy(POT, { force: true })).toBe("destroyed");
   });
@@ -150,7 +143,7 @@ describe("PotCli", () => {
     expect(await cli({ exitCode: 0 }).pot.isRunning(POT)).toBe(true);
     expect(await cli({ exitCode: 1 }).pot.isRunning(POT)).toBe(false);
     expect(await cli({ exitCode: 1, stdout: `###>  ${POT} is not a pot\n` }).pot.exists(POT)).toBe(false);
-    expect((await rejection(cli({ exitCode: 2 }).pot.isRunning(POT))).kind).toBe("failed");
+    expect((await potRejection(cli({ exitCode: 2 }).pot.isRunning(POT))).kind).toBe("failed");
   });
 
   test("exec returns the command's status; pot's own refusal throws", async () => {
@@ -158,7 +151,9 @@ describe("PotCli", () => {
     expect(ran).toMatchObject({ exitCode: 3, stdout: "partial\n", stderr: "oops\n" });
     const commandSaysNotRunning = await cli({ exitCode: 1, stdout: "###>  custom script output\nbut also this\n" }).pot.exec(POT, ["x"]);
     expect(commandSaysNotRunning.exitCode).toBe(1);
-    expect((await rejection(cli({ exitCode: 1, stdout: "###>  The pot is not running\n" }).pot.exec(POT, ["x"]))).kind).toBe("not-found");
+    expect((await potRejection(cli({ exitCode: 1, stdout: "###>  The pot is not running\n" }).pot.exec(POT, ["x"]))).kind).toBe(
+      "not-found",
+    );
   });
 
   test("empty env and hosts sets run nothing", async () => {
@@ -183,7 +178,7 @@ describe("PotCli", () => {
 
   test("refused arguments never reach the runner", async () => {
     const { runner, pot } = cli({});
-    expect((await rejection(pot.setRss(POT, { memoryMb: 0 }))).kind).toBe("bad-argument");
+    expect((await potRejection(pot.setRss(POT, { memoryMb: 0 }))).kind).toBe("bad-argument");
     expect(() => pot.startArgv("a.b")).toThrow(PotError);
     expect(runner.calls).toHaveLength(0);
   });
@@ -196,7 +191,7 @@ describe("failure messages keep the underlying tool's stderr", () => {
       stdout: "###>  Error mounting /srv/data\n",
       stderr: "mount_nullfs: /srv/data: Operation not permitted\n",
     });
-    const err = await rejection(pot.mountIn(POT, { dir: "/srv/data", mountPoint: "/data" }));
+    const err = await potRejection(pot.mountIn(POT, { dir: "/srv/data", mountPoint: "/data" }));
     expect(err.message).toBe(
       "failed to run pot mount-in: exit status 1: Error mounting /srv/data; stderr: mount_nullfs: /srv/data: Operation not permitted",
     );
@@ -204,7 +199,7 @@ describe("failure messages keep the underlying tool's stderr", () => {
 
   test("stderr already quoted by pot is not repeated", async () => {
     const { pot } = cli({ exitCode: 1, stdout: "###>  fetch: 404 Not Found\n", stderr: "fetch: 404 Not Found\n" });
-    const err = await rejection(pot.copyIn(POT, { source: "/a", destination: "/b" }));
+    const err = await potRejection(pot.copyIn(POT, { source: "/a", destination: "/b" }));
     expect(err.message).toBe("failed to run pot copy-in: exit status 1: fetch: 404 Not Found");
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SpawnRunner } from "../../../src/pot/runner.ts";
 import { isLiveProcess } from "../../support/host.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const runner = new SpawnRunner();
 const dirs: string[] = [];
@@ -19,25 +20,12 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function processAlive(pid: number): boolean {
-  return isLiveProcess(pid);
-}
-
 function signalIfAlive(pid: number): void {
   try {
     process.kill(pid, "SIGKILL");
   } catch {
     // Already gone.
   }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await Bun.sleep(20);
-  }
-  return condition();
 }
 
 describe("SpawnRunner", () => {
@@ -80,7 +68,7 @@ describe("SpawnRunner", () => {
     expect(result.timedOut).toBe(true);
     expect(result.stdout).toBe("started\n");
     const childPid = Number(readFileSync(pidFile, "utf8"));
-    expect(await waitFor(() => !processAlive(childPid), 3000)).toBe(true);
+    expect(await waitFor("the child to be gone", () => !isLiveProcess(childPid), 3000)).toBe(true);
   });
 
   test("SIGKILL follows when SIGTERM is ignored", async () => {
@@ -157,7 +145,9 @@ describe("SpawnRunner", () => {
     );
     let childPid = 0;
     try {
-      expect(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n"), 10_000)).toBe(true);
+      expect(await waitFor("the child's pid file", () => existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n"), 10_000)).toBe(
+        true,
+      );
       childPid = Number(readFileSync(pidFile, "utf8"));
       proc.kill("SIGKILL");
       await proc.exited;
@@ -166,7 +156,7 @@ describe("SpawnRunner", () => {
       proc.kill("SIGKILL");
       if (childPid > 0) signalIfAlive(childPid);
     }
-    expect(await waitFor(() => !processAlive(childPid), 3000)).toBe(true);
+    expect(await waitFor("the child to be gone", () => !isLiveProcess(childPid), 3000)).toBe(true);
   });
 
   test("an empty argv is refused", async () => {

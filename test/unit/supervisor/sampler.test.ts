@@ -5,15 +5,10 @@
 import { describe, expect, test } from "bun:test";
 import { performance } from "node:perf_hooks";
 import { StatsSampler, type SessionSample } from "../../../src/supervisor/sampler.ts";
-import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
+import { waitFor } from "../../support/wait.ts";
 
-async function until(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs * TIMEOUT_MULTIPLIER;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
+/** The sampler's ticks are tens of milliseconds apart: poll often, so no more ticks pass than a test expects. */
+const until = (what: string, condition: () => boolean) => waitFor(what, condition, 5_000, 5);
 
 /** A table in FreeBSD's shape where session 100 burns `cores` CPUs of real time and session 200 is idle. */
 function burningTable(cores: number): () => Promise<string> {
