@@ -14,7 +14,7 @@ import { isSupervisorError } from "../../../src/supervisor/errors.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 import { psSpawnCount } from "../../../src/supervisor/ps.ts";
 import { type SessionSample, StatsSampler } from "../../../src/supervisor/sampler.ts";
-import { isAlive, killGroupQuietly, launchViaLauncher, mkfifo, processState, tempDir } from "./helpers.ts";
+import { isAlive, killGroupQuietly, type LaunchedByLauncher, launchViaLauncher, mkfifo, processState, tempDir } from "./helpers.ts";
 import { waitFor, within } from "../../support/wait.ts";
 
 let root: { dir: string; cleanup: () => void };
@@ -30,8 +30,15 @@ afterAll(() => {
   root.cleanup();
 });
 
+interface Workspace {
+  stateDir: string;
+  taskId: string;
+  /** A path in the test's own directory (created on first use). */
+  file: (name: string) => string;
+}
+
 /** A state dir and an output dir for one test. */
-function workspace(): { stateDir: string; taskId: string; file: (name: string) => string } {
+function workspace(): Workspace {
   taskCounter += 1;
   const base = join(root.dir, `t${taskCounter}`);
   return {
@@ -46,6 +53,39 @@ function workspace(): { stateDir: string; taskId: string; file: (name: string) =
 
 function track(process: { pid: number }): void {
   groups.push(process.pid);
+}
+
+/** Launches the workspace's task, its output discarded unless `streams` name files; the group is killed at the end. */
+async function start(
+  ws: Workspace,
+  argv: string[],
+  streams: { stdoutPath?: string; stderrPath?: string } = {},
+): Promise<SupervisedProcess> {
+  const supervised = await launch({
+    stateDir: ws.stateDir,
+    taskId: ws.taskId,
+    argv,
+    stdoutPath: "/dev/null",
+    stderrPath: "/dev/null",
+    ...streams,
+  });
+  track(supervised);
+  return supervised;
+}
+
+/** Launches the workspace's task from a stand-in driver, then SIGKILLs that driver: the supervisor is on its own. */
+async function orphaned(ws: Workspace, argv: string[]): Promise<LaunchedByLauncher> {
+  const launched = await launchViaLauncher({
+    stateDir: ws.stateDir,
+    taskId: ws.taskId,
+    argv,
+    stdoutPath: "/dev/null",
+    stderrPath: "/dev/null",
+  });
+  track(launched);
+  launched.launcher.kill("SIGKILL");
+  await launched.launcher.exited;
+  return launched;
 }
 
 function exitedWith(record: ExitRecord): { exitCode: number; signal: number } {
@@ -64,14 +104,7 @@ describe("launch", () => {
     const ws = workspace();
     const stdoutPath = mkfifo(ws.file("stdout.fifo"));
     const stderrPath = mkfifo(ws.file("stderr.fifo"));
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sh", "-c", "echo out; echo err >&2; exit 3"],
-      stdoutPath,
-      stderrPath,
-    });
-    track(supervised);
+    const supervised = await start(ws, ["sh", "-c", "echo out; echo err >&2; exit 3"], { stdoutPath, stderrPath });
     // launch returned while no reader exists: the supervisor, not us, is blocked opening the FIFO.
     expect(existsSync(bundlePath(supervised.bundleDir, "pid"))).toBe(true);
     expect(existsSync(bundlePath(supervised.bundleDir, "exit"))).toBe(false);
@@ -95,14 +128,7 @@ describe("launch", () => {
     const ws = workspace();
     const out = ws.file("out.txt");
     const tricky = ["$(touch pwned)", "a b", "'quoted'", "*", "semi;colon", ""];
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["/usr/bin/printf", "[%s]\\n", ...tricky],
-      stdoutPath: out,
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised = await start(ws, ["/usr/bin/printf", "[%s]\\n", ...tricky], { stdoutPath: out });
     expect(exitedWith(await within("the exit", supervised.exited))).toEqual({ exitCode: 0, signal: 0 });
     expect(readFileSync(out, "utf8")).toBe(tricky.map((arg) => `[${arg}]\n`).join(""));
     expect(existsSync("/pwned")).toBe(false);
@@ -112,14 +138,7 @@ describe("launch", () => {
   test("a task killed by SIGKILL is recorded as signal 9, exit code 137", async () => {
     const ws = workspace();
     const taskPidFile = ws.file("task.pid");
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sh", "-c", 'echo $$ > "$1"; exec sleep 600', "sh", taskPidFile],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised = await start(ws, ["sh", "-c", 'echo $$ > "$1"; exec sleep 600', "sh", taskPidFile]);
     const taskPid = await waitFor("the task's pid", () => {
       const text = existsSync(taskPidFile) ? readFileSync(taskPidFile, "utf8").trim() : "";
       return text === "" ? undefined : Number(text);
@@ -135,14 +154,7 @@ describe("launch", () => {
       const number = os.constants.signals[signal];
       const ws = workspace();
       const started = ws.file("started");
-      const supervised = await launch({
-        stateDir: ws.stateDir,
-        taskId: ws.taskId,
-        argv: ["sh", "-c", ': > "$1"; exec sleep 600', "sh", started],
-        stdoutPath: "/dev/null",
-        stderrPath: "/dev/null",
-      });
-      track(supervised);
+      const supervised = await start(ws, ["sh", "-c", ': > "$1"; exec sleep 600', "sh", started]);
       await waitFor("the task to start", () => existsSync(started));
       expect(supervised.signalGroup(signal)).toBe(true);
       const record = await within(`the exit after ${signal}`, supervised.exited);
@@ -155,15 +167,8 @@ describe("launch", () => {
     const ws = workspace();
     const stdoutPath = mkfifo(ws.file("stdout.fifo"));
     const gate = mkfifo(ws.file("gate.fifo"));
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      // Writes one line, waits until the reader is gone, then writes again into a FIFO nobody reads.
-      argv: ["sh", "-c", 'echo first; read go < "$1"; echo second; exit 0', "sh", gate],
-      stdoutPath,
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    // Writes one line, waits until the reader is gone, then writes again into a FIFO nobody reads.
+    const supervised = await start(ws, ["sh", "-c", 'echo first; read go < "$1"; echo second; exit 0', "sh", gate], { stdoutPath });
     const reader = Bun.spawn(["head", "-n", "1", stdoutPath], { stdin: "ignore", stdout: "pipe" });
     expect(await new Response(reader.stdout).text()).toBe("first\n");
     await reader.exited;
@@ -174,14 +179,7 @@ describe("launch", () => {
 
   test("an unopenable stdout destination is a recorded failure, not an exit", async () => {
     const ws = workspace();
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["true"],
-      stdoutPath: join(ws.file("missing-dir"), "no", "such", "fifo"),
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised = await start(ws, ["true"], { stdoutPath: join(ws.file("missing-dir"), "no", "such", "fifo") });
     const record = await within("the record", supervised.exited);
     expect(record.kind).toBe("failed");
     expect(record.kind === "failed" && record.reason).toContain("stdout");
@@ -200,14 +198,7 @@ describe("launch", () => {
 
   test("a supervisor killed before it records yields an explicit unknown exit", async () => {
     const ws = workspace();
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sleep", "600"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised = await start(ws, ["sleep", "600"]);
     expect(supervised.kill()).toBe(true);
     const record = await within("the outcome", supervised.exited);
     expect(record.kind).toBe("unknown");
@@ -226,14 +217,7 @@ describe("launch", () => {
 
   test("close() stops watching and settles an unknown exit; the task is left alone", async () => {
     const ws = workspace();
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sleep", "600"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised = await start(ws, ["sleep", "600"]);
     supervised.close();
     const record = await within("the outcome", supervised.exited);
     expect(record.kind).toBe("unknown");
@@ -244,14 +228,7 @@ describe("launch", () => {
 
   test("the supervisor is a small sh process in its own session", async () => {
     const ws = workspace();
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sleep", "600"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised = await start(ws, ["sleep", "600"]);
     const fields = spawnSync("ps", ["-o", "sid=", "-o", "pgid=", "-o", "rss=", "-p", String(supervised.pid)], {
       encoding: "utf8",
     })
@@ -272,16 +249,7 @@ describe("launch", () => {
 describe("surviving the launching process", () => {
   test("the launcher's stdout/stderr pipes reach EOF when it is SIGKILLed, while the task keeps running", async () => {
     const ws = workspace();
-    const launched = await launchViaLauncher({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sleep", "600"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(launched);
-    launched.launcher.kill("SIGKILL");
-    await launched.launcher.exited;
+    const launched = await orphaned(ws, ["sleep", "600"]);
     // Only the launcher held these pipes: EOF must come now, not when the task ends.
     await within("EOF on the launcher's stdout and stderr", launched.rest, 5_000);
     expect(isAlive(launched.pid)).toBe(true);
@@ -296,16 +264,7 @@ describe("surviving the launching process", () => {
   test("a task that ends after the driver died is reported exactly to a new driver that attaches", async () => {
     const ws = workspace();
     const control = mkfifo(ws.file("control.fifo"));
-    const launched = await launchViaLauncher({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(launched);
-    launched.launcher.kill("SIGKILL");
-    await launched.launcher.exited;
+    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
 
     expect((await inspect(launched.bundleDir)).exit).toBeUndefined();
     const supervised = await attach(launched.bundleDir, launched.pid, { timeouts: { attachPollMs: 200 } });
@@ -318,16 +277,7 @@ describe("surviving the launching process", () => {
   test("a task that ended while nobody was attached is read from its record", async () => {
     const ws = workspace();
     const control = mkfifo(ws.file("control.fifo"));
-    const launched = await launchViaLauncher({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(launched);
-    launched.launcher.kill("SIGKILL");
-    await launched.launcher.exited;
+    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
     await writeFile(control, "5\n");
     await waitFor("the exit record", () => existsSync(bundlePath(launched.bundleDir, "exit")));
     await waitFor("the supervisor to end", () => processState(launched.pid)?.startsWith("Z") !== false);
@@ -344,16 +294,7 @@ describe("surviving the launching process", () => {
 
   test("a supervisor killed while nobody was attached yields unknown, never exit 0", async () => {
     const ws = workspace();
-    const launched = await launchViaLauncher({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sleep", "600"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(launched);
-    launched.launcher.kill("SIGKILL");
-    await launched.launcher.exited;
+    const launched = await orphaned(ws, ["sleep", "600"]);
     process.kill(launched.pid, "SIGKILL");
 
     const supervised = await attach(launched.bundleDir, launched.pid, {
@@ -366,16 +307,7 @@ describe("surviving the launching process", () => {
 
   test("a supervisor killed after attach yields unknown", async () => {
     const ws = workspace();
-    const launched = await launchViaLauncher({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sleep", "600"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(launched);
-    launched.launcher.kill("SIGKILL");
-    await launched.launcher.exited;
+    const launched = await orphaned(ws, ["sleep", "600"]);
     const supervised = await attach(launched.bundleDir, launched.pid, {
       timeouts: { attachPollMs: 100, identityRecheckMs: 200 },
     });
@@ -389,14 +321,7 @@ describe("surviving the launching process", () => {
 
   test("a live pid that is not the bundle's supervisor is refused as unknown", async () => {
     const ws = workspace();
-    const supervised = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["sleep", "600"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised = await start(ws, ["sleep", "600"]);
     const impostor = Bun.spawn(["sleep", "600"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
     try {
       // As if the supervisor had died and its pid were reused: supervisor.pid names the impostor.
@@ -419,14 +344,7 @@ describe("surviving the launching process", () => {
     const error = await attach(join(ws.stateDir, "tasks", "nope"), 12345).catch((err: unknown) => err);
     expect(isSupervisorError(error, "not-found")).toBe(true);
 
-    const supervised: SupervisedProcess = await launch({
-      stateDir: ws.stateDir,
-      taskId: ws.taskId,
-      argv: ["true"],
-      stdoutPath: "/dev/null",
-      stderrPath: "/dev/null",
-    });
-    track(supervised);
+    const supervised: SupervisedProcess = await start(ws, ["true"]);
     await within("the exit", supervised.exited);
     expect((await listBundles(ws.stateDir)).map((entry) => entry.bundleDir)).toEqual([supervised.bundleDir]);
     await remove(supervised.bundleDir);
@@ -440,19 +358,10 @@ describe("recovered supervisors and stats share the sampler's ps runs", () => {
   test("identity re-checks of attached supervisors start no ps of their own while stats stream", async () => {
     // Three tasks whose driver died (the launcher is killed), then a new driver attaches to each and streams
     // their stats, re-checking identities on every poll.
-    const launched: Awaited<ReturnType<typeof launchViaLauncher>>[] = [];
+    const launched: LaunchedByLauncher[] = [];
     for (let i = 0; i < 3; i++) {
       const ws = workspace();
-      const one = await launchViaLauncher({
-        stateDir: ws.stateDir,
-        taskId: ws.taskId,
-        argv: ["sleep", "300"],
-        stdoutPath: "/dev/null",
-        stderrPath: "/dev/null",
-      });
-      track(one);
-      one.launcher.kill("SIGKILL");
-      await one.launcher.exited;
+      const one = await orphaned(ws, ["sleep", "300"]);
       launched.push(one);
     }
     const sampler = new StatsSampler();
