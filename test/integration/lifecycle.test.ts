@@ -1,7 +1,7 @@
 // The task lifecycle through the compiled plugin, gRPC and the pot simulator: the seed job, exit codes, signals,
 // stop with kill_signal/kill_timeout, exec (plain and tty), stats, events, recovery after `kill -9` of the
 // plugin, and nothing left behind after destroy.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,12 +16,13 @@ import { invocations } from "./faults/residue.ts";
 import { handleAfterAgentRestart, type LaunchedPlugin, startedDriverState, unary } from "./harness.ts";
 import {
   bundles,
-  createSimWorld,
+  setUpPluginWorld,
   launchConfiguredPlugin,
   nomadTask,
   seedDriverConfig,
   type SimWorld,
   simPots,
+  taskPot,
   type TaskWorld,
 } from "./sim-env.ts";
 import { waitFor } from "../support/wait.ts";
@@ -29,15 +30,9 @@ import { isLiveProcess } from "../support/host.ts";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
-
-beforeAll(async () => {
-  world = await createSimWorld();
-  plugin = await launchConfiguredPlugin(world);
-});
-
-afterAll(async () => {
-  plugin?.close();
-  await world?.cleanup();
+setUpPluginWorld((w, p) => {
+  world = w;
+  plugin = p;
 });
 
 function start(p: LaunchedPlugin, task: TaskWorld): Promise<StartTaskResponse> {
@@ -61,11 +56,6 @@ function potVerbsFor(pot: string): string[] {
   return invocations(world)
     .filter((i) => i.argv.includes(pot) || (i.argv[0] === "prepare" && i.argv.includes(suffix)))
     .map((i) => i.argv[0] ?? "");
-}
-
-function taskPot(task: TaskWorld): string {
-  const [allocId, taskName, invocation] = task.config.id.split("/");
-  return `${taskName}_${invocation}_${allocId}`;
 }
 
 describe("the seed job", () => {

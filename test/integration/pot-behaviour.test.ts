@@ -1,22 +1,23 @@
 // pot 0.16.1's behaviour through the compiled plugin and the simulator: a pot is started half a second after its
 // jail exists, pot start's own cleanup holds `stopping`, stop_timeout sets how long `pot stop` takes, and a pot
 // start killed midway leaves a pot that only a stop can unmount (docs/pot-behaviour.md).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
-import type { KnobTable } from "../fakes/pot-sim/knobs.ts";
+import { invocations, setKnobs } from "./faults/residue.ts";
 import { type LaunchedPlugin, unary } from "./harness.ts";
 import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { buildPotImage } from "../fakes/pot-image.ts";
 import {
-  createSimWorld,
+  setUpPluginWorld,
   IMAGE_FILES,
   launchConfiguredPlugin,
   nomadTask,
   seedDriverConfig,
   type SimWorld,
   simPots,
+  taskPot,
   type TaskWorld,
 } from "./sim-env.ts";
 import { waitFor } from "../support/wait.ts";
@@ -24,36 +25,13 @@ import { isLiveProcess } from "../support/host.ts";
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
-
-beforeAll(async () => {
-  world = await createSimWorld();
-  plugin = await launchConfiguredPlugin(world);
+setUpPluginWorld((w, p) => {
+  world = w;
+  plugin = p;
 });
-
-afterAll(async () => {
-  plugin?.close();
-  await world?.cleanup();
-});
-
-function setKnobs(knobs: KnobTable | null): void {
-  const file = join(world.simRoot, "knobs.json");
-  if (knobs === null) writeFileSync(file, "{}");
-  else writeFileSync(file, JSON.stringify(knobs));
-}
-
-function taskPot(task: TaskWorld): string {
-  const [allocId, taskName, invocation] = task.config.id.split("/");
-  return `${taskName}_${invocation}_${allocId}`;
-}
 
 function invocationsFor(pot: string): InvocationRecord[] {
-  const file = join(world.simRoot, "invocations.log");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as InvocationRecord)
-    .filter((r) => r.argv.includes(pot));
+  return invocations(world).filter((r) => r.argv.includes(pot));
 }
 
 function simStatus(pot: string): string {
@@ -76,11 +54,11 @@ describe("start readiness", () => {
   test("signal and stop right after StartTask reach the task, even when pot takes long to mark the pot started", async () => {
     const task = nomadTask(world, "early", seedDriverConfig(world));
     const pot = taskPot(task);
-    setKnobs({ "start-settle": { action: "delay", delayMs: 2_000, pot } });
+    setKnobs(world, { "start-settle": { action: "delay", delayMs: 2_000, pot } });
     try {
       await start(task);
     } finally {
-      setKnobs(null);
+      setKnobs(world, {});
     }
     expect(simStatus(pot)).toMatch(/^pot\.status=started,/);
     await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGHUP" });
@@ -148,7 +126,7 @@ describe("half-started pots", () => {
   test("DestroyTask releases a pot that a killed pot start left starting with its mounts, and says so", async () => {
     const task = nomadTask(world, "halfstart", seedDriverConfig(world));
     const pot = taskPot(task);
-    setKnobs({ "start-settle": { action: "delay", delayMs: 600_000, pot } });
+    setKnobs(world, { "start-settle": { action: "delay", delayMs: 600_000, pot } });
     let mainPid = 0;
     try {
       const starting = start(task);
@@ -158,7 +136,7 @@ describe("half-started pots", () => {
       process.kill(jailRecord(pot)?.startPid ?? 0, "SIGKILL");
       await starting;
     } finally {
-      setKnobs(null);
+      setKnobs(world, {});
     }
     expect(simStatus(pot)).toBe("pot.status=starting,");
     expect(existsSync(join(world.simRoot, "run", `${pot}.mounts`))).toBe(true);
@@ -210,7 +188,7 @@ describe("pot's global lock", () => {
     const stream = queued.driver.taskEvents({});
     stream.on("data", (e: DriverTaskEvent) => events.push(e));
     stream.on("error", () => {});
-    setKnobs({ "image-fetch": { action: "delay", delayMs: 6_000, pot: "slow-img" } });
+    setKnobs(world, { "image-fetch": { action: "delay", delayMs: 6_000, pot: "slow-img" } });
     const config = {
       pot: "slow-img",
       command: "stubborn",
@@ -234,7 +212,7 @@ describe("pot's global lock", () => {
       expect(waiting.find((e) => e.annotations.ahead === "1")?.message).toBe("Waiting for pot: 1 task ahead");
       expect(queued.stderrLines().some((l) => l.includes("timed out"))).toBe(false);
     } finally {
-      setKnobs(null);
+      setKnobs(world, {});
       await Promise.allSettled(
         tasks.map((t) => unary(queued.driver.destroyTask, queued.driver, { taskId: t.config.id, force: true }, 120_000)),
       );

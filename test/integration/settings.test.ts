@@ -2,7 +2,7 @@
 // both-protocol ports (the pf rules pot writes), alias and private-bridge jails (the address Nomad is told),
 // a task `user` (its command and exec run as that account of the jail), and the group's dns block (the
 // jail's resolv.conf). Each refused form names the field and the value, and leaves no pot behind.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +10,16 @@ import type { ExecTaskStreamingResponse, StartTaskResponse } from "../../src/plu
 import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, exportedPotConf } from "../fakes/pot-image.ts";
 import { type LaunchedPlugin, unary } from "./harness.ts";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "./sim-env.ts";
+import {
+  launchConfiguredPlugin,
+  setUpPluginWorld,
+  nomadTask,
+  seedDriverConfig,
+  type SimWorld,
+  simPots,
+  taskPot,
+  type TaskWorld,
+} from "./sim-env.ts";
 import { waitFor } from "../support/wait.ts";
 
 /** An image program printing its credentials, then running until TERM (the main image has the same). */
@@ -22,15 +31,9 @@ const CREDS = {
 
 let world: SimWorld;
 let plugin: LaunchedPlugin;
-
-beforeAll(async () => {
-  world = await createSimWorld();
-  plugin = await launchConfiguredPlugin(world);
-});
-
-afterAll(async () => {
-  plugin?.close();
-  await world?.cleanup();
+setUpPluginWorld((w, p) => {
+  world = w;
+  plugin = p;
 });
 
 function start(task: TaskWorld): Promise<StartTaskResponse> {
@@ -49,11 +52,6 @@ async function refused(task: TaskWorld): Promise<grpc.ServiceError> {
 async function stopAndDestroy(task: TaskWorld): Promise<void> {
   await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" }, 30_000);
   await unary(plugin.driver.destroyTask, plugin.driver, { taskId: task.config.id, force: true }, 60_000);
-}
-
-function taskPot(task: TaskWorld): string {
-  const [allocId, taskName, invocation] = task.config.id.split("/");
-  return `${taskName}_${invocation}_${allocId}`;
 }
 
 function potConf(task: TaskWorld): string {

@@ -1,5 +1,6 @@
 // A pot-simulator world for driving the compiled plugin: simulator state dir, a served test image, Nomad-style
 // allocation dirs with real log FIFOs and readers, and helpers to build Nomad's StartTask/SetConfig messages.
+import { afterAll, beforeAll } from "bun:test";
 import { encode } from "@msgpack/msgpack";
 import type { Subprocess } from "bun";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -141,6 +142,24 @@ export async function launchConfiguredPlugin(world: SimWorld): Promise<LaunchedP
   return plugin;
 }
 
+/**
+ * A world and a configured plugin for the calling test file: made before its first test (then `ready` gets them),
+ * the plugin killed and the world removed after its last.
+ */
+export function setUpPluginWorld(ready: (world: SimWorld, plugin: LaunchedPlugin) => void | Promise<void>): void {
+  let world: SimWorld | undefined;
+  let plugin: LaunchedPlugin | undefined;
+  beforeAll(async () => {
+    world = await createSimWorld();
+    plugin = await launchConfiguredPlugin(world);
+    await ready(world, plugin);
+  });
+  afterAll(async () => {
+    plugin?.close();
+    await world?.cleanup();
+  });
+}
+
 /** The seed job's task config, as Nomad encodes it (every declared key present, port_map as a list of maps). */
 export function seedDriverConfig(world: SimWorld, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -236,6 +255,12 @@ export function simPots(world: SimWorld): string[] {
   } catch {
     return [];
   }
+}
+
+/** The pot of a task the driver started: `<task>_<invocation>_<alloc>` (Nomad's ids need no rewriting). */
+export function taskPot(task: TaskWorld): string {
+  const [allocId, taskName, invocation] = task.config.id.split("/");
+  return `${taskName}_${invocation}_${allocId}`;
 }
 
 export function bundles(world: SimWorld): string[] {

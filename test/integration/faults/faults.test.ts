@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { handleAfterAgentRestart, type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, startedDriverState, unary } from "../harness.ts";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, type TaskWorld } from "../sim-env.ts";
+import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, taskPot, type TaskWorld } from "../sim-env.ts";
 import {
   countVerb,
   fdCount,
@@ -100,11 +100,6 @@ function destroy(p: LaunchedPlugin, t: TaskWorld | string) {
   return unary(p.driver.destroyTask, p.driver, { taskId, force: true }, 90_000);
 }
 
-function potOf(t: TaskWorld): string {
-  const [allocId, taskName, invocation] = t.config.id.split("/");
-  return `${taskName}_${invocation}_${allocId}`;
-}
-
 /**
  * Nothing left in the world, and the plugin holds no more fds than after its warm-up. Returns "fds a→b" for the
  * summary line.
@@ -188,7 +183,7 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("prepare", () => {
     ["persistent", "Couldn't disable the persistent attribute - ignoring", {}],
     ["no-rc-script", "Couldn't enable the no-rc-script attribute - ignoring", {}],
     ["export-ports", "Couldn't export ports 80:28080 - ignoring", bridged],
-  ])("exits 0 but ignored %s: a recoverable start error, the wrong program never runs", async (step, line, overrides) => {
+  ] as const)("exits 0 but ignored %s: a recoverable start error, the wrong program never runs", async (step, line, overrides) => {
     const s = await scene();
     setKnobs(s.world, { prepare: { action: "ignoring", steps: [step] } });
     const t = task(s.world, "batch", { command: "finish", args: ["3"], ...overrides });
@@ -252,7 +247,7 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("copy-in", () => {
     const err = await startError(s.plugin, t);
     expect(isRecoverable(err)).toBe(true);
     const left = await expectNothingLeft(s);
-    expect(invocations(s.world).filter((i) => i.argv[0] === "destroy" && i.argv.includes(potOf(t))).length).toBe(2);
+    expect(invocations(s.world).filter((i) => i.argv[0] === "destroy" && i.argv.includes(taskPot(t))).length).toBe(2);
     outcomes.push(`copy-in fails and the first destroy fails → start cleanup retries destroy; nothing left [${left}]`);
   });
 });
@@ -266,7 +261,7 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("destroy", () => {
     setKnobs(s.world, { destroy: { action: "fail", message: "cannot destroy 'zroot/pot/jails/x': dataset is busy", times: 1 } });
     await destroy(s.plugin, t);
     const left = await expectNothingLeft(s);
-    expect(invocations(s.world).filter((i) => i.argv[0] === "destroy" && i.argv.includes(potOf(t))).length).toBe(2);
+    expect(invocations(s.world).filter((i) => i.argv[0] === "destroy" && i.argv.includes(taskPot(t))).length).toBe(2);
     outcomes.push(`pot destroy fails once → DestroyTask retries and succeeds (Nomad ignores DestroyTask errors); nothing left [${left}]`);
   });
 });
@@ -326,12 +321,12 @@ describe("the plugin SIGKILLed", () => {
       expect(((await pending) as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
       // The orphaned prepare finishes on its own (it is in its own session): a pot no bundle names.
       await waitFor("the orphaned prepare to end", () => residue(s.world, allowed(s.world)).processes.length === 0, 20_000);
-      expect(residue(s.world, allowed(s.world))).toEqual({ pots: [potOf(t)], bundles: [], processes: [] });
+      expect(residue(s.world, allowed(s.world))).toEqual({ pots: [taskPot(t)], bundles: [], processes: [] });
       setKnobs(s.world, {});
 
       const listed = orphans(s.world);
       expect(listed.exitCode).toBe(0);
-      expect(listed.stdout).toContain(potOf(t));
+      expect(listed.stdout).toContain(taskPot(t));
       expect(listed.stdout).toContain("no task bundle names it");
 
       const second = await launch(s.world);
@@ -339,7 +334,7 @@ describe("the plugin SIGKILLed", () => {
       // Nomad restarts the task with a new invocation id: no clash with the orphan.
       const retry = sameTaskNewInvocation(t);
       await start(second, retry);
-      expect(potOf(retry)).not.toBe(potOf(t));
+      expect(taskPot(retry)).not.toBe(taskPot(t));
       await destroy(second, t.config.id);
       expect(orphans(s.world).stdout).toContain("no orphans");
       await waitFor("start line", () => t.stdout().includes("nginx starting"));
@@ -381,7 +376,7 @@ describe("the plugin SIGKILLed", () => {
     const baseline = await warmUp(s.world, second);
     // The residue scan sees a live task: its pot, its bundle, its supervisor and the jailed command.
     const live = residue(s.world, allowed(s.world, second));
-    expect(live.pots).toEqual([potOf(t)]);
+    expect(live.pots).toEqual([taskPot(t)]);
     expect(live.bundles.length).toBe(1);
     expect(live.processes.map((p) => p.pid)).toContain(state.supervisorPid);
     expect(live.processes.some((p) => p.cmdline.includes("/usr/local/sbin/nginx"))).toBe(true);

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import { Status } from "../../../src/plugin/gen/google/rpc/status.ts";
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
+import type { KnobTable } from "../../fakes/pot-sim/knobs.ts";
+import type { InvocationRecord } from "../../fakes/pot-sim/record.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
 import { fdCount, processes, rssKb, zombieChildren } from "../../support/host.ts";
 import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-env.ts";
@@ -12,24 +14,19 @@ import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-e
 export const IMAGE_POT = `${IMAGE_NAME}_${IMAGE_TAG}`.replaceAll(".", "_");
 
 /** Replaces the simulator's knobs (re-read by every pot invocation) and resets their `times` counters. */
-export function setKnobs(world: SimWorld, table: Record<string, unknown>): void {
+export function setKnobs(world: SimWorld, table: KnobTable): void {
   rmSync(join(world.simRoot, "tmp", "pot-sim-knob-counters.json"), { force: true });
   writeFileSync(join(world.simRoot, "knobs.json"), JSON.stringify(table));
 }
 
-export interface Invocation {
-  pid: number;
-  argv: string[];
-}
-
 /** Every pot invocation the simulator recorded so far, in order. */
-export function invocations(world: SimWorld): Invocation[] {
+export function invocations(world: SimWorld): InvocationRecord[] {
   const path = join(world.simRoot, "invocations.log");
   if (!existsSync(path)) return [];
   return readFileSync(path, "utf8")
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as Invocation);
+    .map((line) => JSON.parse(line) as InvocationRecord);
 }
 
 export function countVerb(world: SimWorld, verb: string): number {

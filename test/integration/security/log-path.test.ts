@@ -1,12 +1,12 @@
 // The log path is no door to the host: /alloc/logs is mounted read-only in the jail, and a task that replaces
 // its log FIFO or the logs directory with a symlink to a host file (as it could before, or through another
 // task of the allocation) gets nothing written to or read from it by the root supervisor (docs/security.md).
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { type LaunchedPlugin, unary } from "../harness.ts";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../sim-env.ts";
+import { setUpPluginWorld, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../sim-env.ts";
 import { waitFor } from "../../support/wait.ts";
 
 const CANARY_TEXT = "host canary: never to be written or read through a task's logs\n";
@@ -15,17 +15,12 @@ let world: SimWorld;
 let plugin: LaunchedPlugin;
 const events: DriverTaskEvent[] = [];
 
-beforeAll(async () => {
-  world = await createSimWorld();
-  plugin = await launchConfiguredPlugin(world);
+setUpPluginWorld((w, p) => {
+  world = w;
+  plugin = p;
   const stream = plugin.driver.taskEvents({});
   stream.on("data", (e: DriverTaskEvent) => events.push(e));
   stream.on("error", () => {});
-});
-
-afterAll(async () => {
-  plugin?.close();
-  await world?.cleanup();
 });
 
 /** A host file the task must not reach: outside every directory of the task. */
