@@ -1,57 +1,29 @@
 // `pot-task-driver doctor` run as the compiled executable against the pot simulator: real results for pot, its
 // version, pot init, the plugin dir, agent config, rc.conf and the state dir; skip lines for FreeBSD-only checks.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VERSION } from "../../../src/version.ts";
 import { installSimPot, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
+import { installForOperator, type OperatorInstall, runToEnd } from "../../support/operator-install.ts";
 import { ensureBinary } from "../harness.ts";
 
 const DEADLINE_MS = 30_000 * TIMEOUT_MULTIPLIER;
 
 let sim: Simulator;
 let binary: string;
-let work: string;
-let pluginDir: string;
-let stateDir: string;
-let agentConfig: string;
-let rcConf: string;
+let install: OperatorInstall;
 
 beforeAll(async () => {
   binary = await ensureBinary();
   sim = await startSimulator();
-  work = mkdtempSync(join(tmpdir(), "doctor-"));
-  pluginDir = join(work, "plugins");
-  stateDir = join(work, "state");
-  mkdirSync(pluginDir);
-  mkdirSync(stateDir, { mode: 0o700 });
-  copyFileSync(binary, join(pluginDir, "pot-task-driver"));
-  Bun.spawnSync(["chmod", "0755", join(pluginDir, "pot-task-driver")]);
-  agentConfig = join(work, "agent.hcl");
-  writeFileSync(
-    agentConfig,
-    `plugin_dir = "${pluginDir}"
-
-plugin "pot-task-driver" {
-  config {
-    pot_path  = "${sim.potPath}"
-    state_dir = "${stateDir}"
-  }
-}
-`,
-  );
-  rcConf = join(work, "rc.conf");
-  writeFileSync(
-    rcConf,
-    'nomad_enable="YES"\nnomad_user="root"\nnomad_env="PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/sbin:/bin"\n',
-  );
+  install = installForOperator(binary, sim.potPath, "doctor");
 }, DEADLINE_MS * 4);
 
 afterAll(async () => {
   await sim?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
+  install?.remove();
 });
 
 interface DoctorRun {
@@ -65,15 +37,7 @@ interface DoctorRun {
 }
 
 async function doctor(args: string[], env: Record<string, string> = sim.env, executable = binary): Promise<DoctorRun> {
-  const proc = Bun.spawn([executable, "doctor", ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), DEADLINE_MS);
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
+  const { exitCode, stdout, stderr } = await runToEnd([executable, "doctor", ...args], { env, timeoutMs: DEADLINE_MS });
   const status: Record<string, string> = {};
   const detail: Record<string, string> = {};
   const lines = stdout.split("\n");
@@ -94,7 +58,7 @@ describe("doctor on Linux with the simulator", () => {
     "a complete configuration: real results where Linux can know, skip where it cannot, exit 0",
     async () => {
       // Run the installed copy, as an operator would.
-      const run = await doctor(["--agent-config", agentConfig, "--rc-conf", rcConf], sim.env, join(pluginDir, "pot-task-driver"));
+      const run = await doctor(["--agent-config", install.agentConfig, "--rc-conf", install.rcConf], sim.env, install.installed);
       expect(run.stderr).toBe("");
       expect(run.status).toEqual({
         user: "pass",
@@ -116,11 +80,11 @@ describe("doctor on Linux with the simulator", () => {
       for (const check of ["zfs", "rctl", "vimage", "pf anchors"])
         expect(run.detail[check]).toBe(`FreeBSD only; this host runs ${process.platform}`);
       // Paths come from the agent configuration's plugin block and plugin_dir, not from flags.
-      expect(run.stdout).toContain(`pot_path   ${sim.potPath}  (from ${agentConfig})`);
-      expect(run.stdout).toContain(`state_dir  ${stateDir}  (from ${agentConfig})`);
+      expect(run.stdout).toContain(`pot_path   ${sim.potPath}  (from ${install.agentConfig})`);
+      expect(run.stdout).toContain(`state_dir  ${install.stateDir}  (from ${install.agentConfig})`);
       expect(run.detail["pot version"]).toBe("pot 0.16.0 (0.16.0 required)");
-      expect(run.detail["plugin dir"]).toBe(`${pluginDir}: pot-task-driver is this executable`);
-      expect(run.detail["state dir"]).toContain(`${stateDir} is writable`);
+      expect(run.detail["plugin dir"]).toBe(`${install.pluginDir}: pot-task-driver is this executable`);
+      expect(run.detail["state dir"]).toContain(`${install.stateDir} is writable`);
       expect(run.stdout).toMatch(/\n10 pass, 0 warn, 0 fail, 5 skip\n$/);
       expect(run.exitCode).toBe(0);
     },
@@ -130,9 +94,9 @@ describe("doctor on Linux with the simulator", () => {
   test(
     "another copy of the same version in the plugin dir is recognised by its version output",
     async () => {
-      const run = await doctor(["--agent-config", agentConfig, "--rc-conf", rcConf]);
+      const run = await doctor(["--agent-config", install.agentConfig, "--rc-conf", install.rcConf]);
       expect(run.status["plugin dir"]).toBe("pass");
-      expect(run.detail["plugin dir"]).toBe(`${pluginDir}: pot-task-driver is pot-task-driver ${VERSION}`);
+      expect(run.detail["plugin dir"]).toBe(`${install.pluginDir}: pot-task-driver is pot-task-driver ${VERSION}`);
     },
     DEADLINE_MS,
   );
@@ -140,19 +104,19 @@ describe("doctor on Linux with the simulator", () => {
   test(
     "broken settings fail with fixes and exit 1",
     async () => {
-      const badRc = join(work, "rc-bad.conf");
+      const badRc = join(install.work, "rc-bad.conf");
       writeFileSync(badRc, 'nomad_user="nomad"\nnomad_env="PATH=/usr/bin:/bin"\n');
-      const stateFile = join(work, "state-is-a-file");
+      const stateFile = join(install.work, "state-is-a-file");
       writeFileSync(stateFile, "");
       const run = await doctor([
         "--agent-config",
-        join(work, "no-such-dir"),
+        join(install.work, "no-such-dir"),
         "--rc-conf",
         badRc,
         "--pot-path",
-        join(work, "no-pot"),
+        join(install.work, "no-pot"),
         "--plugin-dir",
-        join(work, "no-plugins"),
+        join(install.work, "no-plugins"),
         "--state-dir",
         stateFile,
       ]);
@@ -177,8 +141,10 @@ describe("doctor on Linux with the simulator", () => {
   test(
     "an uninitialised pot fails pot init with pot's own message",
     async () => {
-      const uninitialised = installSimPot(join(work, "uninitialised-bin"), { POT_SIM_ROOT: join(work, "never-initialised") });
-      const run = await doctor(["--pot-path", uninitialised, "--state-dir", stateDir]);
+      const uninitialised = installSimPot(join(install.work, "uninitialised-bin"), {
+        POT_SIM_ROOT: join(install.work, "never-initialised"),
+      });
+      const run = await doctor(["--pot-path", uninitialised, "--state-dir", install.stateDir]);
       expect(run.status.pot).toBe("pass");
       expect(run.status["pot version"]).toBe("pass");
       expect(run.status["pot init"]).toBe("fail");

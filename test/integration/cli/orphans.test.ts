@@ -12,6 +12,7 @@ import { BUNDLE_VERSION, bundleDirFor, createBundle } from "../../../src/supervi
 import { launch, type SupervisedProcess } from "../../../src/supervisor/client.ts";
 import { exportedPotConf, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
+import { type CommandRun, runToEnd } from "../../support/operator-install.ts";
 import { waitFor } from "../../support/wait.ts";
 import { ensureBinary } from "../harness.ts";
 
@@ -111,28 +112,13 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-interface Run {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function orphans(args: string[], stdin: "ignore" | "pipe" = "ignore"): Promise<Run> {
-  const proc = Bun.spawn([binary, "orphans", "--pot-path", sim.potPath, "--state-dir", stateDir, ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...sim.env },
-    stdin,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (stdin === "pipe") {
+function orphans(args: string[], stdin: "ignore" | "pipe" = "ignore"): Promise<CommandRun> {
+  return runToEnd([binary, "orphans", "--pot-path", sim.potPath, "--state-dir", stateDir, ...args], {
+    env: sim.env,
+    timeoutMs: DEADLINE_MS,
     // Answers on a pipe must not be read as confirmation.
-    proc.stdin?.write("y\ny\ny\n");
-    proc.stdin?.end();
-  }
-  const timer = setTimeout(() => proc.kill("SIGKILL"), DEADLINE_MS);
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  return { exitCode, stdout, stderr };
+    ...(stdin === "pipe" ? { input: "y\ny\ny\n" } : {}),
+  });
 }
 
 const bundleOf = (t: ReturnType<typeof task>) => bundleDirFor(stateDir, t.taskId);

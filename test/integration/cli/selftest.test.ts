@@ -2,11 +2,11 @@
 // the pot simulator: every step passes and nothing is left; a simulator knob breaking a step makes that step's
 // line fail with pot's message, the exit status 1, and the cleanup still leave nothing behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { exportedPotConf, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
+import { installForOperator, type OperatorInstall, runToEnd } from "../../support/operator-install.ts";
 import { processes } from "../../support/host.ts";
 import { ensureBinary } from "../harness.ts";
 
@@ -15,35 +15,17 @@ const IMAGE = { name: "selftest-img", tag: "1.0" };
 const STEPS = ["doctor", "start", "logs", "ports", "exec", "signal", "stats", "stop", "destroy", "leftovers"];
 
 let sim: Simulator;
-let work: string;
-let installed: string;
-let stateDir: string;
-let agentConfig: string;
-let rcConf: string;
+let install: OperatorInstall;
 
 beforeAll(async () => {
   const binary = await ensureBinary();
   sim = await startSimulator({ images: [{ ...IMAGE, potConf: exportedPotConf() }] });
-  work = mkdtempSync(join(tmpdir(), "selftest-"));
-  const pluginDir = join(work, "plugins");
-  stateDir = join(work, "state");
-  mkdirSync(pluginDir);
-  mkdirSync(stateDir, { mode: 0o700 });
-  installed = join(pluginDir, "pot-task-driver");
-  copyFileSync(binary, installed);
-  Bun.spawnSync(["chmod", "0755", installed]);
-  agentConfig = join(work, "agent.hcl");
-  writeFileSync(
-    agentConfig,
-    `plugin_dir = "${pluginDir}"\n\nplugin "pot-task-driver" {\n  config {\n    pot_path  = "${sim.potPath}"\n    state_dir = "${stateDir}"\n  }\n}\n`,
-  );
-  rcConf = join(work, "rc.conf");
-  writeFileSync(rcConf, 'nomad_user="root"\nnomad_env="PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/sbin:/bin"\n');
+  install = installForOperator(binary, sim.potPath, "selftest");
 }, DEADLINE_MS);
 
 afterAll(async () => {
   await sim?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
+  install?.remove();
 });
 
 interface SelftestRun {
@@ -59,9 +41,9 @@ async function selftest(extra: string[] = []): Promise<SelftestRun> {
   const args = [
     "selftest",
     "--agent-config",
-    agentConfig,
+    install.agentConfig,
     "--rc-conf",
-    rcConf,
+    install.rcConf,
     "--image",
     sim.imageUrl,
     "--pot",
@@ -70,15 +52,10 @@ async function selftest(extra: string[] = []): Promise<SelftestRun> {
     IMAGE.tag,
     ...extra,
   ];
-  const proc = Bun.spawn([installed, ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...sim.env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+  const { exitCode, stdout, stderr } = await runToEnd([install.installed, ...args], {
+    env: { HOME: process.env.HOME ?? "/root", ...sim.env },
+    timeoutMs: DEADLINE_MS,
   });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), DEADLINE_MS);
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
   const status: Record<string, string> = {};
   const lines: Record<string, string> = {};
   for (const line of stdout.split("\n")) {
@@ -93,7 +70,7 @@ async function selftest(extra: string[] = []): Promise<SelftestRun> {
 
 /** Pots, bundles and processes of this test's world (the simulator root or the state dir in argv/environment). */
 function residue(): { pots: string[]; bundles: string[]; processes: string[] } {
-  const tasks = join(stateDir, "tasks");
+  const tasks = join(install.stateDir, "tasks");
   let bundles: string[] = [];
   try {
     bundles = readdirSync(tasks);
@@ -107,7 +84,7 @@ function residue(): { pots: string[]; bundles: string[]; processes: string[] } {
     pots = [];
   }
   const procs = processes()
-    .filter((p) => p.pid !== process.pid && (p.args.includes(stateDir) || p.environ.includes(`POT_SIM_JAIL_ROOT=${sim.root}`)))
+    .filter((p) => p.pid !== process.pid && (p.args.includes(install.stateDir) || p.environ.includes(`POT_SIM_JAIL_ROOT=${sim.root}`)))
     .map((p) => `${p.pid} ${p.args}`);
   return { pots, bundles, processes: procs };
 }
@@ -164,16 +141,24 @@ describe("selftest against the simulator", () => {
   test(
     "--from-pot: a failing pot export is the image step's fail line with pot's words; no task is started",
     async () => {
-      const proc = Bun.spawn(
-        [installed, "selftest", "--agent-config", agentConfig, "--rc-conf", rcConf, "--from-pot", "web", "--tag", "7"],
+      const { stdout, exitCode } = await runToEnd(
+        [
+          install.installed,
+          "selftest",
+          "--agent-config",
+          install.agentConfig,
+          "--rc-conf",
+          install.rcConf,
+          "--from-pot",
+          "web",
+          "--tag",
+          "7",
+        ],
         {
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...sim.env },
-          stdin: "ignore",
-          stdout: "pipe",
-          stderr: "pipe",
+          env: { HOME: process.env.HOME ?? "/root", ...sim.env },
+          timeoutMs: DEADLINE_MS,
         },
       );
-      const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
       const imageLine = stdout.split("\n").find((line) => line.startsWith("fail  image"));
       expect(imageLine).toContain(`export -p web -t 7 -D `);
       expect(imageLine).toContain("export is not simulated");
@@ -190,7 +175,7 @@ describe("selftest against the simulator", () => {
 
   test("bad arguments name the option and exit 2 before touching pot", async () => {
     const before = sim.invocations().length;
-    const proc = Bun.spawnSync([installed, "selftest", "--image", sim.imageUrl, "--pot", IMAGE.name], {
+    const proc = Bun.spawnSync([install.installed, "selftest", "--image", sim.imageUrl, "--pot", IMAGE.name], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...sim.env },
     });
     expect(proc.exitCode).toBe(2);
