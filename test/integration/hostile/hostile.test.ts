@@ -11,6 +11,7 @@ import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugin
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
 import { isSafePotName, parseTaskId, potNameForTask } from "../../../src/pot/naming.ts";
 import { buildPotImage, exportedPotConf } from "../../fakes/pot-image.ts";
+import { TASK_CONFIG_KEYS } from "../../support/config-keys.ts";
 import { cwdOf, isLiveProcess, processes } from "../../support/host.ts";
 import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core.ts";
 import { type LaunchedPlugin, REPO_ROOT, unary } from "../harness.ts";
@@ -399,23 +400,11 @@ describe("bad task configs", () => {
   test("the corpus is big enough and well formed", () => {
     expect(configs.cases.length).toBeGreaterThanOrEqual(60);
     expect(new Set(configs.cases.map((c) => c.id)).size).toBe(configs.cases.length);
-    // The base config as Nomad sends it: every declared key present.
-    expect(Object.keys(configs.base).sort()).toEqual(
-      [
-        "args",
-        "attributes",
-        "command",
-        "copy",
-        "extra_hosts",
-        "image",
-        "mount",
-        "mount_read_only",
-        "network_mode",
-        "pot",
-        "port_map",
-        "tag",
-      ].sort(),
-    );
+    // The base config as Nomad sends it: every key the schema declares present.
+    expect(Object.keys(configs.base).sort()).toEqual([...TASK_CONFIG_KEYS].sort());
+    // Each attribute is the subject of some case.
+    const subjects = new Set(configs.cases.flatMap((c) => Object.keys(c.set ?? {})));
+    expect(TASK_CONFIG_KEYS.filter((key) => !subjects.has(key))).toEqual([]);
   });
 
   test.each(refusedConfigs.map((c) => [c.id, c] as const))("%s is refused", async (id, c: ConfigCase) => {

@@ -6,7 +6,8 @@ import { planStart } from "../../../src/driver/start-plan.ts";
 import { validateTaskConfig } from "../../../src/driver/task-config.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
 import { taskSpec } from "../../support/task-spec.ts";
-import { fuzzSeconds, fuzzSeed, PLUGIN_KEYS, Prng, randomValue, TASK_KEYS, validationResultProblem, withCpuTime } from "./fuzz-core.ts";
+import { PLUGIN_CONFIG_KEYS, TASK_CONFIG_KEYS } from "../../support/config-keys.ts";
+import { fuzzSeconds, fuzzSeed, Prng, randomValue, validationResultProblem, withCpuTime } from "./fuzz-core.ts";
 
 /** CPU per call; honest calls take well under a millisecond, the margin is for GC pauses. */
 const CALL_DEADLINE_MS = 1000;
@@ -26,6 +27,13 @@ const VALID_TASK: Record<string, unknown> = {
   port_map: [{ http: "80" }],
   tag: "1.0",
 };
+
+/** A valid config of each network mode that takes an option of its own, so alias_ip and bridge are fuzzed where legal. */
+const VALID_TASKS: readonly Record<string, unknown>[] = [
+  VALID_TASK,
+  { ...VALID_TASK, network_mode: "alias", alias_ip: "em0|192.0.2.10" },
+  { ...VALID_TASK, network_mode: "private-bridge", bridge: "potbridge" },
+];
 
 const VALID_PLUGIN: Record<string, unknown> = {
   allowed_host_paths: ["/tmp"],
@@ -74,12 +82,22 @@ test("config validation answers ok or issues with paths for any value, fast, and
   const seconds = fuzzSeconds(4);
   const rng = new Prng(seed);
   const plugin = defaultPluginConfig();
-  const counts = { iterations: 0, taskOk: 0, taskIssues: 0, pluginOk: 0, pluginIssues: 0, plans: 0, planIssues: 0 };
+  const counts = {
+    iterations: 0,
+    taskOk: 0,
+    aliasOk: 0,
+    bridgeOk: 0,
+    taskIssues: 0,
+    pluginOk: 0,
+    pluginIssues: 0,
+    plans: 0,
+    planIssues: 0,
+  };
   const deadline = performance.now() + seconds * 1000;
   while (performance.now() < deadline) {
     counts.iterations++;
-    const task = candidate(rng, VALID_TASK, TASK_KEYS);
-    const pluginValue = candidate(rng, VALID_PLUGIN, PLUGIN_KEYS);
+    const task = candidate(rng, rng.pick(VALID_TASKS), TASK_CONFIG_KEYS);
+    const pluginValue = candidate(rng, VALID_PLUGIN, PLUGIN_CONFIG_KEYS);
     const where = (value: unknown) => () =>
       `seed ${seed}, iteration ${counts.iterations}, value ${JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v))?.slice(0, 600)}`;
 
@@ -88,6 +106,8 @@ test("config validation answers ok or issues with paths for any value, fast, and
     if (taskBad) throw new Error(`validateTaskConfig: ${taskBad} at ${where(task)()}`);
     if (taskResult.ok) {
       counts.taskOk++;
+      if (taskResult.config.aliasIp !== undefined) counts.aliasOk++;
+      if (taskResult.config.bridge !== undefined) counts.bridgeOk++;
       const spec = randomTaskSpec(rng);
       const plan = timed("planStart", where({ task, name: spec.taskName, env: spec.env }), () =>
         planStart(taskResult.config, spec, plugin, { hostCpus: 4 }),
@@ -105,11 +125,13 @@ test("config validation answers ok or issues with paths for any value, fast, and
     else counts.pluginIssues++;
   }
   console.log(
-    `config fuzz: seed ${seed}, ${seconds} s, ${counts.iterations} iterations: task configs ${counts.taskOk} ok / ${counts.taskIssues} with issues, ` +
+    `config fuzz: seed ${seed}, ${seconds} s, ${counts.iterations} iterations: task configs ${counts.taskOk} ok (${counts.aliasOk} alias, ${counts.bridgeOk} private-bridge) / ${counts.taskIssues} with issues, ` +
       `plans ${counts.plans} (${counts.planIssues} with issues), plugin configs ${counts.pluginOk} ok / ${counts.pluginIssues} with issues; most CPU for one call ${mostCpuMs.toFixed(2)} ms`,
   );
   expect(counts.iterations).toBeGreaterThan(100);
   expect(counts.taskOk).toBeGreaterThan(0);
+  expect(counts.aliasOk).toBeGreaterThan(0);
+  expect(counts.bridgeOk).toBeGreaterThan(0);
   expect(counts.taskIssues).toBeGreaterThan(0);
   expect(counts.pluginOk).toBeGreaterThan(0);
   expect(counts.pluginIssues).toBeGreaterThan(0);

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CtyDecodeError, type CtyDecodeResult } from "../../../src/plugin/msgpack.ts";
+import { PLUGIN_CONFIG_KEYS, TASK_CONFIG_KEYS } from "../../support/config-keys.ts";
 
 /** Seconds each fuzz loop runs; FUZZ_SECONDS lengthens (or shortens) every loop. */
 export function fuzzSeconds(fallback: number): number {
@@ -231,6 +232,13 @@ const HOSTILE_STRINGS = [
   "ftp://x/",
   "host",
   "public-bridge",
+  "private-bridge",
+  "alias",
+  "em0|192.0.2.10",
+  "lo0|::1",
+  "em0|auto",
+  "potbridge",
+  "-B",
   "devfs_ruleset:4",
   "exec_stop:true",
   "persistent:no",
@@ -249,23 +257,6 @@ const HOSTILE_STRINGS = [
   "toString",
   "x".repeat(300),
 ];
-
-export const TASK_KEYS = [
-  "args",
-  "attributes",
-  "command",
-  "copy",
-  "extra_hosts",
-  "image",
-  "mount",
-  "mount_read_only",
-  "network_mode",
-  "pot",
-  "port_map",
-  "tag",
-];
-
-export const PLUGIN_KEYS = ["allowed_host_paths", "enabled", "fingerprint_period", "log_level", "pot_path", "state_dir"];
 
 /** A random value of the kinds the decoder yields, nested up to `depth`. */
 export function randomValue(rng: Prng, depth = 3): unknown {
@@ -303,7 +294,7 @@ export function randomValue(rng: Prng, depth = 3): unknown {
       const obj: Record<string, unknown> = {};
       const n = rng.int(4);
       for (let i = 0; i < n; i++) {
-        obj[rng.chance(0.5) ? rng.pick([...TASK_KEYS, ...PLUGIN_KEYS]) : randomString(rng)] = randomValue(rng, depth - 1);
+        obj[rng.chance(0.5) ? rng.pick([...TASK_CONFIG_KEYS, ...PLUGIN_CONFIG_KEYS]) : randomString(rng)] = randomValue(rng, depth - 1);
       }
       return obj;
     }
