@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"pot-task-driver/test/conformance/testkit"
 )
 
 // nomadHandshake is Nomad's base.Handshake, restated so this module does not depend on Nomad.
@@ -40,23 +42,6 @@ func (connPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
 
 func (connPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (interface{}, error) {
 	return conn, nil
-}
-
-// driverBinary returns POT_DRIVER_BIN or the repository's linux build; the test fails when it is absent.
-func driverBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("POT_DRIVER_BIN")
-	if bin == "" {
-		bin = filepath.Join("..", "..", "..", "dist", "pot-task-driver-linux-x64")
-	}
-	abs, err := filepath.Abs(bin)
-	if err != nil {
-		t.Fatalf("resolving driver binary %q: %v", bin, err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		t.Fatalf("driver binary missing (%v): build it with `bun run build` or set POT_DRIVER_BIN", err)
-	}
-	return abs
 }
 
 // lockedBuffer collects the client's log output from go-plugin's goroutines.
@@ -90,7 +75,7 @@ type launched struct {
 func launch(t *testing.T) *launched {
 	t.Helper()
 	logs := &lockedBuffer{}
-	cmd := exec.Command(driverBinary(t))
+	cmd := exec.Command(testkit.DriverBinary(t))
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  nomadHandshake,
 		Plugins:          map[string]plugin.Plugin{"conn": connPlugin{}},
@@ -113,20 +98,6 @@ func launch(t *testing.T) *launched {
 		t.Fatalf("dispense: %v", err)
 	}
 	return &launched{client: client, cmd: cmd, conn: raw.(*grpc.ClientConn), log: logs}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func TestHandshake(t *testing.T) {
@@ -183,7 +154,7 @@ func TestControllerShutdown(t *testing.T) {
 	if err != nil && !strings.Contains(err.Error(), "Unavailable") && !strings.Contains(err.Error(), "EOF") {
 		t.Errorf("GRPCController/Shutdown: %v", err)
 	}
-	if !waitFor(gracefulExitLimit, p.client.Exited) {
+	if !testkit.WaitFor(gracefulExitLimit, p.client.Exited) {
 		t.Fatalf("plugin still running %v after GRPCController/Shutdown", gracefulExitLimit)
 	}
 	t.Logf("exited %v after Shutdown", time.Since(start).Round(time.Millisecond))
@@ -222,14 +193,14 @@ func TestSigkillSeenAsExited(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(2*time.Second, p.client.Exited) {
+	if !testkit.WaitFor(2*time.Second, p.client.Exited) {
 		t.Fatalf("go-plugin still reports the SIGKILLed plugin running after 2s (are its stdout/stderr pipes held by a child?)")
 	}
 }
 
 // TestNoMagicCookie: run by hand the binary explains itself on stderr and exits 1.
 func TestNoMagicCookie(t *testing.T) {
-	cmd := exec.Command(driverBinary(t))
+	cmd := exec.Command(testkit.DriverBinary(t))
 	cmd.Env = withoutEnv(os.Environ(), nomadHandshake.MagicCookieKey)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

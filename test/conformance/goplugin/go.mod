@@ -23,3 +23,8 @@ require (
 	golang.org/x/sys v0.31.0 // indirect
 	golang.org/x/text v0.23.0 // indirect
 )
+
+// The helpers the conformance modules share (standard library only).
+require pot-task-driver/test/conformance/testkit v0.0.0
+
+replace pot-task-driver/test/conformance/testkit => ../testkit

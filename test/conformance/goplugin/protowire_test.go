@@ -73,20 +73,7 @@ var allowedDiffers = map[string][2]string{
 	"message hashicorp.nomad.plugins.drivers.proto.DriverCapabilities": {"{}", `{} reserved 7-7,"remote_tasks"`},
 }
 
-// ourFiles maps each of our .proto files (under proto/) to the upstream source it mirrors.
-var ourFiles = []string{
-	"plugins/base/proto/base.proto",
-	"plugins/drivers/proto/driver.proto",
-	"plugins/shared/hclspec/hcl_spec.proto",
-	"plugins/shared/structs/proto/attribute.proto",
-	"plugins/shared/structs/proto/stats.proto",
-	"plugins/shared/structs/proto/recoverable_error.proto",
-	"plugin/grpc_broker.proto",
-	"plugin/grpc_controller.proto",
-	"plugin/grpc_stdio.proto",
-	"grpc/health/v1/health.proto",
-}
-
+// nomadFiles are Nomad's .proto files, at the same paths under its repository and under our proto/.
 var nomadFiles = []string{
 	"plugins/base/proto/base.proto",
 	"plugins/drivers/proto/driver.proto",
@@ -96,7 +83,17 @@ var nomadFiles = []string{
 	"plugins/shared/structs/proto/recoverable_error.proto",
 }
 
+// goPluginFiles are go-plugin's .proto files (internal/plugin/ upstream, proto/plugin/ here).
 var goPluginFiles = []string{"grpc_broker.proto", "grpc_controller.proto", "grpc_stdio.proto"}
+
+// ourFiles are all of our .proto files (under proto/): Nomad's, go-plugin's and gRPC's health service.
+var ourFiles = func() []string {
+	files := append([]string{}, nomadFiles...)
+	for _, name := range goPluginFiles {
+		files = append(files, "plugin/"+name)
+	}
+	return append(files, "grpc/health/v1/health.proto")
+}()
 
 // ourProtoDir is POT_PROTO_DIR or the repository's proto/ folder.
 func ourProtoDir(t *testing.T) string {

@@ -53,9 +53,26 @@ func TestDriverCapabilities(t *testing.T) {
 // TestDriverFingerprint: the first message arrives promptly with a description, and the stream stays open.
 func TestDriverFingerprint(t *testing.T) {
 	d := dispenseDriver(t, pluginConfig(t, nil))
+	fp, ch := firstFingerprint(t, d.driver)
+	if fp.HealthDescription == "" {
+		t.Errorf("health %q with an empty description", fp.Health)
+	}
+	t.Logf("health %q: %s; attributes %v", fp.Health, fp.HealthDescription, fp.Attributes)
+	// Over an observation window the stream may carry more messages but must neither end nor fail.
+	staysOpen(t, ch, 2*time.Second, "fingerprint stream ended; Nomad would re-dispense in a tight loop", func(fp *drivers.Fingerprint) {
+		if fp.Err != nil {
+			t.Fatalf("fingerprint stream failed: %v", fp.Err)
+		}
+	})
+}
+
+// firstFingerprint opens the driver's fingerprint stream (closed when the test ends) and returns its first
+// message, failing the test when that does not come within firstFingerprintLimit or is an error.
+func firstFingerprint(t *testing.T, driver drivers.DriverPlugin) (*drivers.Fingerprint, <-chan *drivers.Fingerprint) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch, err := d.driver.Fingerprint(ctx)
+	t.Cleanup(cancel)
+	ch, err := driver.Fingerprint(ctx)
 	if err != nil {
 		t.Fatalf("Fingerprint: %v", err)
 	}
@@ -67,25 +84,26 @@ func TestDriverFingerprint(t *testing.T) {
 		if fp.Err != nil {
 			t.Fatalf("fingerprint error: %v", fp.Err)
 		}
-		if fp.HealthDescription == "" {
-			t.Errorf("health %q with an empty description", fp.Health)
-		}
-		t.Logf("health %q: %s; attributes %v", fp.Health, fp.HealthDescription, fp.Attributes)
+		return fp, ch
 	case <-time.After(firstFingerprintLimit):
 		t.Fatalf("no fingerprint within %v", firstFingerprintLimit)
 	}
-	// Over an observation window the stream may carry more messages but must neither end nor fail.
-	window := time.After(2 * time.Second)
+	return nil, nil
+}
+
+// staysOpen reads ch for the window and hands each message to each; the test fails when the stream ends
+// (ended says why that matters).
+func staysOpen[T any](t *testing.T, ch <-chan T, window time.Duration, ended string, each func(T)) {
+	t.Helper()
+	deadline := time.After(window)
 	for {
 		select {
-		case fp, ok := <-ch:
+		case m, ok := <-ch:
 			if !ok {
-				t.Fatalf("fingerprint stream ended; Nomad would re-dispense in a tight loop")
+				t.Fatal(ended)
 			}
-			if fp.Err != nil {
-				t.Fatalf("fingerprint stream failed: %v", fp.Err)
-			}
-		case <-window:
+			each(m)
+		case <-deadline:
 			return
 		}
 	}
@@ -106,28 +124,15 @@ func TestDriverFingerprintHealthy(t *testing.T) {
 		pot = installSimPot(t, pot, t.TempDir())
 	}
 	d := dispenseDriver(t, pluginConfig(t, map[string]interface{}{"pot_path": pot}))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch, err := d.driver.Fingerprint(ctx)
-	if err != nil {
-		t.Fatalf("Fingerprint: %v", err)
+	fp, _ := firstFingerprint(t, d.driver)
+	if fp.Health != drivers.HealthStateHealthy {
+		t.Fatalf("health %q (%s), want healthy with a working pot", fp.Health, fp.HealthDescription)
 	}
-	select {
-	case fp, ok := <-ch:
-		if !ok || fp.Err != nil {
-			t.Fatalf("fingerprint stream failed: %v", fp)
-		}
-		if fp.Health != drivers.HealthStateHealthy {
-			t.Fatalf("health %q (%s), want healthy with a working pot", fp.Health, fp.HealthDescription)
-		}
-		if fp.HealthDescription != drivers.DriverHealthy {
-			t.Errorf("description %q, want %q as Go drivers report", fp.HealthDescription, drivers.DriverHealthy)
-		}
-		if a, ok := fp.Attributes["driver.pot.version"]; !ok || a.GoString() == "" {
-			t.Errorf("no driver.pot.version attribute: %v", fp.Attributes)
-		}
-	case <-time.After(firstFingerprintLimit):
-		t.Fatalf("no fingerprint within %v", firstFingerprintLimit)
+	if fp.HealthDescription != drivers.DriverHealthy {
+		t.Errorf("description %q, want %q as Go drivers report", fp.HealthDescription, drivers.DriverHealthy)
+	}
+	if a, ok := fp.Attributes["driver.pot.version"]; !ok || a.GoString() == "" {
+		t.Errorf("no driver.pot.version attribute: %v", fp.Attributes)
 	}
 }
 
@@ -250,21 +255,12 @@ func TestDriverTaskEventsStream(t *testing.T) {
 	if err != nil {
 		t.Fatalf("TaskEvents: %v", err)
 	}
-	window := time.After(2 * time.Second)
-	for {
-		select {
-		case ev, ok := <-ch:
-			if !ok {
-				t.Fatalf("TaskEvents stream ended")
-			}
-			if ev.Err != nil {
-				t.Fatalf("TaskEvents stream failed: %v", ev.Err)
-			}
-			t.Errorf("event for no task: %+v", ev)
-		case <-window:
-			return
+	staysOpen(t, ch, 2*time.Second, "TaskEvents stream ended", func(ev *drivers.TaskEvent) {
+		if ev.Err != nil {
+			t.Fatalf("TaskEvents stream failed: %v", ev.Err)
 		}
-	}
+		t.Errorf("event for no task: %+v", ev)
+	})
 }
 
 // TestDriverInitShutdown: the RPCs newer Nomad clients call (≥ 2.0.4) answer OK or Unimplemented, both of

@@ -138,3 +138,8 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	oss.indeed.com/go/libtime v1.6.0 // indirect
 )
+
+// The helpers the conformance modules share (standard library only).
+require pot-task-driver/test/conformance/testkit v0.0.0
+
+replace pot-task-driver/test/conformance/testkit => ../testkit

@@ -26,6 +26,8 @@ import (
 	"github.com/hashicorp/nomad/plugins/shared/hclspec"
 	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
 	"google.golang.org/grpc"
+
+	"pot-task-driver/test/conformance/testkit"
 )
 
 const (
@@ -37,23 +39,6 @@ const (
 
 // repoRoot is the repository root, relative to this module.
 var repoRoot = filepath.Join("..", "..", "..")
-
-// driverBinary returns the absolute path of POT_DRIVER_BIN or the repository's linux build.
-func driverBinary(t testing.TB) string {
-	t.Helper()
-	bin := os.Getenv("POT_DRIVER_BIN")
-	if bin == "" {
-		bin = filepath.Join(repoRoot, "dist", "pot-task-driver-linux-x64")
-	}
-	abs, err := filepath.Abs(bin)
-	if err != nil {
-		t.Fatalf("resolving driver binary %q: %v", bin, err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		t.Fatalf("driver binary missing (%v): build it with `bun run build` or set POT_DRIVER_BIN", err)
-	}
-	return abs
-}
 
 // packageVersion is the "version" of the repository's package.json, which the plugin must report.
 func packageVersion(t testing.TB) string {
@@ -98,7 +83,7 @@ func stubPot(t testing.TB) string {
 func pluginDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.Symlink(driverBinary(t), filepath.Join(dir, pluginFile)); err != nil {
+	if err := os.Symlink(testkit.DriverBinary(t), filepath.Join(dir, pluginFile)); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -114,7 +99,7 @@ func killPluginsIn(t testing.TB, dir string) {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 	}
-	if !waitFor(10*time.Second, func() bool {
+	if !testkit.WaitFor(10*time.Second, func() bool {
 		for _, p := range childProcesses(t) {
 			if strings.HasPrefix(p.args, prefix) && !p.zombie {
 				return false
@@ -261,7 +246,7 @@ func (connPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc
 func rawConn(t testing.TB, cfg map[string]interface{}) *grpc.ClientConn {
 	t.Helper()
 	logger, stop := scopedLogger(t)
-	cmd := exec.Command(driverBinary(t))
+	cmd := exec.Command(testkit.DriverBinary(t))
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: base.Handshake,
 		Plugins: map[string]plugin.Plugin{
@@ -299,20 +284,6 @@ func rawConn(t testing.TB, cfg map[string]interface{}) *grpc.ClientConn {
 		t.Fatal(err)
 	}
 	return raw.(*grpc.ClientConn)
-}
-
-// waitFor polls cond every 10ms until it holds or limit passes.
-func waitFor(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // encodePluginConfig turns an agent plugin config map into SetConfig bytes exactly as the loader's

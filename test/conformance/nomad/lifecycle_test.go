@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/nomad/plugins/drivers/proto"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"pot-task-driver/test/conformance/testkit"
 )
 
 // startedTask is a task StartTask accepted, with logmon reading its FIFOs.
@@ -149,7 +151,7 @@ func TestLifecycleSeedJob(t *testing.T) {
 	t.Run("events", func(t *testing.T) {
 		want := []string{"Preparing pot", "Starting pot"}
 		var got []*drivers.TaskEvent
-		waitFor(5*time.Second, func() bool {
+		testkit.WaitFor(5*time.Second, func() bool {
 			got = events.snapshot()
 			return len(got) >= len(want)
 		})
@@ -265,7 +267,7 @@ func TestLifecycleSeedJob(t *testing.T) {
 			t.Errorf("ExecTask with a 1 s timeout took %v", took)
 		}
 		pid := readPid(t, pidFile, time.Second)
-		if !waitFor(5*time.Second, func() bool { return !processAlive(pid) }) {
+		if !testkit.WaitFor(5*time.Second, func() bool { return !processAlive(pid) }) {
 			t.Errorf("the timed-out command (pid %d) still runs", pid)
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
@@ -329,7 +331,7 @@ func TestLifecycleSeedJob(t *testing.T) {
 				t.Fatalf("ExecTaskStreamingRaw did not return within 10 s of its context being cancelled")
 			}
 			close(s.requests)
-			if !waitFor(5*time.Second, func() bool { return !processAlive(pid) }) {
+			if !testkit.WaitFor(5*time.Second, func() bool { return !processAlive(pid) }) {
 				t.Errorf("the exec'd command (pid %d) still runs 5 s after the exec call was cancelled", pid)
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
@@ -568,7 +570,7 @@ func TestLifecycleRecoverAfterPluginKill(t *testing.T) {
 			if err := syscall.Kill(rc.Pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			if !waitFor(2*time.Second, d1.instance.Exited) {
+			if !testkit.WaitFor(2*time.Second, d1.instance.Exited) {
 				t.Fatalf("go-plugin still sees the SIGKILLed plugin (pid %d) running after 2 s: a task process holds its stdout/stderr", rc.Pid)
 			}
 			if s := env.potStatus(pot); s != "started" {
@@ -576,7 +578,7 @@ func TestLifecycleRecoverAfterPluginKill(t *testing.T) {
 			}
 			if c.exitWhileDown {
 				writeExitCode(t, flag, c.code)
-				if !waitFor(15*time.Second, func() bool { return env.potStatus(pot) == "stopped" }) {
+				if !testkit.WaitFor(15*time.Second, func() bool { return env.potStatus(pot) == "stopped" }) {
 					t.Fatalf("pot %s is %q 15 s after its command was told to exit", pot, env.potStatus(pot))
 				}
 			}
@@ -712,7 +714,7 @@ func processAlive(pid int) bool {
 func readPid(t *testing.T, path string, limit time.Duration) int {
 	t.Helper()
 	var pid int
-	if !waitFor(limit, func() bool {
+	if !testkit.WaitFor(limit, func() bool {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return false
@@ -742,7 +744,7 @@ func TestLifecycleDestroyRunning(t *testing.T) {
 		t.Fatalf("main pid %q of %s is not a live process", raw, pot)
 	}
 	destroyAndCheck(t, env, d.driver, st.id())
-	if !waitFor(5*time.Second, func() bool { return !processAlive(main) }) {
+	if !testkit.WaitFor(5*time.Second, func() bool { return !processAlive(main) }) {
 		t.Errorf("the task's main process (pid %d) still runs after DestroyTask", main)
 	}
 }
@@ -814,7 +816,7 @@ func TestLifecycleStartFailureLeavesNothing(t *testing.T) {
 	if left := env.clones(t); len(left) != 0 {
 		t.Errorf("a failed StartTask left pots behind: %v", left)
 	}
-	if !waitFor(5*time.Second, func() bool {
+	if !testkit.WaitFor(5*time.Second, func() bool {
 		for _, ev := range events.snapshot() {
 			if ev.AllocID == f.alloc.ID && ev.TaskName == f.task.Name && strings.HasPrefix(ev.Message, "Failed to start") {
 				return true

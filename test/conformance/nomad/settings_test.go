@@ -20,28 +20,7 @@ import (
 // settingsJob writes a one-task job running command with extra lines in its config block and task block.
 func (e *simEnv) settingsJob(t *testing.T, task, command, configLines, taskLines string) string {
 	t.Helper()
-	job := fmt.Sprintf(`job "settings" {
-  datacenters = ["dc1"]
-  group "g" {
-    task %s {
-      driver = "pot"
-%s
-      config {
-        image   = %s
-        pot     = %s
-        tag     = %s
-        command = %s
-%s
-      }
-    }
-  }
-}
-`, hclString(task), taskLines, hclString(e.imageURL), hclString(imagePot), hclString(imageTag), hclString(command), configLines)
-	path := filepath.Join(t.TempDir(), task+".nomad.hcl")
-	if err := os.WriteFile(path, []byte(job), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return e.job(t, "settings", task, command, configLines, taskLines)
 }
 
 // rdrRules is what the simulator recorded for pot's pf anchor of potName (nil when the anchor is empty).

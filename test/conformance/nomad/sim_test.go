@@ -18,6 +18,9 @@ import (
 
 	"github.com/hashicorp/nomad/client/logmon"
 	"github.com/hashicorp/nomad/plugins/drivers"
+	"github.com/hashicorp/nomad/plugins/drivers/proto"
+
+	"pot-task-driver/test/conformance/testkit"
 )
 
 const (
@@ -192,23 +195,31 @@ func (e *simEnv) commandJob(t *testing.T, task, command string, args ...string) 
 	for i, a := range args {
 		quoted[i] = hclString(a)
 	}
-	job := fmt.Sprintf(`job "conformance" {
+	configLines := "        args         = [" + strings.Join(quoted, ", ") + "]\n        network_mode = \"host\""
+	return e.job(t, "conformance", task, command, configLines, "")
+}
+
+// job writes a job file with one group and one pot task running command from the test image, with extra lines
+// in the task's config block and in the task block.
+func (e *simEnv) job(t *testing.T, name, task, command, configLines, taskLines string) string {
+	t.Helper()
+	job := fmt.Sprintf(`job %s {
   datacenters = ["dc1"]
   group "g" {
     task %s {
       driver = "pot"
+%s
       config {
-        image        = %s
-        pot          = %s
-        tag          = %s
-        command      = %s
-        args         = [%s]
-        network_mode = "host"
+        image   = %s
+        pot     = %s
+        tag     = %s
+        command = %s
+%s
       }
     }
   }
 }
-`, hclString(task), hclString(e.imageURL), hclString(imagePot), hclString(imageTag), hclString(command), strings.Join(quoted, ", "))
+`, hclString(name), hclString(task), taskLines, hclString(e.imageURL), hclString(imagePot), hclString(imageTag), hclString(command), configLines)
 	path := filepath.Join(t.TempDir(), task+".nomad.hcl")
 	if err := os.WriteFile(path, []byte(job), 0o644); err != nil {
 		t.Fatal(err)
@@ -269,7 +280,7 @@ func (l *taskLogs) read(stream string) string {
 // await waits until the stream's log holds want, failing the test with what it holds after limit.
 func (l *taskLogs) await(t *testing.T, stream, want string, limit time.Duration) {
 	t.Helper()
-	if !waitFor(limit, func() bool { return strings.Contains(l.read(stream), want) }) {
+	if !testkit.WaitFor(limit, func() bool { return strings.Contains(l.read(stream), want) }) {
 		t.Fatalf("%s log has no %q after %v; it holds %q", stream, want, limit, l.read(stream))
 	}
 }
@@ -329,27 +340,25 @@ func (s *scriptedExec) Recv() (*drivers.ExecTaskStreamingRequestMsg, error) {
 	return m, nil
 }
 
+// take records one stream's part of a message (s.mu held): its data into buf, and both in the trail.
+func (s *scriptedExec) take(stream string, op *proto.ExecTaskStreamingIOOperation, buf *bytes.Buffer) {
+	if op == nil {
+		return
+	}
+	if len(op.Data) > 0 {
+		buf.Write(op.Data)
+		s.trail = append(s.trail, stream)
+	}
+	if op.Close {
+		s.trail = append(s.trail, stream+"-close")
+	}
+}
+
 func (s *scriptedExec) Send(m *drivers.ExecTaskStreamingResponseMsg) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m.Stdout != nil {
-		if len(m.Stdout.Data) > 0 {
-			s.stdout.Write(m.Stdout.Data)
-			s.trail = append(s.trail, "stdout")
-		}
-		if m.Stdout.Close {
-			s.trail = append(s.trail, "stdout-close")
-		}
-	}
-	if m.Stderr != nil {
-		if len(m.Stderr.Data) > 0 {
-			s.stderr.Write(m.Stderr.Data)
-			s.trail = append(s.trail, "stderr")
-		}
-		if m.Stderr.Close {
-			s.trail = append(s.trail, "stderr-close")
-		}
-	}
+	s.take("stdout", m.Stdout, &s.stdout)
+	s.take("stderr", m.Stderr, &s.stderr)
 	if m.Exited {
 		s.exits++
 		s.trail = append(s.trail, "exited")

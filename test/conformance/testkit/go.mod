@@ -1,0 +1,3 @@
+module pot-task-driver/test/conformance/testkit
+
+go 1.23
