@@ -11,6 +11,7 @@ import { GRPCStdioClient } from "../../src/host/gen/plugin/grpc_stdio.ts";
 import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base.ts";
 import {
   DriverClient,
+  type ExecTaskStreamingResponse,
   type StartTaskResponse,
   type TaskConfig,
   type TaskHandle,
@@ -149,6 +150,27 @@ export function unary<Req, Res>(
       else resolvePromise(res);
     });
   });
+}
+
+export interface ExecStream {
+  call: ReturnType<LaunchedPlugin["driver"]["execTaskStreaming"]>;
+  /** The session's stdout so far. */
+  stdout: () => string;
+  /** The message that said the command exited, once it came. */
+  exited: () => ExecTaskStreamingResponse | undefined;
+}
+
+/** Opens an ExecTaskStreaming session (`nomad alloc exec`) that collects its stdout and its exit message. */
+export function openExecStream(plugin: LaunchedPlugin): ExecStream {
+  const call = plugin.driver.execTaskStreaming();
+  let stdout = "";
+  let exited: ExecTaskStreamingResponse | undefined;
+  call.on("data", (m: ExecTaskStreamingResponse) => {
+    if (m.stdout?.data) stdout += Buffer.from(m.stdout.data).toString();
+    if (m.exited) exited = m;
+  });
+  call.on("error", () => {});
+  return { call, stdout: () => stdout, exited: () => exited };
 }
 
 /** The handle a StartTask call returned; the test fails here when the driver sent none. */

@@ -7,13 +7,12 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type DriverTaskEvent,
-  type ExecTaskStreamingResponse,
   type StartTaskResponse,
   TaskState,
   type TaskStatsResponse,
 } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { invocations } from "./faults/residue.ts";
-import { handleAfterAgentRestart, type LaunchedPlugin, startedDriverState, unary } from "./harness.ts";
+import { handleAfterAgentRestart, type LaunchedPlugin, openExecStream, startedDriverState, unary } from "./harness.ts";
 import {
   bundles,
   setUpPluginWorld,
@@ -240,14 +239,8 @@ describe("exec with a tty", () => {
   test("nomad alloc exec -i -t: a terminal, stdin, resize and the exit code", async () => {
     const task = nomadTask(world, "tty", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
     await start(plugin, task);
-    const call = plugin.driver.execTaskStreaming();
-    let output = "";
-    let exited: ExecTaskStreamingResponse | undefined;
-    call.on("data", (m: ExecTaskStreamingResponse) => {
-      if (m.stdout?.data) output += Buffer.from(m.stdout.data).toString();
-      if (m.exited) exited = m;
-    });
-    call.on("error", () => {});
+    const session = openExecStream(plugin);
+    const { call } = session;
     call.write({
       setup: {
         taskId: task.config.id,
@@ -257,17 +250,28 @@ describe("exec with a tty", () => {
       ttySize: { height: 40, width: 100 },
       stdin: undefined,
     });
-    await waitFor("tty output", () => output.includes("is-a-tty"));
+    await waitFor("tty output", () => session.stdout().includes("is-a-tty"));
     call.write({ setup: undefined, ttySize: undefined, stdin: undefined }); // heartbeat
     call.write({ setup: undefined, ttySize: undefined, stdin: { data: Buffer.from("hello\n"), close: false } });
-    await waitFor("exit", () => exited !== undefined);
-    expect(output).toContain("40 100");
-    expect(output).toContain("got:hello");
-    expect(exited?.result?.exitCode).toBe(5);
+    const exited = await waitFor("exit", session.exited);
+    expect(session.stdout()).toContain("40 100");
+    expect(session.stdout()).toContain("got:hello");
+    expect(exited.result?.exitCode).toBe(5);
     call.end();
     await destroy(plugin, task);
   });
 });
+
+/** Starts the task under a plugin of its own, waits for `line` in its stdout (when given), then kill -9s that plugin. */
+async function startUnderKilledPlugin(task: TaskWorld, line?: string): Promise<StartTaskResponse> {
+  const first = await launchConfiguredPlugin(world);
+  const started = await start(first, task);
+  if (line !== undefined) await waitFor(`"${line}" in the task's stdout`, () => task.stdout().includes(line));
+  first.proc.kill("SIGKILL");
+  await first.proc.exited;
+  first.close();
+  return started;
+}
 
 describe("recovery after kill -9 of the plugin", () => {
   test("a running task is re-attached and its later exit is reported exactly", async () => {
@@ -277,12 +281,7 @@ describe("recovery after kill -9 of the plugin", () => {
       "survivor",
       seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }),
     );
-    const first = await launchConfiguredPlugin(world);
-    const started = await start(first, task);
-    await waitFor("waiting line", () => task.stdout().includes("waiting"));
-    first.proc.kill("SIGKILL");
-    await first.proc.exited;
-    first.close();
+    const started = await startUnderKilledPlugin(task, "waiting");
 
     const second = await launchConfiguredPlugin(world);
     // Nomad's handle after an agent restart: no driver config.
@@ -306,12 +305,7 @@ describe("recovery after kill -9 of the plugin", () => {
       "exited-while-down",
       seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }),
     );
-    const first = await launchConfiguredPlugin(world);
-    const started = await start(first, task);
-    await waitFor("waiting line", () => task.stdout().includes("waiting"));
-    first.proc.kill("SIGKILL");
-    await first.proc.exited;
-    first.close();
+    const started = await startUnderKilledPlugin(task, "waiting");
     const state = startedDriverState<{ bundleDir: string }>(started);
     writeFileSync(flag, "42");
     await waitFor("exit record", () => existsSync(join(state.bundleDir, "exit.json")), 15_000);
@@ -327,11 +321,7 @@ describe("recovery after kill -9 of the plugin", () => {
 
   test("a task whose pot vanished is an error so Nomad restarts it", async () => {
     const task = nomadTask(world, "vanished", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
-    const first = await launchConfiguredPlugin(world);
-    const started = await start(first, task);
-    first.proc.kill("SIGKILL");
-    await first.proc.exited;
-    first.close();
+    const started = await startUnderKilledPlugin(task);
     const destroyed = Bun.spawnSync([join(import.meta.dir, "../fakes/pot"), "destroy", "-F", "-p", taskPot(task)], {
       env: { ...process.env, ...world.env },
     });

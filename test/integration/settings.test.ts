@@ -6,10 +6,10 @@ import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ExecTaskStreamingResponse, StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import type { StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, exportedPotConf } from "../fakes/pot-image.ts";
-import { type LaunchedPlugin, unary } from "./harness.ts";
+import { type LaunchedPlugin, openExecStream, unary } from "./harness.ts";
 import {
   launchConfiguredPlugin,
   setUpPluginWorld,
@@ -195,23 +195,17 @@ describe("user", () => {
     expect(exec.result?.exitCode).toBe(0);
 
     // nomad alloc exec streams (ExecTaskStreaming): the same switch applies.
-    const call = plugin.driver.execTaskStreaming();
-    let streamed = "";
-    let exited: ExecTaskStreamingResponse | undefined;
-    call.on("data", (m: ExecTaskStreamingResponse) => {
-      if (m.stdout?.data) streamed += Buffer.from(m.stdout.data).toString();
-      if (m.exited) exited = m;
-    });
-    call.on("error", () => {});
+    const session = openExecStream(plugin);
+    const { call } = session;
     call.write({
       setup: { taskId: task.config.id, command: ["sh", "-c", 'echo "stream: uid=$POT_SIM_UID"; exit 3'], tty: false },
       ttySize: undefined,
       stdin: undefined,
     });
-    await waitFor("streamed exec exit", () => exited !== undefined);
+    const exited = await waitFor("streamed exec exit", session.exited);
     call.end();
-    expect(streamed).toContain("stream: uid=80\n");
-    expect(exited?.result?.exitCode).toBe(3);
+    expect(session.stdout()).toContain("stream: uid=80\n");
+    expect(exited.result?.exitCode).toBe(3);
     await stopAndDestroy(task);
   });
 
