@@ -7,6 +7,7 @@ import { taskExitFromPotStart } from "../../src/pot/exit-code.ts";
 import { PotCli, silentLogger } from "../../src/pot/pot-cli.ts";
 import { SpawnRunner, type CommandResult } from "../../src/pot/runner.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
+import { type RunningCommand, spawnCollecting } from "../support/command.ts";
 import { potRejection } from "../support/pot-error.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -39,11 +40,6 @@ const DEADLINE_MS = 20_000 * TIMEOUT_MULTIPLIER;
  */
 async function isStarted(pot: PotCli, name: string): Promise<boolean> {
   return (await pot.startProbe(name)).started();
-}
-
-interface RunningStart {
-  exited: Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
-  pid: number;
 }
 
 /**
@@ -115,19 +111,8 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
     return result.potName;
   }
 
-  function startPot(t: PotTarget, potName: string): RunningStart {
-    const proc = Bun.spawn(pot.startArgv(potName), {
-      env: { ...process.env, ...t.env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const exited = (async () => {
-      const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-      await proc.exited;
-      return { exitCode: proc.exitCode, stdout, stderr };
-    })();
-    return { exited, pid: proc.pid };
+  function startPot(t: PotTarget, potName: string): RunningCommand {
+    return spawnCollecting(pot.startArgv(potName), { ...process.env, ...t.env });
   }
 
   async function runToEnd(t: PotTarget, potName: string) {

@@ -12,6 +12,7 @@ import { getopts } from "../fakes/pot-sim/getopts.ts";
 import { exportedPotConf, startSimulator, type Simulator } from "../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
 import { commandOf, flockWaiterExists, holdsFlock, isLiveProcess } from "../support/host.ts";
+import { spawnCollecting } from "../support/command.ts";
 import { potRejection } from "../support/pot-error.ts";
 import { waitFor } from "../support/wait.ts";
 import { definePotCliContract } from "./pot-cli.case.ts";
@@ -69,20 +70,8 @@ describe("simulator specifics", () => {
     return result.potName;
   };
 
-  const startPot = (potName: string, env: Record<string, string> = {}) => {
-    const proc = Bun.spawn(pot.startArgv(potName), {
-      env: { ...process.env, ...sim.env, ...env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const exited = (async () => {
-      const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-      await proc.exited;
-      return { exitCode: proc.exitCode, stdout, stderr };
-    })();
-    return { proc, exited };
-  };
+  const startPot = (potName: string, env: Record<string, string> = {}) =>
+    spawnCollecting(pot.startArgv(potName), { ...process.env, ...sim.env, ...env });
 
   const started = async (potName: string) => (await pot.startProbe(potName)).started();
 

@@ -1,6 +1,6 @@
 // The compiled driver as an operator installs and runs it, for the suites of its operator commands (doctor,
-// selftest, orphans): a copy in a plugin dir, a state dir, an agent configuration naming both and the pot to use,
-// an rc.conf as a FreeBSD host keeps one; and a command run that is killed at a deadline.
+// selftest): a copy in a plugin dir, a state dir, an agent configuration naming both and the pot to use, and an
+// rc.conf as a FreeBSD host keeps one.
 import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,34 +47,4 @@ plugin "pot-task-driver" {
     'nomad_enable="YES"\nnomad_user="root"\nnomad_env="PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/sbin:/bin"\n',
   );
   return { work, pluginDir, installed, stateDir, agentConfig, rcConf, remove: () => rmSync(work, { recursive: true, force: true }) };
-}
-
-export interface CommandRun {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `argv` with this process's PATH plus `env`, reads its output to the end and returns it with the exit status;
- * SIGKILLs it at the deadline. `input`, when given, is written to its stdin (a pipe), which is then closed.
- */
-export async function runToEnd(
-  argv: string[],
-  options: { env: Record<string, string>; timeoutMs: number; input?: string },
-): Promise<CommandRun> {
-  const proc = Bun.spawn(argv, {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },
-    stdin: options.input === undefined ? "ignore" : "pipe",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (options.input !== undefined) {
-    proc.stdin?.write(options.input);
-    proc.stdin?.end();
-  }
-  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs);
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  return { exitCode, stdout, stderr };
 }

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { VERSION } from "../../../src/version.ts";
 import { installSimPot, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
-import { installForOperator, type OperatorInstall, runToEnd } from "../../support/operator-install.ts";
+import { type CommandRun, runToEnd } from "../../support/command.ts";
+import { installForOperator, type OperatorInstall } from "../../support/operator-install.ts";
 import { ensureBinary } from "../harness.ts";
 
 const DEADLINE_MS = 30_000 * TIMEOUT_MULTIPLIER;
@@ -26,10 +27,7 @@ afterAll(async () => {
   install?.remove();
 });
 
-interface DoctorRun {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
+interface DoctorRun extends CommandRun {
   /** STATUS by CHECK, from the table. */
   status: Record<string, string>;
   /** DETAIL (first line) by CHECK. */

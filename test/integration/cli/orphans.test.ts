@@ -12,7 +12,7 @@ import { BUNDLE_VERSION, bundleDirFor, createBundle } from "../../../src/supervi
 import { launch, type SupervisedProcess } from "../../../src/supervisor/client.ts";
 import { exportedPotConf, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
-import { type CommandRun, runToEnd } from "../../support/operator-install.ts";
+import { type CommandRun, runToEnd } from "../../support/command.ts";
 import { waitFor } from "../../support/wait.ts";
 import { ensureBinary } from "../harness.ts";
 

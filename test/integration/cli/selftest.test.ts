@@ -6,7 +6,8 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { exportedPotConf, startSimulator, type Simulator } from "../../fakes/simulator.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
-import { installForOperator, type OperatorInstall, runToEnd } from "../../support/operator-install.ts";
+import { type CommandRun, runToEnd } from "../../support/command.ts";
+import { installForOperator, type OperatorInstall } from "../../support/operator-install.ts";
 import { processes } from "../../support/host.ts";
 import { ensureBinary } from "../harness.ts";
 
@@ -28,10 +29,7 @@ afterAll(async () => {
   install?.remove();
 });
 
-interface SelftestRun {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
+interface SelftestRun extends CommandRun {
   /** Status word (pass/fail/skip) by step name, from the step lines. */
   status: Record<string, string>;
   lines: Record<string, string>;
