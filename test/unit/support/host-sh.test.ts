@@ -2,23 +2,24 @@
 // runs against stub procstat/mount/umount/rm/lockf/date commands (printing the man-page-format fixtures and
 // recording their argv); the Linux branch runs for real where it can and against a stub umount.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+
+import { type StubCommands, stubCommands } from "../../support/stub-commands.ts";
 
 const HOST_SH = resolve(import.meta.dir, "../../support/host.sh");
 const FIXTURES = join(import.meta.dir, "fixtures");
 
+let commands: StubCommands;
 let stubs: string;
 let calls: string;
 
 beforeAll(() => {
-  stubs = mkdtempSync(join(tmpdir(), "host-sh-stubs-"));
-  calls = join(stubs, "calls.log");
-  const stub = (name: string, body: string) => {
-    writeFileSync(join(stubs, name), `#!/bin/sh\necho "${name} $*" >>"${calls}"\n${body}\n`);
-    chmodSync(join(stubs, name), 0o755);
-  };
+  commands = stubCommands("host-sh-stubs");
+  stubs = commands.dir;
+  calls = commands.callsFile;
+  const stub = commands.add;
   stub(
     "procstat",
     `case "$*" in
@@ -37,7 +38,7 @@ esac`,
 });
 
 afterAll(() => {
-  rmSync(stubs, { recursive: true, force: true });
+  commands.remove();
 });
 
 function sh(os: "FreeBSD" | "Linux", script: string, withStubs = os === "FreeBSD"): { stdout: string; exitCode: number } {

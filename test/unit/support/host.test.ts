@@ -2,8 +2,7 @@
 // formats FreeBSD's man pages document (named *.manpage-format.txt); the FreeBSD probes run here against stub
 // procstat/ps/mount commands that print those fixtures and record their argv. The Linux probes run on this host.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   advlockHeldOn,
@@ -30,6 +29,7 @@ import {
   rssKb,
   zombieChildren,
 } from "../../support/host.ts";
+import { type StubCommands, stubCommands } from "../../support/stub-commands.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures");
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
@@ -108,17 +108,14 @@ describe("Linux parsers (proc(5) formats)", () => {
 });
 
 describe("FreeBSD probes against stub commands", () => {
-  let stubs: string;
+  let commands: StubCommands;
   let calls: string;
   const savedPath = process.env.PATH;
 
   beforeAll(() => {
-    stubs = mkdtempSync(join(tmpdir(), "host-stubs-"));
-    calls = join(stubs, "calls.log");
-    const stub = (name: string, body: string) => {
-      writeFileSync(join(stubs, name), `#!/bin/sh\necho "${name} $*" >>"${calls}"\n${body}\n`);
-      chmodSync(join(stubs, name), 0o755);
-    };
+    commands = stubCommands("host-stubs");
+    calls = commands.callsFile;
+    const stub = commands.add;
     stub(
       "procstat",
       `case "$*" in
@@ -142,12 +139,12 @@ esac`,
 esac`,
     );
     stub("mount", `[ "$*" = "-p" ] && cat "${FIXTURES}/freebsd-mount-p.manpage-format.txt"`);
-    process.env.PATH = `${stubs}:${savedPath ?? "/usr/bin:/bin"}`;
+    process.env.PATH = `${commands.dir}:${savedPath ?? "/usr/bin:/bin"}`;
   });
 
   afterAll(() => {
     process.env.PATH = savedPath;
-    rmSync(stubs, { recursive: true, force: true });
+    commands.remove();
   });
 
   test("processes, argv, cwd, fds, rss, zombies, liveness, mounts and locks read the documented commands", () => {
