@@ -15,6 +15,7 @@ import {
   type StartTaskResponse,
   type TaskConfig,
   type TaskHandle,
+  type WaitTaskResponse,
 } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
 import { hostBinary } from "../support/pot-under-test.ts";
@@ -171,6 +172,36 @@ export function openExecStream(plugin: LaunchedPlugin): ExecStream {
   });
   call.on("error", () => {});
   return { call, stdout: () => stdout, exited: () => exited };
+}
+
+/** What the task RPCs need of a task: Nomad's TaskConfig. */
+export interface WithTaskConfig {
+  config: TaskConfig;
+}
+
+export function startTask(plugin: LaunchedPlugin, task: WithTaskConfig, timeoutMs = 60_000): Promise<StartTaskResponse> {
+  return unary(plugin.driver.startTask, plugin.driver, { task: task.config }, timeoutMs);
+}
+
+/** WaitTask: answers once the task has exited, or fails at the call's deadline. */
+export function waitTask(plugin: LaunchedPlugin, task: WithTaskConfig, timeoutMs = 30_000): Promise<WaitTaskResponse> {
+  return unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, timeoutMs);
+}
+
+/** StopTask with the job's kill_signal ("" leaves it to the driver) and kill_timeout in seconds. */
+export function stopTask(plugin: LaunchedPlugin, task: WithTaskConfig, signal = "", killTimeoutS = 5, timeoutMs = 120_000) {
+  return unary(
+    plugin.driver.stopTask,
+    plugin.driver,
+    { taskId: task.config.id, timeout: { seconds: BigInt(killTimeoutS), nanos: 0 }, signal },
+    timeoutMs,
+  );
+}
+
+/** DestroyTask with force, as Nomad's task runner calls it; a task id names a task that may not exist. */
+export function destroyTask(plugin: LaunchedPlugin, task: WithTaskConfig | string, timeoutMs = 90_000) {
+  const taskId = typeof task === "string" ? task : task.config.id;
+  return unary(plugin.driver.destroyTask, plugin.driver, { taskId, force: true }, timeoutMs);
 }
 
 /** The handle a StartTask call returned; the test fails here when the driver sent none. */

@@ -5,14 +5,19 @@ import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type DriverTaskEvent,
-  type StartTaskResponse,
-  TaskState,
-  type TaskStatsResponse,
-} from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { type DriverTaskEvent, TaskState, type TaskStatsResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { invocations } from "./faults/residue.ts";
-import { handleAfterAgentRestart, type LaunchedPlugin, openExecStream, startedDriverState, unary } from "./harness.ts";
+import {
+  handleAfterAgentRestart,
+  type LaunchedPlugin,
+  openExecStream,
+  startedDriverState,
+  unary,
+  startTask,
+  waitTask,
+  stopTask,
+  destroyTask,
+} from "./harness.ts";
 import {
   bundles,
   setUpPluginWorld,
@@ -22,7 +27,7 @@ import {
   type SimWorld,
   simPots,
   taskPot,
-  type TaskWorld,
+  startUnderKilledPlugin,
 } from "./sim-env.ts";
 import { waitFor } from "../support/wait.ts";
 import { isLiveProcess } from "../support/host.ts";
@@ -33,18 +38,6 @@ setUpPluginWorld((w, p) => {
   world = w;
   plugin = p;
 });
-
-function start(p: LaunchedPlugin, task: TaskWorld): Promise<StartTaskResponse> {
-  return unary(p.driver.startTask, p.driver, { task: task.config }, 60_000);
-}
-
-function wait(p: LaunchedPlugin, task: TaskWorld, timeoutMs = 30_000) {
-  return unary(p.driver.waitTask, p.driver, { taskId: task.config.id }, timeoutMs);
-}
-
-function destroy(p: LaunchedPlugin, task: TaskWorld) {
-  return unary(p.driver.destroyTask, p.driver, { taskId: task.config.id, force: true }, 60_000);
-}
 
 /**
  * The pot verbs run so far for one pot `<task>_<invocation>_<alloc>`, in order (the simulator's invocation log);
@@ -65,7 +58,7 @@ describe("the seed job", () => {
     eventStream.on("data", (e: DriverTaskEvent) => events.push(e));
     eventStream.on("error", () => {});
 
-    const started = await start(plugin, task);
+    const started = await startTask(plugin, task);
     expect(started.handle?.config?.id).toBe(task.config.id);
     expect(started.handle?.config?.msgpackDriverConfig).toEqual(task.config.msgpackDriverConfig);
     expect(started.handle?.state).toBe(TaskState.RUNNING);
@@ -126,16 +119,16 @@ describe("the seed job", () => {
     expect((refused as grpc.ServiceError).code).toBe(grpc.status.FAILED_PRECONDITION);
 
     // Stop with the default signal (none named → SIGTERM); the task exits 0 on TERM.
-    await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" }, 30_000);
-    const waited = await wait(plugin, task);
+    await stopTask(plugin, task);
+    const waited = await waitTask(plugin, task);
     expect(waited.err).toBe("");
     expect(waited.result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
     await waitFor("stopping line", () => task.stdout().includes("nginx stopping"));
     // WaitTask answers again, at once, after the exit.
-    expect((await wait(plugin, task, 2_000)).result?.exitCode).toBe(0);
+    expect((await waitTask(plugin, task, 2_000)).result?.exitCode).toBe(0);
 
-    await destroy(plugin, task);
-    await destroy(plugin, task);
+    await destroyTask(plugin, task);
+    await destroyTask(plugin, task);
     expect(simPots(world)).not.toContain(taskPot(task));
     expect(bundles(world).some((b) => b.includes(task.config.id.split("/")[0]?.slice(0, 8) ?? "?"))).toBe(false);
     expect(isLiveProcess(state.supervisorPid)).toBe(false);
@@ -155,33 +148,33 @@ describe("exit codes", () => {
       `batch${code}`,
       seedDriverConfig(world, { command: "finish", args: [String(code)], network_mode: "host", port_map: null }),
     );
-    await start(plugin, task);
-    const waited = await wait(plugin, task);
+    await startTask(plugin, task);
+    const waited = await waitTask(plugin, task);
     expect(waited.err).toBe("");
     expect(waited.result).toEqual({ exitCode: code, signal: 0, oomKilled: false });
     await waitFor("finish line", () => task.stdout().includes(`finishing with ${code}`));
-    await destroy(plugin, task);
+    await destroyTask(plugin, task);
     expect(simPots(world)).not.toContain(taskPot(task));
   });
 
   test("a task killed by a signal reports the signal and 128+N", async () => {
     const task = nomadTask(world, "killed", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
-    await start(plugin, task);
+    await startTask(plugin, task);
     await waitFor("ready", () => task.stdout().includes("ready"));
     await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGKILL" });
-    const waited = await wait(plugin, task);
+    const waited = await waitTask(plugin, task);
     expect(waited.result).toEqual({ exitCode: 137, signal: 9, oomKilled: false });
-    await destroy(plugin, task);
+    await destroyTask(plugin, task);
   });
 
   test("an unknown signal name is an error, not a fallback", async () => {
     const task = nomadTask(world, "badsig", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
-    await start(plugin, task);
+    await startTask(plugin, task);
     const err = await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGNOPE" }).catch(
       (e: grpc.ServiceError) => e,
     );
     expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
-    await destroy(plugin, task);
+    await destroyTask(plugin, task);
     expect(simPots(world)).not.toContain(taskPot(task));
   });
 });
@@ -189,21 +182,16 @@ describe("exit codes", () => {
 describe("stop", () => {
   test("SIGINT with a 2 s kill_timeout on a task that ignores it: pot stop ends it after the timeout", async () => {
     const task = nomadTask(world, "stubborn", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
-    await start(plugin, task);
+    await startTask(plugin, task);
     await waitFor("ready", () => task.stdout().includes("ready"));
     const began = Date.now();
-    await unary(
-      plugin.driver.stopTask,
-      plugin.driver,
-      { taskId: task.config.id, timeout: { seconds: 2n, nanos: 0 }, signal: "SIGINT" },
-      60_000,
-    );
+    await stopTask(plugin, task, "SIGINT", 2);
     expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
-    const waited = await wait(plugin, task);
+    const waited = await waitTask(plugin, task);
     expect(waited.result).toEqual({ exitCode: 143, signal: 15, oomKilled: false });
     // Stopping an exited task is fine.
-    await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 1n, nanos: 0 }, signal: "SIGINT" });
-    await destroy(plugin, task);
+    await stopTask(plugin, task, "SIGINT", 1);
+    await destroyTask(plugin, task);
   });
 });
 
@@ -215,7 +203,7 @@ describe("bad input", () => {
       "bad",
       seedDriverConfig(world, { image: "ftp://nowhere/", port_map: [{ http: "99999" }], copy: ["nocolon"] }),
     );
-    const err = (await start(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    const err = (await startTask(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(err.details).toContain("config.image");
     expect(err.details).toContain("config.port_map");
@@ -228,7 +216,7 @@ describe("bad input", () => {
 
   test("a missing image fails with pot's own message, recoverable, and leaves no pot", async () => {
     const task = nomadTask(world, "noimage", seedDriverConfig(world, { pot: "does-not-exist", network_mode: "host", port_map: null }));
-    const err = (await start(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    const err = (await startTask(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(err.details).toMatch(/prepare/);
     expect(simPots(world)).not.toContain(taskPot(task));
@@ -238,7 +226,7 @@ describe("bad input", () => {
 describe("exec with a tty", () => {
   test("nomad alloc exec -i -t: a terminal, stdin, resize and the exit code", async () => {
     const task = nomadTask(world, "tty", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
-    await start(plugin, task);
+    await startTask(plugin, task);
     const session = openExecStream(plugin);
     const { call } = session;
     call.write({
@@ -258,20 +246,9 @@ describe("exec with a tty", () => {
     expect(session.stdout()).toContain("got:hello");
     expect(exited.result?.exitCode).toBe(5);
     call.end();
-    await destroy(plugin, task);
+    await destroyTask(plugin, task);
   });
 });
-
-/** Starts the task under a plugin of its own, waits for `line` in its stdout (when given), then kill -9s that plugin. */
-async function startUnderKilledPlugin(task: TaskWorld, line?: string): Promise<StartTaskResponse> {
-  const first = await launchConfiguredPlugin(world);
-  const started = await start(first, task);
-  if (line !== undefined) await waitFor(`"${line}" in the task's stdout`, () => task.stdout().includes(line));
-  first.proc.kill("SIGKILL");
-  await first.proc.exited;
-  first.close();
-  return started;
-}
 
 describe("recovery after kill -9 of the plugin", () => {
   test("a running task is re-attached and its later exit is reported exactly", async () => {
@@ -281,7 +258,7 @@ describe("recovery after kill -9 of the plugin", () => {
       "survivor",
       seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }),
     );
-    const started = await startUnderKilledPlugin(task, "waiting");
+    const started = await startUnderKilledPlugin(world, task, "waiting");
 
     const second = await launchConfiguredPlugin(world);
     // Nomad's handle after an agent restart: no driver config.
@@ -290,11 +267,11 @@ describe("recovery after kill -9 of the plugin", () => {
     await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
     const inspect = await unary(second.driver.inspectTask, second.driver, { taskId: task.config.id });
     expect(inspect.task?.state).toBe(TaskState.RUNNING);
-    const waiting = wait(second, task);
+    const waiting = waitTask(second, task);
     writeFileSync(flag, "7");
     const waited = await waiting;
     expect(waited.result).toEqual({ exitCode: 7, signal: 0, oomKilled: false });
-    await destroy(second, task);
+    await destroyTask(second, task);
     second.close();
   });
 
@@ -305,23 +282,23 @@ describe("recovery after kill -9 of the plugin", () => {
       "exited-while-down",
       seedDriverConfig(world, { command: "wait-for", args: [flag], network_mode: "host", port_map: null }),
     );
-    const started = await startUnderKilledPlugin(task, "waiting");
+    const started = await startUnderKilledPlugin(world, task, "waiting");
     const state = startedDriverState<{ bundleDir: string }>(started);
     writeFileSync(flag, "42");
     await waitFor("exit record", () => existsSync(join(state.bundleDir, "exit.json")), 15_000);
 
     const second = await launchConfiguredPlugin(world);
     await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle });
-    const waited = await wait(second, task);
+    const waited = await waitTask(second, task);
     expect(waited.result).toEqual({ exitCode: 42, signal: 0, oomKilled: false });
-    await destroy(second, task);
+    await destroyTask(second, task);
     expect(simPots(world)).not.toContain(taskPot(task));
     second.close();
   });
 
   test("a task whose pot vanished is an error so Nomad restarts it", async () => {
     const task = nomadTask(world, "vanished", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
-    const started = await startUnderKilledPlugin(task);
+    const started = await startUnderKilledPlugin(world, task);
     const destroyed = Bun.spawnSync([join(import.meta.dir, "../fakes/pot"), "destroy", "-F", "-p", taskPot(task)], {
       env: { ...process.env, ...world.env },
     });
@@ -332,7 +309,7 @@ describe("recovery after kill -9 of the plugin", () => {
     );
     expect((err as grpc.ServiceError).code).toBeDefined();
     expect((err as grpc.ServiceError).details).toContain(taskPot(task));
-    await destroy(second, task);
+    await destroyTask(second, task);
     second.close();
   });
 });

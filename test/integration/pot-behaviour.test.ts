@@ -6,7 +6,7 @@ import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
 import { invocations, setKnobs } from "./faults/residue.ts";
-import { type LaunchedPlugin, unary } from "./harness.ts";
+import { type LaunchedPlugin, unary, startTask, waitTask, stopTask, destroyTask } from "./harness.ts";
 import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { buildPotImage } from "../fakes/pot-image.ts";
 import {
@@ -18,7 +18,6 @@ import {
   type SimWorld,
   simPots,
   taskPot,
-  type TaskWorld,
 } from "./sim-env.ts";
 import { waitFor } from "../support/wait.ts";
 import { isLiveProcess } from "../support/host.ts";
@@ -44,42 +43,36 @@ function jailRecord(pot: string): { startPid: number; mainPid?: number } | undef
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { startPid: number; mainPid?: number }) : undefined;
 }
 
-const start = (task: TaskWorld) => unary(plugin.driver.startTask, plugin.driver, { task: task.config }, 60_000);
-const wait = (task: TaskWorld) => unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, 60_000);
-const destroy = (task: TaskWorld) => unary(plugin.driver.destroyTask, plugin.driver, { taskId: task.config.id, force: true }, 60_000);
-const stop = (task: TaskWorld, seconds: bigint, signal = "") =>
-  unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds, nanos: 0 }, signal }, 120_000);
-
 describe("start readiness", () => {
   test("signal and stop right after StartTask reach the task, even when pot takes long to mark the pot started", async () => {
     const task = nomadTask(world, "early", seedDriverConfig(world));
     const pot = taskPot(task);
     setKnobs(world, { "start-settle": { action: "delay", delayMs: 2_000, pot } });
     try {
-      await start(task);
+      await startTask(plugin, task);
     } finally {
       setKnobs(world, {});
     }
     expect(simStatus(pot)).toMatch(/^pot\.status=started,/);
     await unary(plugin.driver.signalTask, plugin.driver, { taskId: task.config.id, signal: "SIGHUP" });
     await waitFor("reload line", () => task.stdout().includes("nginx reloading"));
-    await stop(task, 5n);
-    expect((await wait(task)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    await stopTask(plugin, task);
+    expect((await waitTask(plugin, task, 60_000)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
     // Readiness was read from pot's state files: no `pot info -r` or `pot signal -C` per check.
     const polls = invocationsFor(pot).filter(
       (r) => (r.argv[0] === "info" && r.argv.includes("-r")) || (r.argv[0] === "signal" && r.argv.includes("-C")),
     );
     expect(polls.map((r) => r.argv.join(" "))).toEqual([]);
-    await destroy(task);
+    await destroyTask(plugin, task);
     expect(simPots(world)).not.toContain(pot);
   }, 60_000);
 
   test("a stop right after StartTask stops the task", async () => {
     const task = nomadTask(world, "quickstop", seedDriverConfig(world));
-    await start(task);
-    await stop(task, 5n);
-    expect((await wait(task)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
-    await destroy(task);
+    await startTask(plugin, task);
+    await stopTask(plugin, task);
+    expect((await waitTask(plugin, task, 60_000)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    await destroyTask(plugin, task);
   }, 60_000);
 });
 
@@ -88,16 +81,16 @@ describe("stopping", () => {
     const flag = join(world.hostDir, `flag-${crypto.randomUUID()}`);
     const task = nomadTask(world, "selfstop", seedDriverConfig(world, { command: "wait-for", args: [flag] }));
     const pot = taskPot(task);
-    await start(task);
+    await startTask(plugin, task);
     await waitFor("waiting line", () => task.stdout().includes("waiting"));
     writeFileSync(flag, "5");
     // pot start's cleanup holds `stopping` for a second per epair (public-bridge has one).
     await waitFor("pot start's cleanup", () => simStatus(pot).startsWith("pot.status=stopping,"), 15_000);
-    await stop(task, 0n);
-    expect((await wait(task)).result).toEqual({ exitCode: 5, signal: 0, oomKilled: false });
+    await stopTask(plugin, task, "", 0);
+    expect((await waitTask(plugin, task, 60_000)).result).toEqual({ exitCode: 5, signal: 0, oomKilled: false });
     const stops = invocationsFor(pot).filter((r) => r.argv[0] === "stop" && !r.argv.includes("-s"));
     expect(stops.length).toBeGreaterThanOrEqual(1);
-    await destroy(task);
+    await destroyTask(plugin, task);
     expect(simPots(world)).not.toContain(pot);
   }, 60_000);
 
@@ -108,16 +101,16 @@ describe("stopping", () => {
       "slowstop",
       seedDriverConfig(world, { command, network_mode: "host", port_map: null, attributes: ["stop_timeout:4"] }),
     );
-    const started = await start(task);
+    const started = await startTask(plugin, task);
     const state = JSON.parse(Buffer.from(started.handle?.driverState ?? []).toString()) as { stopTimeoutS?: number };
     expect(state.stopTimeoutS).toBe(4);
     await waitFor("ready", () => task.stdout().includes("ready"));
     const began = Date.now();
-    await stop(task, 1n, "SIGTERM");
+    await stopTask(plugin, task, "SIGTERM", 1);
     expect(Date.now() - began).toBeGreaterThanOrEqual(5_000);
-    expect((await wait(task)).result).toEqual({ exitCode: 137, signal: 9, oomKilled: false });
+    expect((await waitTask(plugin, task, 60_000)).result).toEqual({ exitCode: 137, signal: 9, oomKilled: false });
     expect(simStatus(taskPot(task))).toBe("pot.status=stopped,");
-    await destroy(task);
+    await destroyTask(plugin, task);
     expect(simPots(world)).not.toContain(taskPot(task));
   }, 60_000);
 });
@@ -129,7 +122,7 @@ describe("half-started pots", () => {
     setKnobs(world, { "start-settle": { action: "delay", delayMs: 600_000, pot } });
     let mainPid = 0;
     try {
-      const starting = start(task);
+      const starting = startTask(plugin, task);
       await waitFor("the jail's command", () => jailRecord(pot)?.mainPid, 20_000);
       mainPid = jailRecord(pot)?.mainPid ?? 0;
       // pot start dies midway (as when its process is killed): status `starting`, mounts and command stay.
@@ -140,7 +133,7 @@ describe("half-started pots", () => {
     }
     expect(simStatus(pot)).toBe("pot.status=starting,");
     expect(existsSync(join(world.simRoot, "run", `${pot}.mounts`))).toBe(true);
-    await destroy(task);
+    await destroyTask(plugin, task);
     expect(simPots(world)).not.toContain(pot);
     expect(isLiveProcess(mainPid)).toBe(false);
     const said = plugin.stderrLines().find((line) => line.includes(`pot ${pot} was left starting by a pot start that no longer runs`));
@@ -157,7 +150,7 @@ describe("copies under mounts", () => {
         copy: [`${world.hostDir}/index.html:/local/site/index.html`, `${world.hostDir}/nginx.conf:/root/test/conf/nginx.conf`],
       }),
     );
-    await start(task);
+    await startTask(plugin, task);
     const exec = await unary(plugin.driver.execTask, plugin.driver, {
       taskId: task.config.id,
       command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/local/site/index.html" "$POT_SIM_JAIL_ROOT/root/test/conf/nginx.conf"'],
@@ -165,13 +158,13 @@ describe("copies under mounts", () => {
     });
     expect(Buffer.from(exec.stdout).toString()).toBe("<h1>hello from the host</h1>\nworker_processes 1;\n");
     expect(exec.result?.exitCode).toBe(0);
-    await stop(task, 5n);
-    await destroy(task);
+    await stopTask(plugin, task);
+    await destroyTask(plugin, task);
 
     // The task's own directory is the task's: a link planted there is not followed by the root-run copy.
     const planted = nomadTask(world, "planted", seedDriverConfig(world, { copy: [`${world.hostDir}/index.html:/local/etc/passwd`] }));
     symlinkSync("/etc", join(planted.allocDir, "planted", "local", "etc"));
-    const err = (await start(planted).catch((e: Error) => e)) as Error;
+    const err = (await startTask(plugin, planted).catch((e: Error) => e)) as Error;
     expect(err.message).toContain("/local/etc is a symbolic link in the mounted directory");
     expect(simPots(world)).not.toContain(taskPot(planted));
   }, 60_000);

@@ -6,10 +6,9 @@ import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { StartTaskResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, exportedPotConf } from "../fakes/pot-image.ts";
-import { type LaunchedPlugin, openExecStream, unary } from "./harness.ts";
+import { type LaunchedPlugin, openExecStream, unary, startTask, stopTask, destroyTask, handleAfterAgentRestart } from "./harness.ts";
 import {
   launchConfiguredPlugin,
   setUpPluginWorld,
@@ -19,6 +18,7 @@ import {
   simPots,
   taskPot,
   type TaskWorld,
+  startUnderKilledPlugin,
 } from "./sim-env.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -36,12 +36,8 @@ setUpPluginWorld((w, p) => {
   plugin = p;
 });
 
-function start(task: TaskWorld): Promise<StartTaskResponse> {
-  return unary(plugin.driver.startTask, plugin.driver, { task: task.config }, 60_000);
-}
-
 async function refused(task: TaskWorld): Promise<grpc.ServiceError> {
-  const err = await start(task).then(
+  const err = await startTask(plugin, task).then(
     () => undefined,
     (e: grpc.ServiceError) => e,
   );
@@ -50,8 +46,8 @@ async function refused(task: TaskWorld): Promise<grpc.ServiceError> {
 }
 
 async function stopAndDestroy(task: TaskWorld): Promise<void> {
-  await unary(plugin.driver.stopTask, plugin.driver, { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" }, 30_000);
-  await unary(plugin.driver.destroyTask, plugin.driver, { taskId: task.config.id, force: true }, 60_000);
+  await stopTask(plugin, task);
+  await destroyTask(plugin, task);
 }
 
 function potConf(task: TaskWorld): string {
@@ -78,7 +74,7 @@ describe("UDP ports", () => {
       nomadTask(world, "dns", seedDriverConfig(world, { port_map: [{ http: "80", dns: "53/tcp+udp", syslog: "514/udp" }] })),
       { http: 28080, dns: 28053, syslog: 28514 },
     );
-    const started = await start(task);
+    const started = await startTask(plugin, task);
     const address = started.networkOverride?.addr ?? "";
     expect(address).toMatch(/^10\.192\.\d+\.\d+$/);
     expect(started.networkOverride?.portMap).toEqual({ http: 80, dns: 53, syslog: 514 });
@@ -108,7 +104,7 @@ describe("UDP ports", () => {
 describe("alias jails", () => {
   test("run on the job's address, which Nomad is told, with port_map advertised and nothing redirected", async () => {
     const task = nomadTask(world, "alias", seedDriverConfig(world, { network_mode: "alias", alias_ip: "em0|192.0.2.10" }));
-    const started = await start(task);
+    const started = await startTask(plugin, task);
     expect(started.networkOverride?.addr).toBe("192.0.2.10");
     expect(started.networkOverride?.portMap).toEqual({ http: 80 });
     const conf = potConf(task);
@@ -148,7 +144,7 @@ describe("private-bridge jails", () => {
     mkdirSync(join(world.simRoot, "bridges"), { recursive: true });
     writeFileSync(join(world.simRoot, "bridges", "backend"), "net=10.1.0.0/24\ngateway=10.1.0.1\nname=backend\n");
     const task = nomadTask(world, "bridged", seedDriverConfig(world, { network_mode: "private-bridge", bridge: "backend" }));
-    const started = await start(task);
+    const started = await startTask(plugin, task);
     const address = started.networkOverride?.addr ?? "";
     expect(address).toMatch(/^10\.1\.0\.\d+$/);
     expect(address).not.toBe("10.1.0.1");
@@ -171,7 +167,7 @@ describe("private-bridge jails", () => {
 describe("user", () => {
   test("without user the command runs as root (the control)", async () => {
     const task = nomadTask(world, "asroot", seedDriverConfig(world, { command: "creds", network_mode: "host", port_map: null }));
-    await start(task);
+    await startTask(plugin, task);
     await waitFor("creds line", () => task.stdout().includes("creds:"));
     expect(task.stdout()).toContain("creds: uid=0 gid=0 groups=0,5");
     await stopAndDestroy(task);
@@ -180,7 +176,7 @@ describe("user", () => {
   test("user www: the command and alloc exec run as www, with www's own groups", async () => {
     const task = nomadTask(world, "asuser", seedDriverConfig(world, { command: "creds", network_mode: "host", port_map: null }));
     task.config.user = "www";
-    const started = await start(task);
+    const started = await startTask(plugin, task);
     await waitFor("creds line", () => task.stdout().includes("creds:"));
     expect(task.stdout()).toContain("creds: uid=80 gid=80 groups=80,2000 user=www home=/nonexistent");
     const state = JSON.parse(Buffer.from(started.handle?.driverState ?? []).toString()) as { user?: { uid: number } };
@@ -212,17 +208,11 @@ describe("user", () => {
   test("after kill -9 of the plugin, exec in the recovered task still runs as the task's user", async () => {
     const task = nomadTask(world, "recovered", seedDriverConfig(world, { command: "creds", network_mode: "host", port_map: null }));
     task.config.user = "www";
-    const first = await launchConfiguredPlugin(world);
-    const started = await unary(first.driver.startTask, first.driver, { task: task.config }, 60_000);
-    first.proc.kill("SIGKILL");
-    await first.proc.exited;
-    first.close();
+    const started = await startUnderKilledPlugin(world, task);
     const second = await launchConfiguredPlugin(world);
     try {
       // Nomad's handle after an agent restart carries no driver config.
-      const original = started.handle;
-      if (!original?.config) throw new Error("StartTask returned no handle config");
-      const handle = { ...original, config: { ...original.config, msgpackDriverConfig: Buffer.alloc(0) } };
+      const handle = handleAfterAgentRestart(started);
       await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
       const exec = await unary(second.driver.execTask, second.driver, {
         taskId: task.config.id,
@@ -230,13 +220,8 @@ describe("user", () => {
         timeout: { seconds: 10n, nanos: 0 },
       });
       expect(Buffer.from(exec.stdout).toString()).toContain("exec: uid=80\n");
-      await unary(
-        second.driver.stopTask,
-        second.driver,
-        { taskId: task.config.id, timeout: { seconds: 5n, nanos: 0 }, signal: "" },
-        30_000,
-      );
-      await unary(second.driver.destroyTask, second.driver, { taskId: task.config.id, force: true }, 60_000);
+      await stopTask(second, task);
+      await destroyTask(second, task);
     } finally {
       second.close();
     }
@@ -245,7 +230,7 @@ describe("user", () => {
   test("an account with a home and a supplementary group gets both", async () => {
     const task = nomadTask(world, "asapp", seedDriverConfig(world, { command: "creds", network_mode: "host", port_map: null }));
     task.config.user = "app";
-    await start(task);
+    await startTask(plugin, task);
     await waitFor("creds line", () => task.stdout().includes("creds:"));
     expect(task.stdout()).toContain("creds: uid=1001 gid=1001 groups=1001,2000 user=app home=/home/app");
     await stopAndDestroy(task);
@@ -291,7 +276,7 @@ describe("user", () => {
       }),
     );
     task.config.user = "www";
-    await start(task);
+    await startTask(plugin, task);
     await waitFor("creds line", () => task.stdout().includes("creds:"));
     expect(task.stdout()).toContain("creds: uid=80 gid=80 groups=80 user=www");
     await stopAndDestroy(task);
@@ -306,7 +291,7 @@ describe("dns", () => {
       searches: ["service.consul", "example.org"],
       options: ["ndots:2", "edns0"],
     };
-    await start(task);
+    await startTask(plugin, task);
     const exec = await unary(plugin.driver.execTask, plugin.driver, {
       taskId: task.config.id,
       command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/etc/resolv.conf"'],

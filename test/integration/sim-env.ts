@@ -10,9 +10,10 @@ import { startFileServer, type FileServer } from "../fakes/file-server.ts";
 import { installSimPot } from "../fakes/simulator.ts";
 import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, type ImageFile } from "../fakes/pot-image.ts";
-import { TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import { type StartTaskResponse, TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "../support/pot-under-test.ts";
-import { type LaunchedPlugin, launchPlugin, unary } from "./harness.ts";
+import { type LaunchedPlugin, launchPlugin, startTask, unary } from "./harness.ts";
+import { waitFor } from "../support/wait.ts";
 
 /** The pot the world drives: the simulator, or real pot when POT_PATH selects it (test/support/pot-under-test.ts). */
 export const SIM_POT = POT_UNDER_TEST;
@@ -158,6 +159,17 @@ export function setUpPluginWorld(ready: (world: SimWorld, plugin: LaunchedPlugin
     plugin?.close();
     await world?.cleanup();
   });
+}
+
+/** Starts the task under a plugin of its own, waits for `line` in its stdout (when given), then kill -9s that plugin. */
+export async function startUnderKilledPlugin(world: SimWorld, task: TaskWorld, line?: string): Promise<StartTaskResponse> {
+  const first = await launchConfiguredPlugin(world);
+  const started = await startTask(first, task);
+  if (line !== undefined) await waitFor(`"${line}" in the task's stdout`, () => task.stdout().includes(line));
+  first.proc.kill("SIGKILL");
+  await first.proc.exited;
+  first.close();
+  return started;
 }
 
 /** The seed job's task config, as Nomad encodes it (every declared key present, port_map as a list of maps). */

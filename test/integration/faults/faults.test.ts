@@ -4,8 +4,19 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { StartTaskResponse, WaitTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { handleAfterAgentRestart, type LaunchedPlugin, PLUGIN_BINARY, pluginEnv, startedDriverState, unary } from "../harness.ts";
+import type { StartTaskResponse } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
+import {
+  handleAfterAgentRestart,
+  type LaunchedPlugin,
+  PLUGIN_BINARY,
+  pluginEnv,
+  startedDriverState,
+  unary,
+  startTask,
+  waitTask,
+  stopTask,
+  destroyTask,
+} from "../harness.ts";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
 import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, taskPot, type TaskWorld } from "../sim-env.ts";
 import {
@@ -51,9 +62,9 @@ async function scene(pluginEnvExtra: Record<string, string> = {}): Promise<Scene
   Object.assign(world.env, pluginEnvExtra);
   const plugin = await launch(world);
   const warm = task(world, "warmup", { command: "finish", args: ["0"] });
-  await start(plugin, warm);
-  expect((await wait(plugin, warm)).result?.exitCode).toBe(0);
-  await destroy(plugin, warm);
+  await startTask(plugin, warm);
+  expect((await waitTask(plugin, warm)).result?.exitCode).toBe(0);
+  await destroyTask(plugin, warm);
   await untilClean(world, allowed(world, plugin));
   return { world, plugin, baselineFds: fdCount(plugin.proc.pid) };
 }
@@ -74,30 +85,13 @@ function allowed(world: SimWorld, ...live: LaunchedPlugin[]): number[] {
   return [...live.map((p) => p.proc.pid), ...world.readers.map((r) => r.pid)];
 }
 
-function start(p: LaunchedPlugin, t: TaskWorld): Promise<StartTaskResponse> {
-  return unary(p.driver.startTask, p.driver, { task: t.config }, 60_000);
-}
-
 function startError(p: LaunchedPlugin, t: TaskWorld): Promise<grpc.ServiceError> {
-  return start(p, t).then(
+  return startTask(p, t).then(
     () => {
       throw new Error(`StartTask of ${t.config.id} succeeded`);
     },
     (err: grpc.ServiceError) => err,
   );
-}
-
-function wait(p: LaunchedPlugin, t: TaskWorld, timeoutMs = 30_000): Promise<WaitTaskResponse> {
-  return unary(p.driver.waitTask, p.driver, { taskId: t.config.id }, timeoutMs);
-}
-
-function stop(p: LaunchedPlugin, t: TaskWorld, signal: string, timeoutS: number) {
-  return unary(p.driver.stopTask, p.driver, { taskId: t.config.id, timeout: { seconds: BigInt(timeoutS), nanos: 0 }, signal }, 90_000);
-}
-
-function destroy(p: LaunchedPlugin, t: TaskWorld | string) {
-  const taskId = typeof t === "string" ? t : t.config.id;
-  return unary(p.driver.destroyTask, p.driver, { taskId, force: true }, 90_000);
 }
 
 /**
@@ -155,9 +149,9 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("prepare", () => {
     );
     // Still a working plugin: a task starts and exits exactly.
     const t = task(world, "batch", { command: "finish", args: ["5"] });
-    await start(plugin, t);
-    expect((await wait(plugin, t)).result?.exitCode).toBe(5);
-    await destroy(plugin, t);
+    await startTask(plugin, t);
+    expect((await waitTask(plugin, t)).result?.exitCode).toBe(5);
+    await destroyTask(plugin, t);
   });
 
   test("exits 0 but ignored steps the task does not depend on: the task runs, pot's lines become events", async () => {
@@ -165,12 +159,12 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("prepare", () => {
     setKnobs(s.world, { prepare: { action: "ignoring", steps: ["localhost-tunnel", "no-etc-hosts", "no-tmpfs"] } });
     const events = collectEvents(s.plugin);
     const t = task(s.world, "batch", { command: "finish", args: ["3"] });
-    await start(s.plugin, t);
-    expect((await wait(s.plugin, t)).result).toEqual({ exitCode: 3, signal: 0, oomKilled: false });
+    await startTask(s.plugin, t);
+    expect((await waitTask(s.plugin, t)).result).toEqual({ exitCode: 3, signal: 0, oomKilled: false });
     await waitFor("the ignored steps as events", () => events.messages().filter((m) => m.includes("- ignoring")).length === 3);
     expect(events.messages()).toContain("pot: Couldn't disable tmpfs for /tmp - ignoring");
     events.close();
-    await destroy(s.plugin, t);
+    await destroyTask(s.plugin, t);
     const left = await expectNothingLeft(s);
     outcomes.push(
       `prepare exits 0 having ignored localhost-tunnel/no-etc-hosts/no-tmpfs → task runs, exit 3 exact, 3 warning events; nothing left [${left}]`,
@@ -202,13 +196,13 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("start", () => {
     const s = await scene();
     setKnobs(s.world, { start: { action: "fail", message: "pot batch is dead on arrival" } });
     const t = task(s.world, "batch", { command: "finish", args: ["0"] });
-    await start(s.plugin, t);
-    const waited = await wait(s.plugin, t);
+    await startTask(s.plugin, t);
+    const waited = await waitTask(s.plugin, t);
     // Never exit 0: the command did not run, and Nomad must see a failure.
     expect(waited.err).toContain("exit status unknown");
     expect(waited.err).toContain("pot start failed (exit 1)");
     await waitFor("pot's own line in the task's log", () => t.stdout().includes("###>  pot batch is dead on arrival"));
-    await destroy(s.plugin, t);
+    await destroyTask(s.plugin, t);
     const left = await expectNothingLeft(s);
     outcomes.push(
       `start doa → WaitTask err 'exit status unknown: pot start failed (exit 1) …' (never 0); destroy leaves nothing [${left}]`,
@@ -256,51 +250,51 @@ describe.skipIf(SIMULATOR_ONLY !== undefined)("destroy", () => {
   test("pot destroy fails once then succeeds: DestroyTask still cleans everything up", async () => {
     const s = await scene();
     const t = task(s.world, "batch", { command: "finish", args: ["4"] });
-    await start(s.plugin, t);
-    expect((await wait(s.plugin, t)).result).toEqual({ exitCode: 4, signal: 0, oomKilled: false });
+    await startTask(s.plugin, t);
+    expect((await waitTask(s.plugin, t)).result).toEqual({ exitCode: 4, signal: 0, oomKilled: false });
     setKnobs(s.world, { destroy: { action: "fail", message: "cannot destroy 'zroot/pot/jails/x': dataset is busy", times: 1 } });
-    await destroy(s.plugin, t);
+    await destroyTask(s.plugin, t);
     const left = await expectNothingLeft(s);
     expect(invocations(s.world).filter((i) => i.argv[0] === "destroy" && i.argv.includes(taskPot(t))).length).toBe(2);
     outcomes.push(`pot destroy fails once → DestroyTask retries and succeeds (Nomad ignores DestroyTask errors); nothing left [${left}]`);
   });
 });
 
+/** A running nginx task whose stdout FIFO reader (Nomad's logmon) was killed after the start line. */
+async function nginxWithoutItsReader(): Promise<{ s: Scene; t: TaskWorld }> {
+  const s = await scene();
+  const t = task(s.world, "web", { command: "nginx" });
+  await startTask(s.plugin, t);
+  await waitFor("start line", () => t.stdout().includes("nginx starting"));
+  const [oldReader] = t.readers;
+  oldReader?.kill("SIGKILL");
+  await oldReader?.exited;
+  return { s, t };
+}
+
 describe("the log FIFO reader", () => {
   test("goes away while the task is quiet and comes back: the task keeps running, later output reaches the new reader", async () => {
-    const s = await scene();
-    const t = task(s.world, "web", { command: "nginx" });
-    await start(s.plugin, t);
-    await waitFor("start line", () => t.stdout().includes("nginx starting"));
-    const [oldReader] = t.readers;
-    oldReader?.kill("SIGKILL");
-    await oldReader?.exited;
+    const { s, t } = await nginxWithoutItsReader();
     const inspected = await unary(s.plugin.driver.inspectTask, s.plugin.driver, { taskId: t.config.id });
     expect(inspected.task?.state).toBe(1); // RUNNING
     const reader = readFifo(s.world, t.config.stdoutPath);
     await unary(s.plugin.driver.signalTask, s.plugin.driver, { taskId: t.config.id, signal: "SIGHUP" });
     await waitFor("reload line at the new reader", () => reader.text().includes("nginx reloading"));
-    await stop(s.plugin, t, "SIGTERM", 5);
-    expect((await wait(s.plugin, t)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    await stopTask(s.plugin, t, "SIGTERM", 5);
+    expect((await waitTask(s.plugin, t)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
     await waitFor("stop line at the new reader", () => reader.text().includes("nginx stopping"));
-    await destroy(s.plugin, t);
+    await destroyTask(s.plugin, t);
     const left = await expectNothingLeft(s);
     outcomes.push(`FIFO reader gone while quiet, then back → task keeps running, output resumes at the new reader, exit 0 exact [${left}]`);
   });
 
   test("goes away and the task writes: SIGPIPE is the task's exit, reported exactly", async () => {
-    const s = await scene();
-    const t = task(s.world, "web", { command: "nginx" });
-    await start(s.plugin, t);
-    await waitFor("start line", () => t.stdout().includes("nginx starting"));
-    const [oldReader] = t.readers;
-    oldReader?.kill("SIGKILL");
-    await oldReader?.exited;
+    const { s, t } = await nginxWithoutItsReader();
     await unary(s.plugin.driver.signalTask, s.plugin.driver, { taskId: t.config.id, signal: "SIGHUP" });
-    expect((await wait(s.plugin, t)).result).toEqual({ exitCode: 141, signal: 13, oomKilled: false });
+    expect((await waitTask(s.plugin, t)).result).toEqual({ exitCode: 141, signal: 13, oomKilled: false });
     // Nomad's logmon comes back after the task has already ended: it reads EOF, nothing hangs.
     const reader = readFifo(s.world, t.config.stdoutPath);
-    await destroy(s.plugin, t);
+    await destroyTask(s.plugin, t);
     await reader.closed;
     const left = await expectNothingLeft(s);
     outcomes.push(`FIFO reader gone and the task writes → exit 141 / signal 13 exact (SIGPIPE); nothing left [${left}]`);
@@ -315,7 +309,7 @@ describe("the plugin SIGKILLed", () => {
       setKnobs(s.world, { prepare: { action: "delay", delayMs: 1_500 } });
       const t = task(s.world, "web", { command: "nginx" });
       const before = countVerb(s.world, "prepare");
-      const pending = start(s.plugin, t).catch((err: grpc.ServiceError) => err);
+      const pending = startTask(s.plugin, t).catch((err: grpc.ServiceError) => err);
       await waitFor("prepare running", () => countVerb(s.world, "prepare") > before);
       await kill(s.plugin);
       expect(((await pending) as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
@@ -333,14 +327,14 @@ describe("the plugin SIGKILLed", () => {
       const baseline = await warmUp(s.world, second);
       // Nomad restarts the task with a new invocation id: no clash with the orphan.
       const retry = sameTaskNewInvocation(t);
-      await start(second, retry);
+      await startTask(second, retry);
       expect(taskPot(retry)).not.toBe(taskPot(t));
-      await destroy(second, t.config.id);
+      await destroyTask(second, t.config.id);
       expect(orphans(s.world).stdout).toContain("no orphans");
       await waitFor("start line", () => t.stdout().includes("nginx starting"));
-      await stop(second, retry, "SIGTERM", 5);
-      expect((await wait(second, retry)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
-      await destroy(second, retry);
+      await stopTask(second, retry, "SIGTERM", 5);
+      expect((await waitTask(second, retry)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+      await destroyTask(second, retry);
       const left = await expectNothingLeft(s, second, baseline);
       outcomes.push(
         `SIGKILL during prepare → StartTask UNAVAILABLE; the prepared pot has no bundle: \`orphans\` lists it, DestroyTask(old id) destroys it; retry with a new invocation runs [${left}]`,
@@ -351,16 +345,16 @@ describe("the plugin SIGKILLed", () => {
   test("while running: the restarted plugin recovers the task and stops it with an exact exit", async () => {
     const s = await scene();
     const t = task(s.world, "web", { command: "nginx" });
-    const started = await start(s.plugin, t);
+    const started = await startTask(s.plugin, t);
     await waitFor("start line", () => t.stdout().includes("nginx starting"));
     await kill(s.plugin);
     const second = await launch(s.world);
     const baseline = await warmUp(s.world, second);
     const handle = handleAfterAgentRestart(started);
     await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
-    await stop(second, t, "SIGTERM", 5);
-    expect((await wait(second, t)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
-    await destroy(second, t);
+    await stopTask(second, t, "SIGTERM", 5);
+    expect((await waitTask(second, t)).result).toEqual({ exitCode: 0, signal: 0, oomKilled: false });
+    await destroyTask(second, t);
     const left = await expectNothingLeft(s, second, baseline);
     outcomes.push(`SIGKILL while running → RecoverTask, StopTask: exit 0 exact; nothing left [${left}]`);
   });
@@ -368,7 +362,7 @@ describe("the plugin SIGKILLed", () => {
   test("while running, and Nomad destroys instead of recovering: jail, supervisor and bundle all go", async () => {
     const s = await scene();
     const t = task(s.world, "web", { command: "nginx" });
-    const started = await start(s.plugin, t);
+    const started = await startTask(s.plugin, t);
     const state = driverState(started);
     await waitFor("start line", () => t.stdout().includes("nginx starting"));
     await kill(s.plugin);
@@ -380,7 +374,7 @@ describe("the plugin SIGKILLed", () => {
     expect(live.bundles.length).toBe(1);
     expect(live.processes.map((p) => p.pid)).toContain(state.supervisorPid);
     expect(live.processes.some((p) => p.cmdline.includes("/usr/local/sbin/nginx"))).toBe(true);
-    await destroy(second, t);
+    await destroyTask(second, t);
     const left = await expectNothingLeft(s, second, baseline);
     expect(existsSync(state.bundleDir)).toBe(false);
     outcomes.push(`SIGKILL while running, then DestroyTask of an id the new plugin never saw → jail, supervisor, bundle gone [${left}]`);
@@ -391,12 +385,12 @@ describe("the plugin SIGKILLed", () => {
     async () => {
       const s = await scene();
       const t = task(s.world, "stubborn", { command: "stubborn" });
-      const started = await start(s.plugin, t);
+      const started = await startTask(s.plugin, t);
       const state = driverState(started);
       await waitFor("ready", () => t.stdout().includes("ready"));
       setKnobs(s.world, { stop: { action: "delay", delayMs: 1_500 } });
       const before = countVerb(s.world, "stop");
-      const pending = stop(s.plugin, t, "SIGINT", 1).catch((err: grpc.ServiceError) => err);
+      const pending = stopTask(s.plugin, t, "SIGINT", 1).catch((err: grpc.ServiceError) => err);
       await waitFor("pot stop running", () => countVerb(s.world, "stop") > before, 20_000);
       await kill(s.plugin);
       expect(((await pending) as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
@@ -406,9 +400,9 @@ describe("the plugin SIGKILLed", () => {
       const second = await launch(s.world);
       const baseline = await warmUp(s.world, second);
       await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle });
-      expect((await wait(second, t)).result).toEqual({ exitCode: 143, signal: 15, oomKilled: false });
-      await stop(second, t, "SIGINT", 1); // Nomad retries the failed StopTask: the task has exited, so it succeeds
-      await destroy(second, t);
+      expect((await waitTask(second, t)).result).toEqual({ exitCode: 143, signal: 15, oomKilled: false });
+      await stopTask(second, t, "SIGINT", 1); // Nomad retries the failed StopTask: the task has exited, so it succeeds
+      await destroyTask(second, t);
       const left = await expectNothingLeft(s, second, baseline);
       outcomes.push(
         `SIGKILL during pot stop → stop finishes on its own; after restart RecoverTask + WaitTask: 143 / SIGTERM exact; nothing left [${left}]`,
@@ -427,9 +421,9 @@ async function kill(p: LaunchedPlugin): Promise<void> {
 /** One clean task round trip on a (restarted) plugin; returns its fd count afterwards as the baseline. */
 async function warmUp(world: SimWorld, p: LaunchedPlugin): Promise<number> {
   const warm = task(world, "warmup", { command: "finish", args: ["0"] });
-  await start(p, warm);
-  expect((await wait(p, warm)).result?.exitCode).toBe(0);
-  await destroy(p, warm);
+  await startTask(p, warm);
+  expect((await waitTask(p, warm)).result?.exitCode).toBe(0);
+  await destroyTask(p, warm);
   return fdCount(p.proc.pid);
 }
 

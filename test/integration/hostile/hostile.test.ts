@@ -14,7 +14,7 @@ import { buildPotImage, exportedPotConf } from "../../fakes/pot-image.ts";
 import { TASK_CONFIG_KEYS } from "../../support/config-keys.ts";
 import { cwdOf, isLiveProcess, processes } from "../../support/host.ts";
 import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core.ts";
-import { type LaunchedPlugin, REPO_ROOT, unary } from "../harness.ts";
+import { type LaunchedPlugin, REPO_ROOT, unary, startTask, waitTask, destroyTask } from "../harness.ts";
 import { bundles, createSimWorld, launchConfiguredPlugin, type SimWorld, simPots } from "../sim-env.ts";
 import {
   bareCanary,
@@ -175,10 +175,6 @@ function baseConfig(): Record<string, Encodable> {
 // ---------------------------------------------------------------------------------------------------------
 // RPC helpers and the checks after every case
 
-const startTask = (t: HostileTask) => unary(plugin.driver.startTask, plugin.driver, { task: t.config }, 60_000);
-const waitTask = (t: HostileTask) => unary(plugin.driver.waitTask, plugin.driver, { taskId: t.config.id }, 30_000);
-const destroyTask = (t: HostileTask) => unary(plugin.driver.destroyTask, plugin.driver, { taskId: t.config.id, force: true }, 60_000);
-
 let stderrChecked = 0;
 
 /** The plugin process runs, answers PluginInfo, and has logged nothing but hclog JSON and no unexpected error. */
@@ -222,13 +218,13 @@ async function expectRefused(task: HostileTask, refusal: Refusal, label: string)
   const potsBefore = simPots(world).sort();
   const bundlesBefore = bundles(world).sort();
   const preparesBefore = prepareCalls();
-  const outcome = await startTask(task).then(
+  const outcome = await startTask(plugin, task).then(
     () => undefined,
     (e: grpc.ServiceError) => e,
   );
   if (outcome === undefined) {
-    await waitTask(task).catch(() => undefined);
-    await destroyTask(task).catch(() => undefined);
+    await waitTask(plugin, task).catch(() => undefined);
+    await destroyTask(plugin, task).catch(() => undefined);
     throw new Error(`${label}: StartTask succeeded but should have been refused (${refusal.message})`);
   }
   const err = outcome;
@@ -265,7 +261,7 @@ async function runAccepted(task: HostileTask, label: string, inspect: (r: RunRep
   const problems: string[] = [];
   let started: Awaited<ReturnType<typeof startTask>>;
   try {
-    started = await startTask(task);
+    started = await startTask(plugin, task);
   } catch (e) {
     return [`${label}: StartTask failed: ${(e as grpc.ServiceError).details ?? String(e)}`];
   }
@@ -275,7 +271,7 @@ async function runAccepted(task: HostileTask, label: string, inspect: (r: RunRep
     supervisorPid: number;
   };
   try {
-    const waited = await waitTask(task);
+    const waited = await waitTask(plugin, task);
     const potDir = join(world.simRoot, "jails", state.potName);
     const report: RunReport = {
       potName: state.potName,
@@ -287,7 +283,7 @@ async function runAccepted(task: HostileTask, label: string, inspect: (r: RunRep
     };
     problems.push(...(await inspect(report)).map((p) => `${label}: ${p}`));
   } finally {
-    await destroyTask(task).catch((e: grpc.ServiceError) => problems.push(`${label}: DestroyTask failed: ${e.details}`));
+    await destroyTask(plugin, task).catch((e: grpc.ServiceError) => problems.push(`${label}: DestroyTask failed: ${e.details}`));
   }
   if (simPots(world).includes(state.potName)) problems.push(`${label}: pot ${state.potName} survived DestroyTask`);
   if (existsSync(state.bundleDir)) problems.push(`${label}: bundle ${state.bundleDir} survived DestroyTask`);
@@ -611,7 +607,7 @@ describe("fuzzing StartTask over gRPC", () => {
       const bytes = rng.chance(0.15) ? randomBytes(rng) : mutate(rng, rng.pick(seeds), seeds).bytes;
       const task = hostileTask(`fuzz-${n}`, bytes);
       const label = `fuzz #${n} (seed ${seed}) ${Buffer.from(bytes).toString("hex").slice(0, 400)}`;
-      const outcome = await startTask(task).then(
+      const outcome = await startTask(plugin, task).then(
         () => undefined,
         (e: grpc.ServiceError) => e,
       );
@@ -625,7 +621,7 @@ describe("fuzzing StartTask over gRPC", () => {
             30_000,
           );
         });
-        await destroyTask(task);
+        await destroyTask(plugin, task);
       } else {
         figures.grpcFuzz.refused++;
         expect(outcome.code, label).toBe(grpc.status.FAILED_PRECONDITION);

@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { type LaunchedPlugin, unary } from "../harness.ts";
+import { destroyTask, type LaunchedPlugin, startTask, waitTask } from "../harness.ts";
 import { setUpPluginWorld, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../sim-env.ts";
 import { waitFor } from "../../support/wait.ts";
 
@@ -39,18 +39,14 @@ function restarted(task: TaskWorld, invocation: string): TaskConfig {
 }
 
 async function runToEnd(config: TaskConfig): Promise<{ exitCode: number | undefined; err: string }> {
-  await unary(plugin.driver.startTask, plugin.driver, { task: config }, 60_000);
-  const waited = await unary(plugin.driver.waitTask, plugin.driver, { taskId: config.id }, 30_000);
+  await startTask(plugin, { config });
+  const waited = await waitTask(plugin, { config });
   return { exitCode: waited.result?.exitCode, err: waited.err };
-}
-
-async function destroy(config: TaskConfig): Promise<void> {
-  await unary(plugin.driver.destroyTask, plugin.driver, { taskId: config.id, force: true }, 60_000);
 }
 
 test("the running jail's mount table shows /alloc/logs read-only, after /alloc", async () => {
   const task = nomadTask(world, "mounts", seedDriverConfig(world));
-  await unary(plugin.driver.startTask, plugin.driver, { task: task.config }, 60_000);
+  await startTask(plugin, task);
   const pot = simPots(world).find((name) => name.startsWith("mounts_")) as string;
   const table = await waitFor("the mount table", () => {
     const file = join(world.simRoot, "run", `${pot}.mounts`);
@@ -61,7 +57,7 @@ test("the running jail's mount table shows /alloc/logs read-only, after /alloc",
   const logs = lines.indexOf(`${task.allocDir}/alloc/logs on ${world.simRoot}/jails/${pot}/m/alloc/logs (nullfs, read-only)`);
   expect(alloc).toBeGreaterThanOrEqual(0);
   expect(logs).toBeGreaterThan(alloc);
-  await destroy(task.config);
+  await destroyTask(plugin, task.config.id);
 });
 
 test("a log FIFO replaced by a symlink to a host file: the restarted task is refused, the file untouched", async () => {
@@ -74,7 +70,7 @@ test("a log FIFO replaced by a symlink to a host file: the restarted task is ref
   });
   expect(await runToEnd(task.config)).toEqual({ exitCode: 0, err: "" });
   await waitFor("the task's note", () => task.stderr().includes("replaced"));
-  await destroy(task.config);
+  await destroyTask(plugin, task.config.id);
 
   const again = restarted(task, "a1b2c3d4");
   const ended = await runToEnd(again);
@@ -84,7 +80,7 @@ test("a log FIFO replaced by a symlink to a host file: the restarted task is ref
   );
   expect(event.message).toContain("it is a symlink");
   expect(readFileSync(target, "utf8")).toBe(CANARY_TEXT);
-  await destroy(again);
+  await destroyTask(plugin, again.id);
   expect(simPots(world).filter((name) => name.startsWith("web_"))).toEqual([]);
 });
 
@@ -98,10 +94,10 @@ test("/alloc/logs replaced by a symlink to a host directory: the restart is refu
     command: `sh -c 'echo task-output; d=$POT_SIM_JAIL_ROOT/alloc; mv "$d/logs" "$d/logs.moved" && ln -s ${hostDir} "$d/logs" && echo replaced >&2'`,
   });
   expect(await runToEnd(task.config)).toEqual({ exitCode: 0, err: "" });
-  await destroy(task.config);
+  await destroyTask(plugin, task.config.id);
 
   const again = restarted(task, "b2c3d4e5");
-  const err = await unary(plugin.driver.startTask, plugin.driver, { task: again }, 60_000).catch((e: unknown) => e as Error);
+  const err = await startTask(plugin, { config: again }).catch((e: unknown) => e as Error);
   expect(err).toBeInstanceOf(Error);
   expect((err as Error).message).toContain(`refusing to mount ${task.allocDir}/alloc/logs leads to ${hostDir}`);
   expect(readFileSync(target, "utf8")).toBe(CANARY_TEXT);
