@@ -11,6 +11,7 @@ import { GRPCStdioClient } from "../../src/host/gen/plugin/grpc_stdio.ts";
 import { BasePluginClient } from "../../src/plugin/gen/plugins/base/proto/base.ts";
 import {
   DriverClient,
+  type ExecTaskResponse,
   type ExecTaskStreamingResponse,
   type StartTaskResponse,
   type TaskConfig,
@@ -202,6 +203,11 @@ export function stopTask(plugin: LaunchedPlugin, task: WithTaskConfig, signal = 
 export function destroyTask(plugin: LaunchedPlugin, task: WithTaskConfig | string, timeoutMs = 90_000) {
   const taskId = typeof task === "string" ? task : task.config.id;
   return unary(plugin.driver.destroyTask, plugin.driver, { taskId, force: true }, timeoutMs);
+}
+
+/** ExecTask (`nomad alloc exec` without a terminal): runs `command` in the task, for up to 10 s. */
+export function execTask(plugin: LaunchedPlugin, task: WithTaskConfig, command: string[]): Promise<ExecTaskResponse> {
+  return unary(plugin.driver.execTask, plugin.driver, { taskId: task.config.id, command, timeout: { seconds: 10n, nanos: 0 } });
 }
 
 /** The handle a StartTask call returned; the test fails here when the driver sent none. */

@@ -17,6 +17,7 @@ import {
   waitTask,
   stopTask,
   destroyTask,
+  execTask,
 } from "./harness.ts";
 import {
   bundles,
@@ -86,11 +87,11 @@ describe("the seed job", () => {
     // The copy landed and the environment is the task's.
     const inspect = await unary(plugin.driver.inspectTask, plugin.driver, { taskId: task.config.id });
     expect(inspect.task?.state).toBe(TaskState.RUNNING);
-    const exec = await unary(plugin.driver.execTask, plugin.driver, {
-      taskId: task.config.id,
-      command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/usr/local/www/nginx-dist/index.html"; echo "greeting=$GREETING"; exit 4'],
-      timeout: { seconds: 10n, nanos: 0 },
-    });
+    const exec = await execTask(plugin, task, [
+      "sh",
+      "-c",
+      'cat "$POT_SIM_JAIL_ROOT/usr/local/www/nginx-dist/index.html"; echo "greeting=$GREETING"; exit 4',
+    ]);
     expect(Buffer.from(exec.stdout).toString()).toContain("<h1>hello from the host</h1>");
     expect(Buffer.from(exec.stdout).toString()).toContain("greeting=hello world");
     expect(exec.result?.exitCode).toBe(4);

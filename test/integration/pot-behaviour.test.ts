@@ -6,7 +6,7 @@ import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
 import { invocations, setKnobs } from "./faults/residue.ts";
-import { type LaunchedPlugin, unary, startTask, waitTask, stopTask, destroyTask } from "./harness.ts";
+import { type LaunchedPlugin, unary, startTask, waitTask, stopTask, destroyTask, execTask } from "./harness.ts";
 import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { buildPotImage } from "../fakes/pot-image.ts";
 import {
@@ -151,11 +151,11 @@ describe("copies under mounts", () => {
       }),
     );
     await startTask(plugin, task);
-    const exec = await unary(plugin.driver.execTask, plugin.driver, {
-      taskId: task.config.id,
-      command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/local/site/index.html" "$POT_SIM_JAIL_ROOT/root/test/conf/nginx.conf"'],
-      timeout: { seconds: 10n, nanos: 0 },
-    });
+    const exec = await execTask(plugin, task, [
+      "sh",
+      "-c",
+      'cat "$POT_SIM_JAIL_ROOT/local/site/index.html" "$POT_SIM_JAIL_ROOT/root/test/conf/nginx.conf"',
+    ]);
     expect(Buffer.from(exec.stdout).toString()).toBe("<h1>hello from the host</h1>\nworker_processes 1;\n");
     expect(exec.result?.exitCode).toBe(0);
     await stopTask(plugin, task);

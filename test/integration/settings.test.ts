@@ -8,7 +8,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, exportedPotConf } from "../fakes/pot-image.ts";
-import { type LaunchedPlugin, openExecStream, unary, startTask, stopTask, destroyTask, handleAfterAgentRestart } from "./harness.ts";
+import {
+  type LaunchedPlugin,
+  openExecStream,
+  unary,
+  startTask,
+  stopTask,
+  destroyTask,
+  handleAfterAgentRestart,
+  execTask,
+} from "./harness.ts";
 import {
   launchConfiguredPlugin,
   setUpPluginWorld,
@@ -182,11 +191,11 @@ describe("user", () => {
     const state = JSON.parse(Buffer.from(started.handle?.driverState ?? []).toString()) as { user?: { uid: number } };
     expect(state.user?.uid).toBe(80);
 
-    const exec = await unary(plugin.driver.execTask, plugin.driver, {
-      taskId: task.config.id,
-      command: ["sh", "-c", 'echo "exec: uid=$POT_SIM_UID gid=$POT_SIM_GID groups=$POT_SIM_GROUPS user=$USER"'],
-      timeout: { seconds: 10n, nanos: 0 },
-    });
+    const exec = await execTask(plugin, task, [
+      "sh",
+      "-c",
+      'echo "exec: uid=$POT_SIM_UID gid=$POT_SIM_GID groups=$POT_SIM_GROUPS user=$USER"',
+    ]);
     expect(Buffer.from(exec.stdout).toString()).toContain("exec: uid=80 gid=80 groups=80,2000 user=www");
     expect(exec.result?.exitCode).toBe(0);
 
@@ -214,11 +223,7 @@ describe("user", () => {
       // Nomad's handle after an agent restart carries no driver config.
       const handle = handleAfterAgentRestart(started);
       await unary(second.driver.recoverTask, second.driver, { taskId: "", handle });
-      const exec = await unary(second.driver.execTask, second.driver, {
-        taskId: task.config.id,
-        command: ["sh", "-c", 'echo "exec: uid=$POT_SIM_UID"'],
-        timeout: { seconds: 10n, nanos: 0 },
-      });
+      const exec = await execTask(second, task, ["sh", "-c", 'echo "exec: uid=$POT_SIM_UID"']);
       expect(Buffer.from(exec.stdout).toString()).toContain("exec: uid=80\n");
       await stopTask(second, task);
       await destroyTask(second, task);
@@ -292,11 +297,7 @@ describe("dns", () => {
       options: ["ndots:2", "edns0"],
     };
     await startTask(plugin, task);
-    const exec = await unary(plugin.driver.execTask, plugin.driver, {
-      taskId: task.config.id,
-      command: ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/etc/resolv.conf"'],
-      timeout: { seconds: 10n, nanos: 0 },
-    });
+    const exec = await execTask(plugin, task, ["sh", "-c", 'cat "$POT_SIM_JAIL_ROOT/etc/resolv.conf"']);
     const text = Buffer.from(exec.stdout).toString();
     expect(text).toContain("search service.consul example.org\n");
     expect(text).toContain("nameserver 192.0.2.53\nnameserver 2001:db8::53\n");
