@@ -195,16 +195,21 @@ c_exec_status() {
   }
 }
 
-c_signal() {
+# signal_reaches_nginx SIG: `nomad alloc signal` delivers SIG and the nginx task's output shows it arrived.
+signal_reaches_nginx() {
   local out
-  out=$(nomad alloc signal -s SIGHUP "$ALLOC" "$NGINX_TASK" 2>&1) || {
+  out=$(nomad alloc signal -s "$1" "$ALLOC" "$NGINX_TASK" 2>&1) || {
     WHY="nomad alloc signal: $out"
     return 1
   }
-  poll 20 logs_contain "$ALLOC" "$NGINX_TASK" "nginx got SIGHUP" || {
-    WHY="the task's output never showed the SIGHUP; logs: $(nomad alloc logs "$ALLOC" "$NGINX_TASK" 2>&1 | tail -n 5)"
+  poll 20 logs_contain "$ALLOC" "$NGINX_TASK" "nginx got $1" || {
+    WHY="the task's output never showed the $1; logs: $(nomad alloc logs "$ALLOC" "$NGINX_TASK" 2>&1 | tail -n 5)"
     return 1
   }
+}
+
+c_signal() {
+  signal_reaches_nginx SIGHUP
 }
 
 # `alloc status -stats` prints a "Memory Stats" and/or "CPU Stats" table whose
@@ -286,15 +291,7 @@ stats_sampled_after() {
 }
 
 c_signal_after_restart() {
-  local out
-  out=$(nomad alloc signal -s SIGUSR1 "$ALLOC" "$NGINX_TASK" 2>&1) || {
-    WHY="nomad alloc signal: $out"
-    return 1
-  }
-  poll 20 logs_contain "$ALLOC" "$NGINX_TASK" "nginx got SIGUSR1" || {
-    WHY="the task's output never showed the SIGUSR1; logs: $(nomad alloc logs "$ALLOC" "$NGINX_TASK" 2>&1 | tail -n 5)"
-    return 1
-  }
+  signal_reaches_nginx SIGUSR1
 }
 
 c_job_stop() {
