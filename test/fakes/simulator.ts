@@ -48,6 +48,27 @@ export function writeSimPotConf(prefix: string, root: string): void {
   writeFileSync(join(etc, "pot.default.conf"), `POT_FS_ROOT=${shQuote(root)}\nPOT_TMP=${shQuote(join(root, "tmp"))}\n`);
 }
 
+/**
+ * Replaces `<root>/knobs.json`, which every later pot invocation reads (null removes it), and resets the knobs'
+ * `times` counters, which count for the table they were written with.
+ */
+export function writeKnobs(root: string, knobs: KnobTable | null): void {
+  rmSync(join(root, "tmp", "pot-sim-knob-counters.json"), { force: true });
+  const file = join(root, "knobs.json");
+  if (knobs === null) rmSync(file, { force: true });
+  else writeFileSync(file, JSON.stringify(knobs));
+}
+
+/** Every pot invocation the simulator rooted at `root` recorded so far, in order (`<root>/invocations.log`). */
+export function readInvocations(root: string): InvocationRecord[] {
+  const file = join(root, "invocations.log");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as InvocationRecord);
+}
+
 export interface Simulator {
   potPath: string;
   /** POT_SIM_ROOT. */
@@ -59,9 +80,9 @@ export interface Simulator {
   server: FileServer;
   /** Builds an image into the served directory. */
   addImage(spec: PotImageSpec): Promise<BuiltImage>;
-  /** Replaces $POT_SIM_ROOT/knobs.json (read by every later pot invocation); null removes it. */
+  /** writeKnobs for this simulator. */
   setKnobs(knobs: KnobTable | null): void;
-  /** Parsed $POT_SIM_ROOT/invocations.log. */
+  /** readInvocations for this simulator. */
   invocations(): InvocationRecord[];
   jailRoot(potName: string): string;
   close(): Promise<void>;
@@ -87,19 +108,8 @@ export async function startSimulator(options: { images?: PotImageSpec[] } = {}):
     imageUrl: server.url,
     server,
     addImage: (spec) => buildPotImage(images, spec),
-    setKnobs: (knobs) => {
-      const file = join(root, "knobs.json");
-      if (knobs === null) rmSync(file, { force: true });
-      else writeFileSync(file, JSON.stringify(knobs));
-    },
-    invocations: () => {
-      const file = join(root, "invocations.log");
-      if (!existsSync(file)) return [];
-      return readFileSync(file, "utf8")
-        .split("\n")
-        .filter((line) => line !== "")
-        .map((line) => JSON.parse(line) as InvocationRecord);
-    },
+    setKnobs: (knobs) => writeKnobs(root, knobs),
+    invocations: () => readInvocations(root),
     jailRoot: (potName) => join(root, "jails", potName, "m"),
     close: async () => {
       await server.stop();

@@ -1,10 +1,9 @@
 // What a simulator world still holds after a scenario (pots, bundles, processes, plugin fds and RSS), plus knob control.
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import { Status } from "../../../src/plugin/gen/google/rpc/status.ts";
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
 import type { KnobTable } from "../../fakes/pot-sim/knobs.ts";
+import { readInvocations, writeKnobs } from "../../fakes/simulator.ts";
 import type { InvocationRecord } from "../../fakes/pot-sim/record.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
 import { fdCount, processes, rssKb, zombieChildren } from "../../support/host.ts";
@@ -13,20 +12,14 @@ import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-e
 /** The imported image pot every prepare clones from; it stays, as pot's image cache does. */
 export const IMAGE_POT = `${IMAGE_NAME}_${IMAGE_TAG}`.replaceAll(".", "_");
 
-/** Replaces the simulator's knobs (re-read by every pot invocation) and resets their `times` counters. */
+/** The world's simulator knobs: writeKnobs (test/fakes/simulator.ts). */
 export function setKnobs(world: SimWorld, table: KnobTable): void {
-  rmSync(join(world.simRoot, "tmp", "pot-sim-knob-counters.json"), { force: true });
-  writeFileSync(join(world.simRoot, "knobs.json"), JSON.stringify(table));
+  writeKnobs(world.simRoot, table);
 }
 
-/** Every pot invocation the simulator recorded so far, in order. */
+/** Every pot invocation the world's simulator recorded so far, in order. */
 export function invocations(world: SimWorld): InvocationRecord[] {
-  const path = join(world.simRoot, "invocations.log");
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as InvocationRecord);
+  return readInvocations(world.simRoot);
 }
 
 export function countVerb(world: SimWorld, verb: string): number {

@@ -11,10 +11,11 @@ import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugin
 import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
 import { isSafePotName, parseTaskId, potNameForTask } from "../../../src/pot/naming.ts";
 import { buildPotImage, exportedPotConf } from "../../fakes/pot-image.ts";
+import { readInvocations } from "../../fakes/simulator.ts";
 import { TASK_CONFIG_KEYS } from "../../support/config-keys.ts";
 import { cwdOf, isLiveProcess, processes } from "../../support/host.ts";
 import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core.ts";
-import { type LaunchedPlugin, REPO_ROOT, unary, startTask, waitTask, destroyTask } from "../harness.ts";
+import { destroyTask, type LaunchedPlugin, REPO_ROOT, startTask, stopTask, unary, waitTask } from "../harness.ts";
 import { bundles, createSimWorld, launchConfiguredPlugin, type SimWorld, simPots } from "../sim-env.ts";
 import {
   bareCanary,
@@ -198,11 +199,7 @@ async function expectPluginHealthy(label: string): Promise<void> {
 }
 
 function prepareCalls(): number {
-  const log = join(world.simRoot, "invocations.log");
-  if (!existsSync(log)) return 0;
-  return readFileSync(log, "utf8")
-    .split("\n")
-    .filter((l) => l.startsWith("{") && (JSON.parse(l) as { argv: string[] }).argv[0] === "prepare").length;
+  return readInvocations(world.simRoot).filter((i) => i.argv[0] === "prepare").length;
 }
 
 interface Refusal {
@@ -361,14 +358,7 @@ function canariesOnHost(): string[] {
   if (canaryDir) walk(canaryDir, 8);
   if (world) walk(world.root, 32);
   const shallow = new Set(["/", process.cwd(), REPO_ROOT, tmpdir(), homedir()]);
-  if (world) {
-    const log = join(world.simRoot, "invocations.log");
-    if (existsSync(log)) {
-      for (const line of readFileSync(log, "utf8").split("\n")) {
-        if (line.startsWith("{")) shallow.add((JSON.parse(line) as { cwd: string }).cwd);
-      }
-    }
-  }
+  if (world) for (const invocation of readInvocations(world.simRoot)) shallow.add(invocation.cwd);
   for (const dir of shallow) walk(dir, 0);
   return [...new Set(found)];
 }
@@ -613,13 +603,8 @@ describe("fuzzing StartTask over gRPC", () => {
       );
       if (outcome === undefined) {
         figures.grpcFuzz.started++;
-        await unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, 20_000).catch(async () => {
-          await unary(
-            plugin.driver.stopTask,
-            plugin.driver,
-            { taskId: task.config.id, timeout: { seconds: 1n, nanos: 0 }, signal: "" },
-            30_000,
-          );
+        await waitTask(plugin, task, 20_000).catch(async () => {
+          await stopTask(plugin, task, "", 1);
         });
         await destroyTask(plugin, task);
       } else {

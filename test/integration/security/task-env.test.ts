@@ -3,8 +3,8 @@
 // run as its command, and every pot process must show none of it (docs/security.md).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { launchPlugin, type LaunchedPlugin, unary } from "../harness.ts";
+import { readInvocations } from "../../fakes/simulator.ts";
+import { destroyTask, launchPlugin, type LaunchedPlugin, startTask, unary, waitTask } from "../harness.ts";
 import { createSimWorld, nomadTask, pluginConfigBytes, type SimWorld } from "../sim-env.ts";
 import { waitFor } from "../../support/wait.ts";
 
@@ -44,8 +44,8 @@ test("the task's own env shows Nomad's task env and pot's additions, nothing of 
     command: "env",
     network_mode: "host",
   });
-  await unary(plugin.driver.startTask, plugin.driver, { task: task.config }, 60_000);
-  const waited = await unary(plugin.driver.waitTask, plugin.driver, { taskId: task.config.id }, 30_000);
+  await startTask(plugin, task);
+  const waited = await waitTask(plugin, task);
   expect(waited.result?.exitCode).toBe(0);
   await waitFor("the env output", () => task.stdout().includes("GREETING="));
   const lines = task
@@ -70,16 +70,13 @@ test("the task's own env shows Nomad's task env and pot's additions, nothing of 
   expect(env.has("LANG")).toBe(false);
   expect([...env.keys()].filter((name) => name.startsWith("NOMAD_PLUGIN_") || name.startsWith("PLUGIN_"))).toEqual([]);
 
-  await unary(plugin.driver.destroyTask, plugin.driver, { taskId: task.config.id, force: true }, 60_000);
+  await destroyTask(plugin, task);
 });
 
 test("no pot process the plugin started had the plugin's environment", async () => {
-  const log = readFileSync(`${world.simRoot}/invocations.log`, "utf8")
-    .split("\n")
-    .filter((line) => line !== "");
+  const log = readInvocations(world.simRoot);
   expect(log.length).toBeGreaterThan(3);
-  for (const line of log) {
-    const record = JSON.parse(line) as { argv: string[]; env: Record<string, string> };
+  for (const record of log) {
     expect(Object.keys(record.env).filter((name) => name.startsWith("NOMAD_"))).toEqual([]);
     expect(JSON.stringify(record.env)).not.toContain(CANARY);
   }
