@@ -26,7 +26,6 @@ show() { # show CMD...: print the command as typed, then run it
   nomad "$@"
 }
 
-has_alloc() { [[ -n $(latest_alloc "$1") ]]; }
 alloc_settled() {
   local s
   s=$(nomad alloc status -t '{{with index .TaskStates "nginx-pot"}}{{.State}}{{end}} {{.ClientStatus}}' "$ALLOC" 2>/dev/null)

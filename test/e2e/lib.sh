@@ -236,6 +236,9 @@ latest_alloc() {
     sort -n | tail -n 1 | cut -d' ' -f2
 }
 
+# has_alloc JOB: whether the job has an allocation yet.
+has_alloc() { [[ -n $(latest_alloc "$1") ]]; }
+
 alloc_field() { nomad alloc status -t "$2" "$1" 2>/dev/null; }
 
 # --- teardown --------------------------------------------------------------------

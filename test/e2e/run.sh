@@ -106,15 +106,28 @@ c_agent_ready() {
   }
 }
 
-c_raw_exec_smoke() {
-  nomad job run -detach "$JOBS/raw-exec-smoke.nomad.hcl" >/dev/null 2>&1 || {
-    WHY="nomad job run failed"
+# place_job JOB FILE [nomad job run options…]: runs the job detached and, once an allocation is placed (within
+# 30 s), sets PLACED to its ID; otherwise WHY says what failed.
+place_job() {
+  local job=$1 file=$2 out
+  shift 2
+  PLACED=""
+  out=$(nomad job run -detach "$@" "$file" 2>&1) || {
+    WHY="nomad job run failed: $out"
     return 1
   }
-  local a=""
-  poll 30 has_alloc raw-exec-smoke && a=$(latest_alloc raw-exec-smoke)
-  if [[ -z $a ]] || ! poll "$DEADLINE" running_or_terminal "$a" loop || ! task_state_is "$a" loop running; then
-    WHY=$(explain_alloc "${a:-none}" loop)
+  poll 30 has_alloc "$job" && PLACED=$(latest_alloc "$job")
+  [[ -n $PLACED ]] || {
+    WHY="no allocation was placed: $(nomad job status "$job" 2>&1 | tail -n 15)"
+    return 1
+  }
+}
+
+c_raw_exec_smoke() {
+  place_job raw-exec-smoke "$JOBS/raw-exec-smoke.nomad.hcl" || return 1
+  local a=$PLACED
+  if ! poll "$DEADLINE" running_or_terminal "$a" loop || ! task_state_is "$a" loop running; then
+    WHY=$(explain_alloc "$a" loop)
     return 1
   fi
   poll 15 logs_contain "$a" loop "raw-exec-smoke up" || {
@@ -127,7 +140,6 @@ c_raw_exec_smoke() {
     return 1
   }
 }
-has_alloc() { [[ -n $(latest_alloc "$1") ]]; }
 logs_contain() { nomad alloc logs "$1" "$2" 2>/dev/null | grep -cF -- "$3" >/dev/null; }
 
 c_driver_healthy() {
@@ -146,17 +158,8 @@ driver_healthy() {
 }
 
 c_nginx_running() {
-  local out
-  out=$(nomad job run -detach -var "image_url=$IMAGE_URL" -var "host_dir=$HOST_DIR" \
-    "$JOBS/nginx-pot.nomad.hcl" 2>&1) || {
-    WHY="nomad job run failed: $out"
-    return 1
-  }
-  poll 30 has_alloc nginx-pot && ALLOC=$(latest_alloc nginx-pot)
-  [[ -n $ALLOC ]] || {
-    WHY="no allocation was placed: $(nomad job status nginx-pot 2>&1 | tail -n 15)"
-    return 1
-  }
+  place_job nginx-pot "$JOBS/nginx-pot.nomad.hcl" -var "image_url=$IMAGE_URL" -var "host_dir=$HOST_DIR" || return 1
+  ALLOC=$PLACED
   if ! poll "$DEADLINE" running_or_terminal "$ALLOC" "$NGINX_TASK" ||
     ! task_state_is "$ALLOC" "$NGINX_TASK" running; then
     WHY=$(explain_alloc "$ALLOC" "$NGINX_TASK")
@@ -324,16 +327,8 @@ c_job_stop() {
 no_pot_for_alloc() { ! pot_cmd ls -q 2>/dev/null | grep -cF -- "$ALLOC" >/dev/null; }
 
 c_batch_exit_code() {
-  local out a=""
-  out=$(nomad job run -detach -var "image_url=$IMAGE_URL" "$JOBS/batch-exit3.nomad.hcl" 2>&1) || {
-    WHY="nomad job run failed: $out"
-    return 1
-  }
-  poll 30 has_alloc batch-exit3 && a=$(latest_alloc batch-exit3)
-  [[ -n $a ]] || {
-    WHY="no allocation was placed"
-    return 1
-  }
+  place_job batch-exit3 "$JOBS/batch-exit3.nomad.hcl" -var "image_url=$IMAGE_URL" || return 1
+  local a=$PLACED
   poll "$DEADLINE" alloc_terminal "$a" || {
     WHY=$(explain_alloc "$a" finish)
     return 1
