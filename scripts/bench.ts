@@ -120,10 +120,10 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
   const floor = compileShipped(REPO, "scripts/bench/floor.ts", join(scratch, "floor"));
   // The test harness reads POT_DRIVER_BIN when it is loaded, so it is loaded only now.
   process.env.POT_DRIVER_BIN = shipped;
-  const { pluginEnv } = await import("../test/integration/harness.ts");
+  const { pluginEnv } = await import("../test/support/plugin.ts");
   const { waitFor } = await import("../test/support/wait.ts");
   const { BenchWorld } = await import("./bench/world.ts");
-  const { pluginConfigBytes, SIM_POT } = await import("../test/integration/sim-env.ts");
+  const { pluginConfigBytes, SIM_POT } = await import("../test/support/sim-world.ts");
   const built = given === undefined ? `built as scripts/build.sh builds it (\`${SHIPPED_FLAGS.join(" ")}\`)` : `$POT_DRIVER_BIN (${given})`;
 
   progress("starting the simulator world and the plugin");

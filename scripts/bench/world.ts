@@ -4,7 +4,7 @@
 // default log level; tasks are Nomad-style; the teardown leaves no process or directory behind.
 import { rmSync } from "node:fs";
 import { TaskState, type TaskStatsResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { type LaunchedPlugin, launchPlugin, unary } from "../../test/integration/harness.ts";
+import { type LaunchedPlugin, launchPlugin, unary } from "../../test/support/plugin.ts";
 import {
   createSimWorld,
   nomadTask,
@@ -12,7 +12,7 @@ import {
   seedDriverConfig,
   type SimWorld,
   type TaskWorld,
-} from "../../test/integration/sim-env.ts";
+} from "../../test/support/sim-world.ts";
 import { allPids, argvOf, procStat } from "./procfs.ts";
 import { sweepWorld } from "./sweep.ts";
 

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "./harness.ts";
+import { REPO_ROOT } from "../support/plugin.ts";
 
 const TARGETS: Array<[string, RegExp]> = [
   ["freebsd-x64", /ELF 64-bit LSB executable, x86-64, .*\(FreeBSD\).*for FreeBSD \d+/],

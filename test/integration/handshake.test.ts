@@ -9,7 +9,7 @@ import { HealthCheckResponse_ServingStatus } from "../../src/host/gen/grpc/healt
 import { PluginType } from "../../src/plugin/gen/plugins/base/proto/base.ts";
 import { DriverCapabilities_FSIsolation, type FingerprintResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import pkg from "../../package.json" with { type: "json" };
-import { ensureBinary, type LaunchedPlugin, launchPlugin, pluginEnv, unary } from "./harness.ts";
+import { ensureBinary, type LaunchedPlugin, launchPlugin, pluginEnv, unary } from "../support/plugin.ts";
 import { waitFor } from "../support/wait.ts";
 
 let plugin: LaunchedPlugin | undefined;

@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DriverTaskEvent, TaskState, type TaskStatsResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { invocations } from "./faults/residue.ts";
+import { invocations } from "../support/residue.ts";
 import {
   handleAfterAgentRestart,
   type LaunchedPlugin,
@@ -18,7 +18,7 @@ import {
   stopTask,
   destroyTask,
   execTask,
-} from "./harness.ts";
+} from "../support/plugin.ts";
 import {
   bundles,
   setUpPluginWorld,
@@ -29,7 +29,7 @@ import {
   simPots,
   taskPot,
   startUnderKilledPlugin,
-} from "./sim-env.ts";
+} from "../support/sim-world.ts";
 import { waitFor } from "../support/wait.ts";
 import { isLiveProcess } from "../support/host.ts";
 

@@ -5,8 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
-import { invocations, setKnobs } from "./faults/residue.ts";
-import { type LaunchedPlugin, unary, startTask, waitTask, stopTask, destroyTask, execTask } from "./harness.ts";
+import { invocations, setKnobs } from "../support/residue.ts";
+import { type LaunchedPlugin, unary, startTask, waitTask, stopTask, destroyTask, execTask } from "../support/plugin.ts";
 import type { DriverTaskEvent } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { buildPotImage } from "../fakes/pot-image.ts";
 import {
@@ -18,7 +18,7 @@ import {
   type SimWorld,
   simPots,
   taskPot,
-} from "./sim-env.ts";
+} from "../support/sim-world.ts";
 import { waitFor } from "../support/wait.ts";
 import { isLiveProcess } from "../support/host.ts";
 

@@ -17,7 +17,7 @@ import {
   destroyTask,
   handleAfterAgentRestart,
   execTask,
-} from "./harness.ts";
+} from "../support/plugin.ts";
 import {
   launchConfiguredPlugin,
   setUpPluginWorld,
@@ -28,7 +28,7 @@ import {
   taskPot,
   type TaskWorld,
   startUnderKilledPlugin,
-} from "./sim-env.ts";
+} from "../support/sim-world.ts";
 import { waitFor } from "../support/wait.ts";
 
 /** An image program printing its credentials, then running until TERM (the main image has the same). */

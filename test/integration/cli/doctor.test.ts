@@ -8,7 +8,7 @@ import { installSimPot, startSimulator, type Simulator } from "../../fakes/simul
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
 import { type CommandRun, runToEnd } from "../../support/command.ts";
 import { installForOperator, type OperatorInstall } from "../../support/operator-install.ts";
-import { ensureBinary } from "../harness.ts";
+import { ensureBinary } from "../../support/plugin.ts";
 
 const DEADLINE_MS = 30_000 * TIMEOUT_MULTIPLIER;
 

@@ -14,7 +14,7 @@ import { exportedPotConf, startSimulator, type Simulator } from "../../fakes/sim
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
 import { type CommandRun, runToEnd } from "../../support/command.ts";
 import { waitFor } from "../../support/wait.ts";
-import { ensureBinary } from "../harness.ts";
+import { ensureBinary } from "../../support/plugin.ts";
 
 const DEADLINE_MS = 30_000 * TIMEOUT_MULTIPLIER;
 const IMAGE = { name: "orphan-img", tag: "1.0" };

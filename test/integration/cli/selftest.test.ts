@@ -9,7 +9,7 @@ import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
 import { type CommandRun, runToEnd } from "../../support/command.ts";
 import { installForOperator, type OperatorInstall } from "../../support/operator-install.ts";
 import { processes } from "../../support/host.ts";
-import { ensureBinary } from "../harness.ts";
+import { ensureBinary } from "../../support/plugin.ts";
 
 const DEADLINE_MS = 120_000 * TIMEOUT_MULTIPLIER;
 const IMAGE = { name: "selftest-img", tag: "1.0" };

@@ -16,9 +16,17 @@ import {
   waitTask,
   stopTask,
   destroyTask,
-} from "../harness.ts";
+} from "../../support/plugin.ts";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
-import { createSimWorld, launchConfiguredPlugin, nomadTask, seedDriverConfig, type SimWorld, taskPot, type TaskWorld } from "../sim-env.ts";
+import {
+  createSimWorld,
+  launchConfiguredPlugin,
+  nomadTask,
+  seedDriverConfig,
+  type SimWorld,
+  taskPot,
+  type TaskWorld,
+} from "../../support/sim-world.ts";
 import {
   countVerb,
   fdCount,
@@ -30,7 +38,7 @@ import {
   settledFdCount,
   untilClean,
   zombieChildren,
-} from "./residue.ts";
+} from "../../support/residue.ts";
 import { waitFor } from "../../support/wait.ts";
 
 /** One line per scenario for the closing summary. */

@@ -15,8 +15,8 @@ import { readInvocations } from "../../fakes/simulator.ts";
 import { TASK_CONFIG_KEYS } from "../../support/config-keys.ts";
 import { cwdOf, isLiveProcess, processes } from "../../support/host.ts";
 import { fuzzSeconds, fuzzSeed, mutate, Prng, randomBytes } from "../../unit/fuzz/fuzz-core.ts";
-import { destroyTask, type LaunchedPlugin, REPO_ROOT, startTask, stopTask, unary, waitTask } from "../harness.ts";
-import { bundles, createSimWorld, launchConfiguredPlugin, type SimWorld, simPots } from "../sim-env.ts";
+import { destroyTask, type LaunchedPlugin, REPO_ROOT, startTask, stopTask, unary, waitTask } from "../../support/plugin.ts";
+import { bundles, createSimWorld, launchConfiguredPlugin, type SimWorld, simPots } from "../../support/sim-world.ts";
 import {
   bareCanary,
   caseBytes,

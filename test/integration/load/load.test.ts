@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { potNameForTask } from "../../../src/pot/naming.ts";
 import { TaskConfig, TaskState } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
-import { IMAGE_POT, fdCount, idleRssKb, report, rssKb, settledFdCount, untilClean } from "../faults/residue.ts";
-import { type LaunchedPlugin, startedDriverState, unary } from "../harness.ts";
-import { createSimWorld, launchConfiguredPlugin, seedDriverConfig, type SimWorld, simPots } from "../sim-env.ts";
+import { IMAGE_POT, fdCount, idleRssKb, report, rssKb, settledFdCount, untilClean } from "../../support/residue.ts";
+import { type LaunchedPlugin, startedDriverState, unary } from "../../support/plugin.ts";
+import { createSimWorld, launchConfiguredPlugin, seedDriverConfig, type SimWorld, simPots } from "../../support/sim-world.ts";
 import { waitFor } from "../../support/wait.ts";
 
 /** Tasks running at once at the peak of a round; the first BURST of them are started by one concurrent burst. */

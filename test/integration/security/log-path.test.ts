@@ -5,8 +5,8 @@ import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DriverTaskEvent, TaskConfig } from "../../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { destroyTask, type LaunchedPlugin, startTask, waitTask } from "../harness.ts";
-import { setUpPluginWorld, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../sim-env.ts";
+import { destroyTask, type LaunchedPlugin, startTask, waitTask } from "../../support/plugin.ts";
+import { setUpPluginWorld, nomadTask, seedDriverConfig, type SimWorld, simPots, type TaskWorld } from "../../support/sim-world.ts";
 import { waitFor } from "../../support/wait.ts";
 
 const CANARY_TEXT = "host canary: never to be written or read through a task's logs\n";

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { readInvocations } from "../../fakes/simulator.ts";
-import { destroyTask, launchPlugin, type LaunchedPlugin, startTask, unary, waitTask } from "../harness.ts";
-import { createSimWorld, nomadTask, pluginConfigBytes, type SimWorld } from "../sim-env.ts";
+import { destroyTask, launchPlugin, type LaunchedPlugin, startTask, unary, waitTask } from "../../support/plugin.ts";
+import { createSimWorld, nomadTask, pluginConfigBytes, type SimWorld } from "../../support/sim-world.ts";
 import { waitFor } from "../../support/wait.ts";
 
 const CANARY = `canary-${randomUUID()}`;

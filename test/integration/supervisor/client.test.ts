@@ -14,7 +14,15 @@ import { isSupervisorError } from "../../../src/supervisor/errors.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 import { psSpawnCount } from "../../../src/supervisor/ps.ts";
 import { type SessionSample, StatsSampler } from "../../../src/supervisor/sampler.ts";
-import { isAlive, killGroupQuietly, type LaunchedByLauncher, launchViaLauncher, mkfifo, processState, tempDir } from "./helpers.ts";
+import {
+  isAlive,
+  killGroupQuietly,
+  type LaunchedByLauncher,
+  launchViaLauncher,
+  mkfifo,
+  processState,
+  tempDir,
+} from "../../support/supervision.ts";
 import { waitFor, within } from "../../support/wait.ts";
 
 let root: { dir: string; cleanup: () => void };

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { launch, type SupervisedProcess } from "../../../src/supervisor/client.ts";
 import { psSpawnCount } from "../../../src/supervisor/ps.ts";
 import { StatsSampler, type SessionSample } from "../../../src/supervisor/sampler.ts";
-import { killGroupQuietly, tempDir } from "./helpers.ts";
+import { killGroupQuietly, tempDir } from "../../support/supervision.ts";
 import { waitFor, within } from "../../support/wait.ts";
 
 const root = tempDir("sampler-it");

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SUPERVISOR_SCRIPT } from "../../../src/supervisor/script.ts";
-import { tempDir } from "./helpers.ts";
+import { tempDir } from "../../support/supervision.ts";
 
 const root = tempDir("script-it");
 afterAll(() => root.cleanup());

@@ -1,11 +1,12 @@
-// Shared helpers for the supervisor integration tests: temp state dirs, FIFOs, deadlines, a stand-in driver.
+// Helpers for the supervisor tests: temp state dirs, FIFOs, process states, a stand-in driver that launches a supervisor.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { within } from "../../support/wait.ts";
+import { within } from "./wait.ts";
 
-export const LAUNCHER = join(import.meta.dir, "fixtures", "launcher.ts");
+/** A stand-in driver that launches one supervisor and idles (test/integration/supervisor/fixtures/launcher.ts). */
+export const LAUNCHER = join(import.meta.dir, "../integration/supervisor/fixtures/launcher.ts");
 
 /** A fresh temp dir; `cleanup` removes it. */
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {

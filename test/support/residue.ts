@@ -1,13 +1,13 @@
 // What a simulator world still holds after a scenario (pots, bundles, processes, plugin fds and RSS), plus knob control.
 import type * as grpc from "@grpc/grpc-js";
-import { Status } from "../../../src/plugin/gen/google/rpc/status.ts";
-import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
-import type { KnobTable } from "../../fakes/pot-sim/knobs.ts";
-import { readInvocations, writeKnobs } from "../../fakes/simulator.ts";
-import type { InvocationRecord } from "../../fakes/pot-sim/record.ts";
-import { TIMEOUT_MULTIPLIER } from "../../setup.ts";
-import { fdCount, processes, rssKb, zombieChildren } from "../../support/host.ts";
-import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "../sim-env.ts";
+import { Status } from "../../src/plugin/gen/google/rpc/status.ts";
+import { RecoverableError } from "../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
+import type { KnobTable } from "../fakes/pot-sim/knobs.ts";
+import { readInvocations, writeKnobs } from "../fakes/simulator.ts";
+import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
+import { TIMEOUT_MULTIPLIER } from "../setup.ts";
+import { fdCount, processes, rssKb, zombieChildren } from "./host.ts";
+import { IMAGE_NAME, IMAGE_TAG, simPots, bundles, type SimWorld } from "./sim-world.ts";
 
 /** The imported image pot every prepare clones from; it stays, as pot's image cache does. */
 export const IMAGE_POT = `${IMAGE_NAME}_${IMAGE_TAG}`.replaceAll(".", "_");

@@ -19,7 +19,7 @@ import {
   type WaitTaskResponse,
 } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
-import { hostBinary } from "../support/pot-under-test.ts";
+import { hostBinary } from "./pot-under-test.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const PLUGIN_BINARY = process.env.POT_DRIVER_BIN ?? hostBinary(REPO_ROOT);
