@@ -52,7 +52,15 @@ import {
   type PotVersion,
 } from "./parse.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
-import { locatePotStateDir, readMainPid, readPotAddress, readPotStatus, type PotStateDir, type StatusReading } from "./state-files.ts";
+import {
+  locatePotStateDir,
+  type PotStateDir,
+  readLastRunStatsFile,
+  readMainPid,
+  readPotAddress,
+  readPotStatus,
+  type StatusReading,
+} from "./state-files.ts";
 
 /** How a start's progress is learnt: pot's state files (no process per check) or a `pot signal -C` run. */
 export type StartProbeSource = "state-files" | "pot";
@@ -362,9 +370,18 @@ export class PotCli {
     throw error;
   }
 
-  /** `pot last-run-stats -p`: the recorded exit status, or empty (`{}`) when none was written. */
+  /**
+   * `pot last-run-stats -p`: the recorded exit status, or empty (`{}`) when none was written. The file it prints
+   * is read directly when pot's configuration files say where it is and it holds a well-formed record (no pot
+   * run); otherwise (no file, no such pot, anything unexpected) pot answers, with its own errors.
+   */
   async lastRunStats(potName: string, options?: CallOptions): Promise<Extract<LastRunStats, { kind: "recorded" | "empty" }>> {
-    const result = await this.runOk("last-run-stats", lastRunStatsArgv(potName), options);
+    const argv = lastRunStatsArgv(potName);
+    const fsRoot = (await this.stateDir())?.fsRoot;
+    const text = fsRoot === undefined ? undefined : await readLastRunStatsFile(fsRoot, potName);
+    const recorded = text === undefined ? undefined : parseLastRunStats(text);
+    if (recorded?.ok) return recorded.value;
+    const result = await this.runOk("last-run-stats", argv, options);
     return this.parsed(result, parseLastRunStats(result.stdout));
   }
 

@@ -95,6 +95,23 @@ export async function readPotAddress(fsRoot: string, potName: string): Promise<s
   return value === undefined || value === "" ? undefined : value;
 }
 
+/** `<POT_FS_ROOT>/jails/<pot>/conf/.last_run_stats`: the `{ "ExitCode": N }` pot start writes when the command ends. */
+export function lastRunStatsPath(fsRoot: string, potName: string): string {
+  return join(fsRoot, "jails", potName, "conf", ".last_run_stats");
+}
+
+/**
+ * The text of the pot's `.last_run_stats` (what `pot last-run-stats` prints when the file exists); undefined when
+ * it cannot be read, e.g. not written yet or no such pot.
+ */
+export async function readLastRunStatsFile(fsRoot: string, potName: string): Promise<string | undefined> {
+  try {
+    return await readFile(lastRunStatsPath(fsRoot, potName), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The value of the last plain `NAME=value` line for `name`; undefined when none; null when the file sets it in a
  * way this reader does not follow.

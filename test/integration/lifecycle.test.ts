@@ -127,6 +127,8 @@ describe("the seed job", () => {
     await waitFor("stopping line", () => task.stdout().includes("nginx stopping"));
     // WaitTask answers again, at once, after the exit.
     expect((await waitTask(plugin, task, 2_000)).result?.exitCode).toBe(0);
+    // The exit came from the pot's own record (conf/.last_run_stats), read without a pot run.
+    expect(potVerbsFor(state.potName)).not.toContain("last-run-stats");
 
     await destroyTask(plugin, task);
     await destroyTask(plugin, task);

@@ -224,6 +224,34 @@ describe("what the pot's configuration files answer without a pot run", () => {
     expect(runner.calls).toEqual([]);
   });
 
+  test("the last run's exit status comes from conf/.last_run_stats: nothing is run", async () => {
+    const stats = join(fsRoot, "jails", POT, "conf", ".last_run_stats");
+    writeFileSync(stats, '{ "ExitCode": 143 }\n');
+    try {
+      const runner = new ScriptedRunner({ stdout: "{}\n" });
+      const pot = new PotCli(potPath, runner, { logger: silentLogger() });
+      expect(await pot.lastRunStats(POT)).toEqual({ kind: "recorded", exitCode: 143 });
+      expect(runner.calls).toEqual([]);
+    } finally {
+      rmSync(stats, { force: true });
+    }
+  });
+
+  test("without a well-formed .last_run_stats, pot last-run-stats answers", async () => {
+    const stats = join(fsRoot, "jails", POT, "conf", ".last_run_stats");
+    const missing = new ScriptedRunner({ stdout: fixture("last-run-stats-empty.txt") });
+    expect(await new PotCli(potPath, missing, { logger: silentLogger() }).lastRunStats(POT)).toEqual({ kind: "empty" });
+    expect(missing.calls.map((c) => c.argv.slice(1))).toEqual([["last-run-stats", "-p", POT]]);
+    writeFileSync(stats, '{ "ExitCode": \n');
+    try {
+      const torn = new ScriptedRunner({ stdout: fixture("last-run-stats-sigterm.txt") });
+      expect(await new PotCli(potPath, torn, { logger: silentLogger() }).lastRunStats(POT)).toEqual({ kind: "recorded", exitCode: 143 });
+      expect(torn.calls.map((c) => c.argv[1])).toEqual(["last-run-stats"]);
+    } finally {
+      rmSync(stats, { force: true });
+    }
+  });
+
   test("without readable configuration files, pot info and pot config answer", async () => {
     const infoRunner = new ScriptedRunner({ stdout: fixture("info-public-bridge.txt") });
     const address = await new PotCli("/nowhere/bin/pot", infoRunner, { logger: silentLogger() }).jailAddress(POT);
