@@ -1,9 +1,9 @@
-// Config declarations (driver layer): one record per attribute, from which both the zod validator of the
-// decoded value and the neutral hclspec tree sent to Nomad are derived, so the two cannot drift.
+// Config declarations (driver layer): one record per attribute, from which both the validator of the decoded
+// value and the neutral hclspec tree sent to Nomad are derived, so the two cannot drift.
 //
-// A field's HCL type expression fixes the shape zod checks first (string, bool, number, list(T), set(T),
-// map(T)); the field's own `check` then validates and normalises that shape into the typed value.
-import { z } from "zod";
+// A field's HCL type expression fixes the shape checked first (string, bool, number, list(T), set(T), map(T));
+// the field's own `check` then validates and normalises that shape into the typed value. Checks are plain
+// functions (no schema library): the plugin's start-up and memory stay at the floor of its runtime.
 
 /** A number as cty delivers it after decoding: `number` when exact in float64, else `bigint` (integers). */
 export type CtyNumber = number | bigint;
@@ -85,7 +85,108 @@ function describeValue(value: unknown): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// HCL type expressions → base zod schemas
+// Checks: how a value is validated and normalised
+
+/**
+ * Where a check reports problems: `issue` records one for the value being checked (or, with `path`, for a part of
+ * it); `at` gives the context of an element or entry. Every issue keeps the offending value for the message.
+ */
+export class CheckContext {
+  constructor(
+    private readonly sink: RawIssue[],
+    private readonly base: readonly PathSegment[] = [],
+  ) {}
+
+  issue(input: unknown, message: string, path: readonly PathSegment[] = []): void {
+    this.sink.push({ path: [...this.base, ...path], message, input });
+  }
+
+  at(segment: PathSegment): CheckContext {
+    return new CheckContext(this.sink, [...this.base, segment]);
+  }
+
+  /** Issues recorded so far (a check that reported any has failed, whatever it returned). */
+  get count(): number {
+    return this.sink.length;
+  }
+}
+
+/** A problem as a check reports it: the path below the config's root, the message and the value concerned. */
+interface RawIssue {
+  path: PathSegment[];
+  message: string;
+  input: unknown;
+}
+
+/** What a check returns for a value it rejected (after reporting why). */
+export const INVALID: unique symbol = Symbol("invalid");
+export type Invalid = typeof INVALID;
+
+/** Validates and normalises a value: the typed value, or INVALID. Reporting an issue fails the check as well. */
+export type Check<In, Out> = (value: In, ctx: CheckContext) => Out | Invalid;
+
+/** Runs `check` on `value`: the typed value, or every issue it reported (paths rooted at "config"). */
+export function runCheck<In, Out>(check: Check<In, Out>, value: In): { ok: true; value: Out } | { ok: false; issues: ConfigIssue[] } {
+  const sink: RawIssue[] = [];
+  const result = check(value, new CheckContext(sink));
+  if (result === INVALID || sink.length > 0) return { ok: false, issues: sink.map((issue) => toConfigIssue(issue)) };
+  return { ok: true, value: result };
+}
+
+/** Runs `check` and says whether it failed (returned INVALID or reported an issue). */
+function failed<In, Out>(check: Check<In, Out>, value: In, ctx: CheckContext): { ok: true; value: Out } | { ok: false } {
+  const before = ctx.count;
+  const result = check(value, ctx);
+  return result === INVALID || ctx.count > before ? { ok: false } : { ok: true, value: result };
+}
+
+/** Every element of a list checked on its own, each issue under its index; fails when any element fails. */
+export function eachOf<In, Out>(check: Check<In, Out>): Check<readonly In[], Out[]> {
+  return (values, ctx) => {
+    const out: Out[] = [];
+    let ok = true;
+    for (let i = 0; i < values.length; i++) {
+      const result = failed(check, values[i] as In, ctx.at(i));
+      if (result.ok) out.push(result.value);
+      else ok = false;
+    }
+    return ok ? out : INVALID;
+  };
+}
+
+/** A string that matches `pattern`, else `message`. */
+export function matching(pattern: RegExp, message: string): Check<string, string> {
+  return (value, ctx) => {
+    if (pattern.test(value)) return value;
+    ctx.issue(value, message);
+    return INVALID;
+  };
+}
+
+/** A string that is one of `values`, else `message`. */
+export function oneOf<const V extends string>(values: readonly V[], message: string): Check<string, V> {
+  return (value, ctx) => {
+    if ((values as readonly string[]).includes(value)) return value as V;
+    ctx.issue(value, message);
+    return INVALID;
+  };
+}
+
+/** The value as the declared type delivered it. */
+export function unchanged<T>(value: T): T {
+  return value;
+}
+
+/** `first`, then `then` on its result; `then` does not run when `first` failed. */
+export function pipe<A, B, C>(first: Check<A, B>, then: Check<B, C>): Check<A, C> {
+  return (value, ctx) => {
+    const result = failed(first, value, ctx);
+    return result.ok ? then(result.value, ctx) : INVALID;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HCL type expressions → shape checks
 
 type HclTypeNode = { kind: "string" | "bool" | "number" } | { kind: "list" | "set" | "map"; element: HclTypeNode };
 
@@ -119,49 +220,74 @@ const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
 /** cty numbers: int, float64 (±Infinity included) or the decimal string cty sends when neither is exact. */
-const ctyNumber: z.ZodType<CtyNumber> = z
-  .union(
-    [
-      // z.number() refuses ±Infinity, which cty sends as float64.
-      z.custom<number>((v) => typeof v === "number" && !Number.isNaN(v)),
-      z.bigint(),
-      z.string().regex(DECIMAL),
-    ],
-    { error: "must be a number" },
-  )
-  .transform((value): CtyNumber => {
-    if (typeof value !== "string") return value;
-    if (!value.includes(".")) {
-      const big = BigInt(value);
-      if (big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(big);
-      // go-cty >= 1.14.4 sends a whole number beyond the int64 range as text where older go-cty (Nomad
-      // v1.6.3's v1.12.1) sent a float64 when one holds it exactly: both decode to that same number.
-      if ((big > INT64_MAX || big < INT64_MIN) && BigInt(Number(big)) === big) return Number(big);
-      return big;
-    }
-    // Fractional decimals beyond float64 precision are rounded to the nearest float64.
-    return Number(value);
-  });
+const ctyNumber: Check<unknown, CtyNumber> = (value, ctx) => {
+  if ((typeof value === "number" && !Number.isNaN(value)) || typeof value === "bigint") return value;
+  if (typeof value !== "string" || !DECIMAL.test(value)) {
+    ctx.issue(value, "must be a number");
+    return INVALID;
+  }
+  if (!value.includes(".")) {
+    const big = BigInt(value);
+    if (big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(big);
+    // go-cty >= 1.14.4 sends a whole number beyond the int64 range as text where older go-cty (Nomad
+    // v1.6.3's v1.12.1) sent a float64 when one holds it exactly: both decode to that same number.
+    if ((big > INT64_MAX || big < INT64_MIN) && BigInt(Number(big)) === big) return Number(big);
+    return big;
+  }
+  // Fractional decimals beyond float64 precision are rounded to the nearest float64.
+  return Number(value);
+};
 
-function baseSchema(node: HclTypeNode): z.ZodType {
+/** An object whose prototype is Object's (or none): what a decoded cty map or object is. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const ctor = (value as { constructor?: unknown }).constructor;
+  if (ctor === undefined || typeof ctor !== "function") return true;
+  const proto: unknown = ctor.prototype;
+  return typeof proto === "object" && proto !== null && !Array.isArray(proto) && Object.hasOwn(proto, "isPrototypeOf");
+}
+
+function shapeCheck(node: HclTypeNode): Check<unknown, unknown> {
   switch (node.kind) {
     case "string":
-      return z.string({ error: "must be a string" });
+      return (value, ctx) => (typeof value === "string" ? value : reject(ctx, value, "must be a string"));
     case "bool":
-      return z.boolean({ error: "must be a bool" });
+      return (value, ctx) => (typeof value === "boolean" ? value : reject(ctx, value, "must be a bool"));
     case "number":
       return ctyNumber;
     case "list":
-    case "set":
-      return z.array(baseSchema(node.element), { error: `must be a ${node.kind}` });
-    case "map":
-      return z.record(z.string(), baseSchema(node.element), { error: "must be a map" });
+    case "set": {
+      const elements = eachOf(shapeCheck(node.element));
+      const message = `must be a ${node.kind}`;
+      return (value, ctx) => (Array.isArray(value) ? elements(value, ctx) : reject(ctx, value, message));
+    }
+    case "map": {
+      const element = shapeCheck(node.element);
+      return (value, ctx) => {
+        if (!isPlainObject(value)) return reject(ctx, value, "must be a map");
+        const out: Record<string, unknown> = {};
+        let ok = true;
+        for (const key of Object.keys(value)) {
+          // Never a prototype: a key named __proto__ is left out, as an assignment would replace it.
+          if (key === "__proto__") continue;
+          const result = failed(element, value[key], ctx.at(key));
+          if (result.ok) out[key] = result.value;
+          else ok = false;
+        }
+        return ok ? out : INVALID;
+      };
+    }
   }
 }
 
-/** The zod schema for a decoded value of HCL type `expr` (shape only, no field rules). */
-export function hclTypeSchema<const T extends string>(expr: T): z.ZodType<HclValue<T>> {
-  return baseSchema(parseHclType(expr)) as z.ZodType<HclValue<T>>;
+function reject(ctx: CheckContext, value: unknown, message: string): Invalid {
+  ctx.issue(value, message);
+  return INVALID;
+}
+
+/** The check of a decoded value's shape for HCL type `expr` (no field rules). */
+export function hclTypeCheck<const T extends string>(expr: T): Check<unknown, HclValue<T>> {
+  return shapeCheck(parseHclType(expr)) as Check<unknown, HclValue<T>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -209,11 +335,11 @@ interface FieldDeclBase<T extends string, Out> {
   /** HCL type expression sent in the spec and used to check the decoded shape, e.g. "list(string)". */
   type: T;
   /** Validates and normalises a present (non-null) value of the declared type. */
-  check: z.ZodType<Out, HclValue<T>>;
+  check: Check<HclValue<T>, Out>;
   doc: string;
 }
 
-/** A declared config attribute. `schema` validates the decoded attribute, null or absent included. */
+/** A declared config attribute. `parse` validates the decoded attribute, null or absent included. */
 export interface ConfigField<Out> {
   readonly name: string;
   readonly type: string;
@@ -221,38 +347,39 @@ export interface ConfigField<Out> {
   /** The default as the HCL literal Nomad evaluates and as the typed value it becomes. */
   readonly default: { readonly hcl: string; readonly value: Out } | undefined;
   readonly doc: string;
-  readonly schema: z.ZodType<Out>;
+  readonly parse: Check<unknown, Out>;
 }
 
-function presentSchema<T extends string, Out>(decl: FieldDeclBase<T, Out>): z.ZodType<Out> {
-  return hclTypeSchema(decl.type).pipe(decl.check) as unknown as z.ZodType<Out>;
+/** The declared type's shape first; the field's own check only runs on a value of that shape. */
+function presentCheck<T extends string, Out>(decl: FieldDeclBase<T, Out>): Check<unknown, Out> {
+  return pipe(hclTypeCheck(decl.type), decl.check);
 }
 
 const MISSING = "required attribute is missing";
 
 /** An attribute the job must set: `Attr{required: true}`; null or absent is an issue. */
 export function requiredField<const T extends string, Out>(decl: FieldDeclBase<T, Out>): ConfigField<Out> {
-  const present = presentSchema(decl);
+  const present = presentCheck(decl);
   return {
     name: decl.name,
     type: decl.type,
     required: true,
     default: undefined,
     doc: decl.doc,
-    schema: z.custom<unknown>((v) => v !== null && v !== undefined, { error: MISSING }).pipe(present as z.ZodType<Out, unknown>),
+    parse: (value, ctx) => (value === null || value === undefined ? reject(ctx, value, MISSING) : present(value, ctx)),
   };
 }
 
 /** An optional attribute without a spec default: `Attr{required: false}`; null or absent becomes `absent`. */
 export function optionalField<const T extends string, Out, const A>(decl: FieldDeclBase<T, Out> & { absent: A }): ConfigField<Out | A> {
-  const present = presentSchema(decl);
+  const present = presentCheck(decl);
   return {
     name: decl.name,
     type: decl.type,
     required: false,
     default: undefined,
     doc: decl.doc,
-    schema: present.nullish().transform((v): Out | A => (v === null || v === undefined ? decl.absent : v)),
+    parse: (value, ctx) => (value === null || value === undefined ? decl.absent : present(value, ctx)),
   };
 }
 
@@ -262,19 +389,19 @@ export function optionalField<const T extends string, Out, const A>(decl: FieldD
  * typed value are derived here, and a default the field's own check rejects fails at load time.
  */
 export function defaultedField<const T extends string, Out>(decl: FieldDeclBase<T, Out> & { default: HclValue<T> }): ConfigField<Out> {
-  const present = presentSchema(decl);
-  const parsed = present.safeParse(decl.default);
-  if (!parsed.success) {
-    throw new Error(`default of config attribute ${decl.name} is invalid: ${parsed.error.message}`);
+  const present = presentCheck(decl);
+  const parsed = runCheck(present, decl.default);
+  if (!parsed.ok) {
+    throw new Error(`default of config attribute ${decl.name} is invalid: ${formatConfigIssues(parsed.issues)}`);
   }
-  const value = parsed.data;
+  const value = parsed.value;
   return {
     name: decl.name,
     type: decl.type,
     required: false,
     default: { hcl: hclLiteral(decl.default), value },
     doc: decl.doc,
-    schema: present.nullish().transform((v): Out => (v === null || v === undefined ? value : v)),
+    parse: (input, ctx) => (input === null || input === undefined ? value : present(input, ctx)),
   };
 }
 
@@ -296,8 +423,6 @@ export type ConfigRule = (raw: Readonly<Record<string, unknown>>) => RuleIssue[]
 
 export interface ConfigDeclaration<F extends ConfigFields> {
   readonly fields: F;
-  /** Validates the decoded object keyed by attribute name and yields the typed config. */
-  readonly zod: z.ZodType<ConfigOf<F>>;
   /** The spec tree for Nomad: an Object of Attr / Default{Attr, Literal}. */
   spec(): SpecNode;
   /** Checks a decoded value; reports every issue at once, never throws. */
@@ -319,15 +444,25 @@ export function declareConfig<const F extends ConfigFields>(fields: F, options: 
     names.add(field.name);
   }
 
-  const shape: Record<string, z.ZodType> = {};
-  for (const field of Object.values(fields)) shape[field.name] = field.schema;
-  const zod = z
-    .strictObject(shape, { error: (issue) => (issue.code === "invalid_type" ? "must be an object" : undefined) })
-    .transform((raw) => {
-      const typed: Record<string, unknown> = {};
-      for (const [key, field] of Object.entries(fields)) typed[key] = raw[field.name];
-      return typed as ConfigOf<F>;
-    });
+  // Every attribute in declaration order, then each attribute the declaration does not know.
+  const parseObject: Check<unknown, ConfigOf<F>> = (raw, ctx) => {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return reject(ctx, raw, "must be an object");
+    const input = raw as Record<string, unknown>;
+    const typed: Record<string, unknown> = {};
+    let ok = true;
+    for (const [key, field] of Object.entries(fields)) {
+      const result = failed(field.parse, input[field.name], ctx.at(field.name));
+      if (result.ok) typed[key] = result.value;
+      else ok = false;
+    }
+    for (const name in input) {
+      if (!names.has(name)) {
+        ctx.at(name).issue(input[name], UNKNOWN);
+        ok = false;
+      }
+    }
+    return ok ? (typed as ConfigOf<F>) : INVALID;
+  };
 
   const spec = (): SpecNode => {
     const attributes: Record<string, SpecNode> = {};
@@ -346,9 +481,8 @@ export function declareConfig<const F extends ConfigFields>(fields: F, options: 
       if (options.whenNull === "issue") return { ok: false, issues: [{ path: ROOT, message: "no config was sent" }] };
       input = {};
     }
-    const issues: ConfigIssue[] = [];
-    const parsed = zod.safeParse(input, { reportInput: true });
-    if (!parsed.success) issues.push(...parsed.error.issues.flatMap((issue) => toConfigIssues(issue, input)));
+    const parsed = runCheck(parseObject, input);
+    const issues: ConfigIssue[] = parsed.ok ? [] : parsed.issues;
     if (input !== null && typeof input === "object" && !Array.isArray(input)) {
       for (const rule of options.rules ?? []) {
         for (const issue of rule(input as Record<string, unknown>)) {
@@ -356,24 +490,18 @@ export function declareConfig<const F extends ConfigFields>(fields: F, options: 
         }
       }
     }
-    if (issues.length > 0 || !parsed.success) return { ok: false, issues };
-    return { ok: true, config: parsed.data };
+    if (issues.length > 0 || !parsed.ok) return { ok: false, issues };
+    return { ok: true, config: parsed.value };
   };
 
-  return { fields, zod, spec, validate };
+  return { fields, spec, validate };
 }
 
-function toConfigIssues(issue: z.core.$ZodIssue, root: unknown): ConfigIssue[] {
-  const path = issue.path.map((segment) => (typeof segment === "number" ? segment : String(segment)));
-  if (issue.code === "unrecognized_keys") {
-    const container = issue.input ?? root;
-    return issue.keys.map((key) => ({
-      path: formatConfigPath(ROOT, [...path, key]),
-      message: "unknown attribute",
-      value: (container as Record<string, unknown>)[key],
-    }));
-  }
-  const out: ConfigIssue = { path: formatConfigPath(ROOT, path), message: issue.message };
+const UNKNOWN = "unknown attribute";
+
+/** A check's issue as the config reports it: the offending value kept, except for a missing attribute. */
+function toConfigIssue(issue: RawIssue): ConfigIssue {
+  const out: ConfigIssue = { path: formatConfigPath(ROOT, issue.path), message: issue.message };
   if (issue.input !== undefined && issue.message !== MISSING) out.value = issue.input;
-  return [out];
+  return out;
 }

@@ -1,13 +1,24 @@
 // Plugin config (driver layer): the agent's `plugin "pot-task-driver" { config {} }`, declared once; every
 // attribute has a default, so an agent without a config block gets a complete config.
-import { z } from "zod";
 import { childPathProblem, DEFAULT_CHILD_PATH } from "../support/child-env.ts";
-import { type ConfigOf, type ConfigResult, declareConfig, defaultedField, type SpecNode } from "./config-schema.ts";
+import {
+  type Check,
+  type ConfigOf,
+  type ConfigResult,
+  declareConfig,
+  defaultedField,
+  eachOf,
+  INVALID,
+  oneOf,
+  type SpecNode,
+  unchanged,
+} from "./config-schema.ts";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 
-const absoluteDir = (what: string) =>
-  z.string().transform((path, ctx): string => {
+const absoluteDir =
+  (what: string): Check<string, string> =>
+  (path, ctx) => {
     let problem: string | undefined;
     if (!path.startsWith("/")) problem = `${what} must be an absolute path`;
     else if (/[\u0000-\u001f\u007f]/.test(path)) problem = `${what} must not contain control characters`;
@@ -15,21 +26,21 @@ const absoluteDir = (what: string) =>
       problem = `${what} must not contain . or .. segments`;
     }
     if (problem) {
-      ctx.addIssue({ code: "custom", message: problem, input: path });
-      return z.NEVER;
+      ctx.issue(path, problem);
+      return INVALID;
     }
     // One canonical spelling, so "/a/b/" and "/a//b" compare equal to "/a/b" in prefix checks.
     return path.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
-  });
+  };
 
-const childPath = z.string().transform((path, ctx): string => {
+const childPath: Check<string, string> = (path, ctx) => {
   const problem = childPathProblem(path);
   if (problem !== undefined) {
-    ctx.addIssue({ code: "custom", message: problem, input: path });
-    return z.NEVER;
+    ctx.issue(path, problem);
+    return INVALID;
   }
   return path;
-});
+};
 
 const GO_DURATION_UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -55,25 +66,25 @@ export function parseGoDurationMs(text: string): number | undefined {
 const MIN_FINGERPRINT_MS = 100;
 const MAX_FINGERPRINT_MS = 24 * 3_600_000;
 
-const fingerprintPeriod = z.string().transform((text, ctx): number => {
+const fingerprintPeriod: Check<string, number> = (text, ctx) => {
   const ms = parseGoDurationMs(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: 'must be a duration such as "30s" or "1m30s"', input: text });
-    return z.NEVER;
+    ctx.issue(text, 'must be a duration such as "30s" or "1m30s"');
+    return INVALID;
   }
   if (ms < MIN_FINGERPRINT_MS || ms > MAX_FINGERPRINT_MS) {
-    ctx.addIssue({ code: "custom", message: "must be between 100ms and 24h", input: text });
-    return z.NEVER;
+    ctx.issue(text, "must be between 100ms and 24h");
+    return INVALID;
   }
   return Math.round(ms);
-});
+};
 
 export const pluginConfigDeclaration = declareConfig(
   {
     enabled: defaultedField({
       name: "enabled",
       type: "bool",
-      check: z.boolean(),
+      check: unchanged,
       default: true,
       doc: "When false the driver fingerprints as undetected and no task can be placed on it.",
     }),
@@ -101,7 +112,7 @@ export const pluginConfigDeclaration = declareConfig(
     allowedHostPaths: defaultedField({
       name: "allowed_host_paths",
       type: "list(string)",
-      check: z.array(absoluteDir("allowed host path")),
+      check: eachOf(absoluteDir("allowed host path")),
       default: [],
       doc: "Host directories, besides the task's own directories, under which copy and mount sources may lie.",
     }),
@@ -115,7 +126,7 @@ export const pluginConfigDeclaration = declareConfig(
     logLevel: defaultedField({
       name: "log_level",
       type: "string",
-      check: z.enum(LOG_LEVELS, { error: "must be one of trace, debug, info, warn, error" }),
+      check: oneOf(LOG_LEVELS, "must be one of trace, debug, info, warn, error"),
       default: "info",
       doc: "Lowest level the plugin logs at.",
     }),

@@ -4,15 +4,20 @@
 // jobs written for it keep working. Map-shaped `port_map` is declared list(map(string)) because Nomad's jobspec
 // parser wraps object literals in a one-element list (docs/protocol.md §5).
 import { isIPv4, isIPv6 } from "node:net";
-import { z } from "zod";
 import {
+  type Check,
+  type CheckContext,
   type ConfigIssue,
   type ConfigOf,
   type ConfigResult,
   declareConfig,
   type SpecNode,
   defaultedField,
+  eachOf,
+  INVALID,
+  matching,
   optionalField,
+  pipe,
   requiredField,
   type RuleIssue,
 } from "./config-schema.ts";
@@ -122,17 +127,17 @@ function splitFirstColon(entry: string): [string, string] | undefined {
   return at < 0 ? undefined : [entry.slice(0, at), entry.slice(at + 1)];
 }
 
-function issue(ctx: z.core.$RefinementCtx, input: unknown, message: string, path?: (string | number)[]): void {
-  ctx.addIssue({ code: "custom", message, input, ...(path ? { path } : {}) });
+function issue(ctx: CheckContext, input: unknown, message: string, path?: (string | number)[]): void {
+  ctx.issue(input, message, path);
 }
 
-function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
+function pathPair(kind: "copy" | "mount"): Check<string, PathPair> {
   const form = kind === "copy" ? '"hostpath:jailpath"' : '"hostdir:jaildir"';
-  return z.string().transform((entry, ctx): PathPair => {
+  return (entry, ctx) => {
     const parts = splitFirstColon(entry);
     if (!parts) {
       issue(ctx, entry, `must have the form ${form}`);
-      return z.NEVER;
+      return INVALID;
     }
     const [hostPath, jailPath] = parts;
     const problems: string[] = [];
@@ -153,20 +158,20 @@ function pathPair(kind: "copy" | "mount"): z.ZodType<PathPair, string> {
     }
     if (problems.length > 0) {
       issue(ctx, entry, problems.join(", "));
-      return z.NEVER;
+      return INVALID;
     }
     return { hostPath, jailPath };
-  });
+  };
 }
 
 const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
-const extraHost: z.ZodType<ExtraHost, string> = z.string().transform((entry, ctx): ExtraHost => {
+const extraHost: Check<string, ExtraHost> = (entry, ctx) => {
   // Split on the first colon as pot set-hosts does, so "h:::1" is host h at ::1 (docs/pot-behaviour.md, set-hosts).
   const parts = splitFirstColon(entry);
   if (!parts) {
     issue(ctx, entry, 'must have the form "hostname:IP"');
-    return z.NEVER;
+    return INVALID;
   }
   const [hostname, ip] = parts;
   const problems: string[] = [];
@@ -176,10 +181,10 @@ const extraHost: z.ZodType<ExtraHost, string> = z.string().transform((entry, ctx
   if (!isIPv4(ip) && !(isIPv6(ip) && !ip.includes("%"))) problems.push("IP is not a valid IPv4 or IPv6 address");
   if (problems.length > 0) {
     issue(ctx, entry, problems.join(", "));
-    return z.NEVER;
+    return INVALID;
   }
   return { hostname, ip };
-});
+};
 
 const BOOL_VALUE = /^(yes|true|on|no|false|off)$/i;
 
@@ -211,7 +216,7 @@ function parsePotAttribute(entry: string): PotAttribute | string {
 }
 
 /** Each entry parsed on its own and each attribute named once, so every bad entry is reported. */
-const potAttributes = z.array(z.string()).transform((entries, ctx): PotAttribute[] => {
+const potAttributes: Check<string[], PotAttribute[]> = (entries, ctx) => {
   const parsed: PotAttribute[] = [];
   const seen = new Set<string>();
   for (const [index, entry] of entries.entries()) {
@@ -226,7 +231,7 @@ const potAttributes = z.array(z.string()).transform((entries, ctx): PotAttribute
     }
   }
   return parsed;
-});
+};
 
 const PORT = /^[1-9][0-9]{0,4}$/;
 const PROTOCOLS: readonly PortProtocol[] = ["tcp", "udp", "tcp+udp"];
@@ -246,7 +251,7 @@ function parsePortMapping(value: string): PortMapping | string {
 }
 
 /** Merges the list of maps Nomad sends into one label → jail port map; each label may appear once. */
-const portMap = z.array(z.record(z.string(), z.string())).transform((maps, ctx): Record<string, PortMapping> => {
+const portMap: Check<Record<string, string>[], Record<string, PortMapping>> = (maps, ctx) => {
   const merged: Record<string, PortMapping> = {};
   const seen = new Set<string>();
   for (const map of maps) {
@@ -269,13 +274,13 @@ const portMap = z.array(z.record(z.string(), z.string())).transform((maps, ctx):
     }
   }
   return merged;
-});
+};
 
 /** FreeBSD interface names: at most 15 characters (IFNAMSIZ), letters, digits, `_`, `.`, `-`. */
 const IFACE = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
 
 /** `alias_ip`: `[interface|]address`, pot's own `-i` syntax for alias pots (network.sh). */
-const aliasIp = z.string().transform((entry, ctx): AliasIp => {
+const aliasIp: Check<string, AliasIp> = (entry, ctx) => {
   const bar = entry.indexOf("|");
   const iface = bar < 0 ? undefined : entry.slice(0, bar);
   const address = bar < 0 ? entry : entry.slice(bar + 1);
@@ -285,21 +290,22 @@ const aliasIp = z.string().transform((entry, ctx): AliasIp => {
   if (family === undefined) problems.push('address must be an IPv4 or IPv6 address (pot refuses "auto" for alias)');
   if (problems.length > 0 || family === undefined) {
     issue(ctx, entry, `must have the form "[interface|]address": ${problems.join(", ")}`);
-    return z.NEVER;
+    return INVALID;
   }
   return iface === undefined ? { address, family } : { iface, address, family };
-});
+};
 
 /** Private bridges are files under pot's bridges directory, named by `pot create-private-bridge -B`. */
-const bridgeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
-  error: "must be a pot bridge name: letters, digits, '.', '_' and '-', starting with a letter or digit",
-});
+const bridgeName = matching(
+  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+  "must be a pot bridge name: letters, digits, '.', '_' and '-', starting with a letter or digit",
+);
 
 /**
  * The URL is checked as written, not only as WHATWG URL parsing repairs it (which reads "http:///x/" as host x):
  * pot hands it to fetch(1) verbatim.
  */
-const imageUrl = z.string().transform((url, ctx): string => {
+const imageUrl: Check<string, string> = (url, ctx) => {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   let problem: string | undefined;
   let parsed: URL | undefined;
@@ -319,19 +325,22 @@ const imageUrl = z.string().transform((url, ctx): string => {
   } else if (CONTROL_CHARS.test(url) || /\s/.test(url)) problem = "must not contain spaces or control characters";
   if (problem) {
     issue(ctx, url, problem);
-    return z.NEVER;
+    return INVALID;
   }
   return url;
-});
+};
 
 /** Image name and tag become the file `<pot>_<tag>.xz` under the image URL (docs/pot-behaviour.md, import). */
 const imageNamePart = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
-    error: `${what} must start with a letter or digit and contain only letters, digits, '.', '_' and '-'`,
-  });
+  matching(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, `${what} must start with a letter or digit and contain only letters, digits, '.', '_' and '-'`);
 
-const noControlChars = (what: string) =>
-  z.string().refine((s) => !CONTROL_CHARS.test(s), { error: `${what} must not contain control characters` });
+const noControlChars =
+  (what: string): Check<string, string> =>
+  (s, ctx) => {
+    if (!CONTROL_CHARS.test(s)) return s;
+    ctx.issue(s, `${what} must not contain control characters`);
+    return INVALID;
+  };
 
 // ---------------------------------------------------------------------------------------------------------
 // The declaration
@@ -359,25 +368,25 @@ export const taskConfigDeclaration = declareConfig(
     command: optionalField({
       name: "command",
       type: "string",
-      check: noControlChars("command").transform((s) => (s.trim() === "" ? undefined : s)),
+      check: pipe(noControlChars("command"), (s) => (s.trim() === "" ? undefined : s)),
       absent: undefined,
       doc: "Command run in the jail; the image's own command when unset. Interpreted by the jail's shell.",
     }),
     args: optionalField({
       name: "args",
       type: "list(string)",
-      check: z.array(noControlChars("argument")),
+      check: eachOf(noControlChars("argument")),
       absent: [],
       doc: "Arguments appended to command, joined by spaces; needs command.",
     }),
     networkMode: defaultedField({
       name: "network_mode",
       type: "string",
-      check: z.string().transform((mode, ctx): NetworkMode => {
+      check: (mode, ctx): NetworkMode | typeof INVALID => {
         if ((NETWORK_MODES as readonly string[]).includes(mode)) return mode as NetworkMode;
         issue(ctx, mode, `must be one of ${NETWORK_MODES.join(", ")}`);
-        return z.NEVER;
-      }),
+        return INVALID;
+      },
       default: "public-bridge",
       doc: "pot network type: public-bridge, private-bridge (needs bridge), alias (needs alias_ip), host or inherit.",
     }),
@@ -405,28 +414,28 @@ export const taskConfigDeclaration = declareConfig(
     copy: optionalField({
       name: "copy",
       type: "list(string)",
-      check: z.array(pathPair("copy")),
+      check: eachOf(pathPair("copy")),
       absent: [],
       doc: '"hostpath:jailpath" files copied into the jail before start (pot copy-in).',
     }),
     mount: optionalField({
       name: "mount",
       type: "list(string)",
-      check: z.array(pathPair("mount")),
+      check: eachOf(pathPair("mount")),
       absent: [],
       doc: '"hostdir:jaildir" directories mounted read-write (pot mount-in).',
     }),
     mountReadOnly: optionalField({
       name: "mount_read_only",
       type: "list(string)",
-      check: z.array(pathPair("mount")),
+      check: eachOf(pathPair("mount")),
       absent: [],
       doc: '"hostdir:jaildir" directories mounted read-only (pot mount-in -r).',
     }),
     extraHosts: optionalField({
       name: "extra_hosts",
       type: "list(string)",
-      check: z.array(extraHost),
+      check: eachOf(extraHost),
       absent: [],
       doc: '"hostname:IP" entries added to the jail\'s /etc/hosts (pot set-hosts).',
     }),

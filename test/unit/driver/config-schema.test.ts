@@ -2,19 +2,44 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
 import { decodeCtyMsgpack } from "../../../src/plugin/msgpack.ts";
 import {
+  type Check,
+  type CtyNumber,
   declareConfig,
   defaultedField,
+  eachOf,
   formatConfigIssues,
   formatConfigPath,
   hclLiteral,
-  hclTypeSchema,
+  hclTypeCheck,
+  INVALID,
   optionalField,
   parseHclType,
+  pipe,
   requiredField,
+  runCheck,
+  unchanged,
 } from "../../../src/driver/config-schema.ts";
+
+/** The checked value, or a throw naming the issues. */
+function parse<Out>(check: Check<unknown, Out>, value: unknown): Out {
+  const result = runCheck(check, value);
+  if (!result.ok) throw new Error(formatConfigIssues(result.issues));
+  return result.value;
+}
+
+const nonEmpty: Check<string, string> = (s, ctx) => {
+  if (s.length > 0) return s;
+  ctx.issue(s, "must not be empty");
+  return INVALID;
+};
+
+const integer: Check<CtyNumber, number> = (n, ctx) => {
+  if (typeof n === "number" && Number.isInteger(n)) return n;
+  ctx.issue(n, "must be an integer");
+  return INVALID;
+};
 
 describe("parseHclType", () => {
   test("accepts the type expressions configs use", () => {
@@ -33,31 +58,45 @@ describe("parseHclType", () => {
   }
 });
 
-describe("hclTypeSchema", () => {
+describe("hclTypeCheck", () => {
   test("checks the decoded shape", () => {
-    expect(hclTypeSchema("list(map(string))").safeParse([{ a: "b" }]).success).toBe(true);
-    expect(hclTypeSchema("list(map(string))").safeParse([{ a: 1 }]).success).toBe(false);
-    expect(hclTypeSchema("list(string)").safeParse("x").success).toBe(false);
-    expect(hclTypeSchema("bool").safeParse("true").success).toBe(false);
+    expect(runCheck(hclTypeCheck("list(map(string))"), [{ a: "b" }]).ok).toBe(true);
+    expect(runCheck(hclTypeCheck("list(map(string))"), [{ a: 1 }])).toEqual({
+      ok: false,
+      issues: [{ path: "config[0].a", message: "must be a string", value: 1 }],
+    });
+    expect(runCheck(hclTypeCheck("list(string)"), "x")).toEqual({
+      ok: false,
+      issues: [{ path: "config", message: "must be a list", value: "x" }],
+    });
+    expect(runCheck(hclTypeCheck("set(bool)"), {}).ok).toBe(false);
+    expect(runCheck(hclTypeCheck("map(string)"), ["x"]).ok).toBe(false);
+    expect(runCheck(hclTypeCheck("bool"), "true").ok).toBe(false);
+  });
+
+  test("a map key named __proto__ never becomes the result's prototype", () => {
+    const result = runCheck(hclTypeCheck("map(string)"), JSON.parse('{"__proto__": "x", "a": "b"}'));
+    expect(result).toEqual({ ok: true, value: { a: "b" } });
+    expect(result.ok && Object.getPrototypeOf(result.value)).toBe(Object.prototype);
   });
 
   test("numbers accept every form cty sends and normalise them", () => {
-    const number = hclTypeSchema("number");
-    expect(number.parse(5)).toBe(5);
-    expect(number.parse(1.5)).toBe(1.5);
-    expect(number.parse(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
-    expect(number.parse(4611686018427387905n)).toBe(4611686018427387905n);
-    expect(number.parse("0.1")).toBe(0.1);
-    expect(number.parse("-2.675")).toBe(-2.675);
-    expect(number.parse("18446744073709551617")).toBe(18446744073709551617n);
-    expect(number.parse("8080")).toBe(8080);
+    const number = hclTypeCheck("number");
+    expect(parse(number, 5)).toBe(5);
+    expect(parse(number, 1.5)).toBe(1.5);
+    expect(parse(number, Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+    expect(parse(number, 4611686018427387905n)).toBe(4611686018427387905n);
+    expect(parse(number, "0.1")).toBe(0.1);
+    expect(parse(number, "-2.675")).toBe(-2.675);
+    expect(parse(number, "18446744073709551617")).toBe(18446744073709551617n);
+    expect(parse(number, "8080")).toBe(8080);
     // go-cty >= 1.14.4 sends whole numbers beyond int64 as text; exact ones decode as v1.12.1's float64 did.
-    expect(number.parse("18446744073709551616")).toBe(2 ** 64);
-    expect(number.parse("-9223372036854775809")).toBe(-9223372036854775809n);
-    expect(number.parse("9223372036854775808")).toBe(2 ** 63);
-    expect(number.safeParse("1e5").success).toBe(false);
-    expect(number.safeParse("abc").success).toBe(false);
-    expect(number.safeParse(true).success).toBe(false);
+    expect(parse(number, "18446744073709551616")).toBe(2 ** 64);
+    expect(parse(number, "-9223372036854775809")).toBe(-9223372036854775809n);
+    expect(parse(number, "9223372036854775808")).toBe(2 ** 63);
+    expect(runCheck(number, "1e5").ok).toBe(false);
+    expect(runCheck(number, "abc").ok).toBe(false);
+    expect(runCheck(number, true).ok).toBe(false);
   });
 });
 
@@ -112,15 +151,47 @@ describe("formatConfigPath / formatConfigIssues", () => {
   });
 });
 
+describe("checks", () => {
+  test("eachOf checks every element and reports each under its index", () => {
+    expect(runCheck(eachOf(nonEmpty), ["a", "", "b", ""])).toEqual({
+      ok: false,
+      issues: [
+        { path: "config[1]", message: "must not be empty", value: "" },
+        { path: "config[3]", message: "must not be empty", value: "" },
+      ],
+    });
+    expect(runCheck(eachOf(nonEmpty), ["a", "b"])).toEqual({ ok: true, value: ["a", "b"] });
+  });
+
+  test("pipe stops at the first check that fails", () => {
+    let ran = false;
+    const second: Check<string, string> = (s) => {
+      ran = true;
+      return s.toUpperCase();
+    };
+    expect(runCheck(pipe(nonEmpty, second), "").ok).toBe(false);
+    expect(ran).toBe(false);
+    expect(runCheck(pipe(nonEmpty, second), "a")).toEqual({ ok: true, value: "A" });
+  });
+
+  test("a check that reports an issue fails even when it returns a value", () => {
+    const lenient: Check<string, string> = (s, ctx) => {
+      ctx.issue(s, "noted", ["detail"]);
+      return s;
+    };
+    expect(runCheck(lenient, "x")).toEqual({ ok: false, issues: [{ path: "config.detail", message: "noted", value: "x" }] });
+  });
+});
+
 describe("declareConfig", () => {
   const declaration = declareConfig(
     {
-      name: requiredField({ name: "name", type: "string", check: z.string().min(1, "must not be empty"), doc: "" }),
-      tags: optionalField({ name: "tags", type: "list(string)", check: z.array(z.string()), absent: [], doc: "" }),
+      name: requiredField({ name: "name", type: "string", check: nonEmpty, doc: "" }),
+      tags: optionalField({ name: "tags", type: "list(string)", check: unchanged, absent: [], doc: "" }),
       retries: defaultedField({
         name: "retry_count",
         type: "number",
-        check: z.number().int("must be an integer"),
+        check: integer,
         default: 3,
         doc: "",
       }),
@@ -202,7 +273,7 @@ describe("declareConfig", () => {
 
   test("whenNull: defaults applies every default", () => {
     const withDefaults = declareConfig(
-      { on: defaultedField({ name: "on", type: "bool", check: z.boolean(), default: true, doc: "" }) },
+      { on: defaultedField({ name: "on", type: "bool", check: unchanged, default: true, doc: "" }) },
       { whenNull: "defaults" },
     );
     expect(withDefaults.validate(null)).toEqual({ ok: true, config: { on: true } });
@@ -213,16 +284,26 @@ describe("declareConfig", () => {
     expect(() =>
       declareConfig(
         {
-          a: optionalField({ name: "x", type: "string", check: z.string(), absent: undefined, doc: "" }),
-          b: optionalField({ name: "x", type: "string", check: z.string(), absent: undefined, doc: "" }),
+          a: optionalField({ name: "x", type: "string", check: unchanged, absent: undefined, doc: "" }),
+          b: optionalField({ name: "x", type: "string", check: unchanged, absent: undefined, doc: "" }),
         },
         { whenNull: "issue" },
       ),
     ).toThrow("declared twice");
-    expect(() => defaultedField({ name: "n", type: "string", check: z.string().min(2), default: "a", doc: "" })).toThrow(
-      "default of config attribute n is invalid",
-    );
-    expect(() => requiredField({ name: "n", type: "strin" as "string", check: z.string(), doc: "" })).toThrow();
+    expect(() =>
+      defaultedField({
+        name: "n",
+        type: "string",
+        check: pipe(nonEmpty, (v, ctx) => {
+          if (v.length >= 2) return v;
+          ctx.issue(v, "too short");
+          return INVALID;
+        }),
+        default: "a",
+        doc: "",
+      }),
+    ).toThrow("default of config attribute n is invalid");
+    expect(() => requiredField({ name: "n", type: "strin" as "string", check: unchanged, doc: "" })).toThrow();
   });
 });
 
@@ -234,14 +315,14 @@ describe("numbers from either go-cty", () => {
     return result.value as Record<string, unknown>;
   };
   test("2^64 as v1.12.1's float64 and as v1.14.4's decimal string is the same number field", () => {
-    const number = hclTypeSchema("number");
+    const number = hclTypeCheck("number");
     const older = decoded("numbers").w_two_pow_64;
     const newer = decoded("numbers-cty114").c_two_pow_64;
     expect(typeof older).toBe("number");
     expect(newer).toBe("18446744073709551616");
-    expect(number.parse(newer)).toBe(number.parse(older));
+    expect(parse(number, newer)).toBe(parse(number, older));
     // One past 2^64 was text in both releases and stays exact.
-    expect(number.parse(decoded("numbers-cty114").d_above_uint64)).toBe(number.parse(decoded("numbers").x_above_uint64));
-    expect(number.parse(decoded("numbers-cty114").a_int64_max)).toBe(9223372036854775807n);
+    expect(parse(number, decoded("numbers-cty114").d_above_uint64)).toBe(parse(number, decoded("numbers").x_above_uint64));
+    expect(parse(number, decoded("numbers-cty114").a_int64_max)).toBe(9223372036854775807n);
   });
 });
