@@ -39,6 +39,8 @@ const IDENTITY_LINE = /^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s(.*
 export function parsePsTable(text: string, withIdentity = false): PsTable {
   const rows: PsRow[] = [];
   const rejected: string[] = [];
+  // Most processes show the same few CPU times ("00:00:00"): each distinct text is parsed once per table.
+  const cpuTimes = new Map<string, number | undefined>();
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     let fields: string[];
@@ -52,14 +54,22 @@ export function parsePsTable(text: string, withIdentity = false): PsTable {
       fields = match.slice(1, 6) as string[];
       identity = { stat: match[6] as string, args: (match[7] ?? "").trim() };
     } else {
-      fields = line.trim().split(/\s+/);
+      fields = plainFields(line) ?? line.trim().split(/\s+/);
     }
     if (fields.length !== 5) {
       rejected.push(line);
       continue;
     }
-    const [pid, ppid, sid, rss] = fields.slice(0, 4).map(parseCount);
-    const cpuSeconds = parseCpuTime(fields[4] as string);
+    const pid = parseCount(fields[0] as string);
+    const ppid = parseCount(fields[1] as string);
+    const sid = parseCount(fields[2] as string);
+    const rss = parseCount(fields[3] as string);
+    const time = fields[4] as string;
+    let cpuSeconds = cpuTimes.get(time);
+    if (cpuSeconds === undefined && !cpuTimes.has(time)) {
+      cpuSeconds = parseCpuTime(time);
+      cpuTimes.set(time, cpuSeconds);
+    }
     if (pid === undefined || ppid === undefined || sid === undefined || rss === undefined || cpuSeconds === undefined) {
       rejected.push(line);
       continue;
@@ -67,6 +77,29 @@ export function parsePsTable(text: string, withIdentity = false): PsTable {
     rows.push({ pid, ppid, sid, rssKiB: rss, cpuSeconds, ...identity });
   }
   return { rows, rejected };
+}
+
+/**
+ * The space-separated words of a line made only of spaces, digits and the time column's ":.,-" (the shape of
+ * every PS_TABLE_ARGS line), the same words `line.trim().split(/\s+/)` gives, without a regular expression;
+ * undefined for a line with any other character, which the general split handles.
+ */
+function plainFields(line: string): string[] | undefined {
+  const fields: string[] = [];
+  let start = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x20) {
+      if (start >= 0) fields.push(line.slice(start, i));
+      start = -1;
+    } else if ((c >= 0x30 && c <= 0x39) || c === 0x3a || c === 0x2e || c === 0x2c || c === 0x2d) {
+      if (start < 0) start = i;
+    } else {
+      return undefined;
+    }
+  }
+  if (start >= 0) fields.push(line.slice(start));
+  return fields;
 }
 
 /**

@@ -98,6 +98,18 @@ describe("parsePsTable", () => {
     expect(rows.map((row) => row.pid)).toEqual([10]);
     expect(rejected).toEqual(["PID PPID SID RSS TIME", " 11 1 11 x 0:00.00", " 12 1 12 5"]);
   });
+
+  test("any whitespace separates columns; odd columns are rejected whatever the separator", () => {
+    const { rows, rejected } = parsePsTable(
+      "\t10\t1 10  100   1-02:03:04 \r\n 11 1 11 7 0:00,50\n 12\u00a01 12 5 0:01\n 13 1 13 5 0:60\n 14 1 14 5 1-2:3\n 15 1 15 99999999999999999 0:00\n",
+    );
+    expect(rows).toEqual([
+      { pid: 10, ppid: 1, sid: 10, rssKiB: 100, cpuSeconds: 93_784 },
+      { pid: 11, ppid: 1, sid: 11, rssKiB: 7, cpuSeconds: 0.5 },
+      { pid: 12, ppid: 1, sid: 12, rssKiB: 5, cpuSeconds: 1 },
+    ]);
+    expect(rejected).toEqual([" 13 1 13 5 0:60", " 14 1 14 5 1-2:3", " 15 1 15 99999999999999999 0:00"]);
+  });
 });
 
 describe("PsIndex.usage", () => {
