@@ -73,6 +73,8 @@ export interface PotDriverDeps {
   hostFacts?: () => Promise<{ racct?: boolean; vimage?: boolean; zfs?: boolean }>;
   /** Called whenever the last tracked task is destroyed (src/app/ uses it to return memory to the system). */
   onIdle?: () => void;
+  /** Called after each task started (src/app/ uses it to return a burst of starts' garbage once it is over). */
+  onStarted?: () => void;
   /** How long to wait for the task after `pot stop` before killing its supervisor; default STOP_GRACE_MS. */
   stopGraceMs?: number;
   /** Deadline of `pot prepare`; default DEFAULT_PREPARE_TIMEOUT_MS (15 min). */
@@ -200,6 +202,7 @@ export class PotDriver {
     this.tasks.set(handle);
     this.supervisors.set(handle.taskId, started.supervised);
     this.track(handle, started.supervised.exited);
+    this.deps.onStarted?.();
     return {
       handleVersion: DRIVER_STATE_VERSION,
       driverState: encodeDriverState(started.state),

@@ -146,7 +146,7 @@ const CONFIG = {
 
 const PREPARED = `===>  Prepared the pot ${POT}\n`;
 
-function setup(respond: Responder, stopGraceMs?: number) {
+function setup(respond: Responder, stopGraceMs?: number, onStarted?: () => void) {
   const runner = new ScriptedRunner(respond);
   const supervision = new FakeSupervision();
   const execSessions = new FakeExecSessions();
@@ -158,6 +158,7 @@ function setup(respond: Responder, stopGraceMs?: number) {
     hostCpus: 4,
     mhzPerCore: 2000,
     ...(stopGraceMs === undefined ? {} : { stopGraceMs }),
+    ...(onStarted === undefined ? {} : { onStarted }),
   });
   driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
   return { runner, supervision, driver, execSessions };
@@ -176,6 +177,17 @@ describe("startTask", () => {
     expect((err as Error).message).toContain("config.copy[0]");
     expect(runner.calls).toEqual([]);
     expect(supervision.launched).toEqual([]);
+  });
+
+  test("onStarted is told of each task started, never of a start that failed", async () => {
+    let started = 0;
+    const { driver } = setup(okPrepare, undefined, () => {
+      started += 1;
+    });
+    await driver.startTask(task(), { ...CONFIG, image: "ftp://x/" }).catch(() => undefined);
+    expect(started).toBe(0);
+    await driver.startTask(task(), CONFIG);
+    expect(started).toBe(1);
   });
 
   test("runs prepare, copy-in, mount-in ×4, set-env, set-rss, then launches pot start", async () => {
