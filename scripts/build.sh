@@ -36,6 +36,6 @@ for target in "${targets[@]}"; do
   esac
   out="dist/pot-task-driver-$target"
   # --bytecode needs ESM output when modules use top-level await; it cuts start-up to about a third.
-  "$BUN" build src/app/main.ts --compile --minify --bytecode --format=esm --target="$bun_target" --outfile "$out" >/dev/null
+  "$BUN" build src/app/main.ts --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify --bytecode --format=esm --target="$bun_target" --outfile "$out" >/dev/null
   echo "built $out ($(wc -c <"$out" | tr -d ' ') bytes)"
 done

@@ -3,7 +3,13 @@
 // Both the driver and the floor program are built with the flags of scripts/build.sh, for linux-x64.
 import { join } from "node:path";
 
-export const SHIPPED_FLAGS = ["--minify", "--bytecode", "--format=esm"] as const;
+export const SHIPPED_FLAGS = [
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+  "--minify",
+  "--bytecode",
+  "--format=esm",
+] as const;
 
 /** Builds `entry` (relative to the repository) for linux-x64 into `outfile`; throws with bun's output on failure. */
 export function compileShipped(repo: string, entry: string, outfile: string): string {

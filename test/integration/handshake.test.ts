@@ -38,6 +38,22 @@ describe("without the magic cookie", () => {
   });
 });
 
+describe("the working directory", () => {
+  test("a .env file there does not reach the plugin: no cookie from it, so no handshake", async () => {
+    // Bun-compiled executables read .env (and bunfig.toml) from the working directory unless built without it
+    // (scripts/build.sh); the agent's working directory must not configure the plugin.
+    const binary = await ensureBinary();
+    const cwd = socketDir("cwd-");
+    await Bun.write(join(cwd, ".env"), `NOMAD_PLUGIN_MAGIC_COOKIE=${pluginEnv().NOMAD_PLUGIN_MAGIC_COOKIE}\n`);
+    const env = pluginEnv();
+    delete (env as Record<string, string | undefined>).NOMAD_PLUGIN_MAGIC_COOKIE;
+    const result = Bun.spawnSync([binary], { env, cwd, stdout: "pipe", stderr: "pipe", timeout: 10_000 });
+    expect(result.stdout.toString()).toBe("");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.toString()).toContain("not meant to be executed directly");
+  });
+});
+
 describe("handshake", () => {
   test("announces a unix socket with core 1, app 2, grpc, and nothing else on stdout", async () => {
     const dir = socketDir("sock-");
