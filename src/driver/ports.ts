@@ -2,6 +2,7 @@
 // operations (PotCli in src/pot/), interactive exec sessions (src/pot/exec-session.ts), task supervision and the
 // usage sampler (src/supervisor/, through src/app/supervision-adapter.ts). The concrete classes satisfy these shapes and src/app/ connects them, so the
 // driver core holds no process handling of its own and is testable with fakes.
+import type { ExecSession, ExecSessionOptions } from "../pot/exec-session.ts";
 import type {
   CopyInOptions,
   ExecOptions,
@@ -53,29 +54,14 @@ export interface PotOperations {
 }
 
 /** The terminal and the output sinks of an interactive exec, as its caller (Nomad's exec stream) gives them. */
-export interface ExecSessionIo {
-  tty: boolean;
-  /** The terminal's size (tty only); absent or 0: a default size. */
-  rows?: number;
-  cols?: number;
-  onStdout: (data: Uint8Array) => void;
-  /** Not called in tty mode: a terminal has one output stream. */
-  onStderr: (data: Uint8Array) => void;
-}
+export type ExecSessionIo = Omit<ExecSessionOptions, "env">;
 
-/** A running interactive exec: its caller writes stdin, resizes the terminal or kills it, and learns the exit. */
-export interface ExecSession {
-  write(data: Uint8Array): void;
-  closeStdin(): void;
-  resize(rows: number, cols: number): void;
-  kill(): void;
-  /** Resolves with the exit code (128+N when killed by signal N) once the process and its output are done. */
-  exited: Promise<{ exitCode: number; signal: number }>;
-}
+/** A running interactive exec (pot/exec-session.ts): its caller writes stdin, resizes or kills it, and learns the exit. */
+export type { ExecSession };
 
 export interface ExecSessions {
   /** Starts `argv` (a `pot exec`) with exactly `env` as its environment. */
-  start(argv: readonly string[], options: ExecSessionIo & { env: Readonly<Record<string, string>> }): ExecSession;
+  start(argv: readonly string[], options: ExecSessionOptions): ExecSession;
 }
 
 export interface SupervisedTask {
