@@ -186,7 +186,7 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
   // The plugin config the agent would send: this host's pot and state directory, nothing else allowed.
   driver.setConfig(
     { enabled: true, pot_path: plan.potPath, state_dir: plan.stateDir, allowed_host_paths: [], log_level: "error" },
-    { clientMinPort: 0, clientMaxPort: 0, fromAgent: false, mhzPerCore: 0 },
+    { mhzPerCore: 0 },
   );
   let stdout = () => "";
   let startAttempted = false;
@@ -317,9 +317,6 @@ function taskSpec(taskId: string, allocId: string, allocDir: string, stdoutPath:
     taskId,
     taskName: "selftest",
     allocId,
-    jobName: "selftest",
-    groupName: "selftest",
-    namespace: "default",
     env: {
       NOMAD_TASK_DIR: "/local",
       NOMAD_SECRETS_DIR: "/secrets",
@@ -335,13 +332,11 @@ function taskSpec(taskId: string, allocId: string, allocDir: string, stdoutPath:
     resources: {
       memoryMb: 64,
       memoryMaxMb: 0,
-      cpuShares: 100,
       cpusetCpus: "",
       percentTicks: 0.01,
       ports: [{ label: "http", hostPort, to: 0 }],
     },
     mounts: [],
-    driverConfig: new Uint8Array(),
   };
 }
 

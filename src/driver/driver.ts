@@ -48,9 +48,6 @@ const STOP_GRACE_MS = 30_000;
 
 /** What Nomad tells a plugin about the agent in SetConfig (absent during the loader's validation pass). */
 export interface AgentInfo {
-  clientMinPort: number;
-  clientMaxPort: number;
-  fromAgent: boolean;
   /** Average core speed from the agent's topology; 0 when it sent none. */
   mhzPerCore: number;
 }

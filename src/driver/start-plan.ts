@@ -13,7 +13,6 @@ import { parseTaskId, potNameForTask } from "../pot/naming.ts";
 import { type ConfigIssue, formatConfigPath } from "./config-schema.ts";
 import { type JailAccount, switchUserArgv, userNameProblem } from "./jail-user.ts";
 import { type HostCopy, layoutCopies, mountIssues, type PlannedMount } from "./mount-layout.ts";
-import type { PluginConfig } from "./plugin-config.ts";
 import { hasDnsSettings, renderResolvConf } from "./resolv-conf.ts";
 import type { PortMapping, PotAttribute, TaskConfig } from "./task-config.ts";
 import type { TaskSpec } from "./task-spec.ts";
@@ -64,7 +63,7 @@ export const JAIL_ALLOC_DIR = "/alloc";
 /** Nomad's log FIFOs, mounted read-only over the read-write /alloc (docs/security.md). */
 export const JAIL_LOGS_DIR = "/alloc/logs";
 
-export function planStart(config: TaskConfig, task: TaskSpec, _plugin: PluginConfig, context: PlanContext): PlanResult {
+export function planStart(config: TaskConfig, task: TaskSpec, context: PlanContext): PlanResult {
   const issues: ConfigIssue[] = [];
   const nameProblem = taskDirNameProblem(task.taskName);
   if (nameProblem) return { ok: false, issues: [{ path: "task.name", message: nameProblem, value: task.taskName }] };

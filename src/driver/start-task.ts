@@ -72,7 +72,7 @@ export async function startTask(ctx: StartContext): Promise<StartOutcome> {
     throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(validated.issues)}`);
   }
   // Plan and host-path problems are reported together, so one failed start names all of them.
-  const planned = planStart(validated.config, task, ctx.plugin, { hostCpus: ctx.hostCpus });
+  const planned = planStart(validated.config, task, { hostCpus: ctx.hostCpus });
   const pathIssues = await checkHostPaths(validated.config, {
     taskDirs: [`${task.allocDir}/${task.taskName}`, `${task.allocDir}/alloc`],
     allowed: ctx.plugin.allowedHostPaths,

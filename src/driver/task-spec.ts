@@ -17,7 +17,6 @@ export interface VolumeMount {
 export interface TaskResources {
   memoryMb: number;
   memoryMaxMb: number;
-  cpuShares: number;
   /** Reserved cores, "0,2,3"; empty when none. */
   cpusetCpus: string;
   /** cpu_shares as a fraction of the node's usable compute (Nomad's PercentTicks). */
@@ -37,9 +36,6 @@ export interface TaskSpec {
   taskId: string;
   taskName: string;
   allocId: string;
-  jobName: string;
-  groupName: string;
-  namespace: string;
   /** The task's environment as Nomad computed it (in-jail paths: the driver declares image isolation). */
   env: Record<string, string>;
   /** Host path of the allocation dir; the task dir is <allocDir>/<taskName>, the shared dir <allocDir>/alloc. */
@@ -52,6 +48,4 @@ export interface TaskSpec {
   dns?: DnsSettings;
   resources: TaskResources;
   mounts: VolumeMount[];
-  /** The task's `config {}` block, cty msgpack; empty after an agent restart. */
-  driverConfig: Uint8Array;
 }

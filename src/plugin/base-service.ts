@@ -30,13 +30,7 @@ export function basePluginServer(driver: PotDriver): BasePluginServer {
         if (!decoded.ok) {
           throw new DriverError("invalid-config", `failed to decode plugin config: ${decoded.error.message}`);
         }
-        const nomadDriver = call.request.nomadConfig?.driver;
-        driver.setConfig(decoded.value, {
-          clientMinPort: nomadDriver?.ClientMinPort ?? 0,
-          clientMaxPort: nomadDriver?.ClientMaxPort ?? 0,
-          fromAgent: call.request.nomadConfig !== undefined,
-          mhzPerCore: averageCoreMhz(nomadDriver?.Topology),
-        });
+        driver.setConfig(decoded.value, { mhzPerCore: averageCoreMhz(call.request.nomadConfig?.driver?.Topology) });
         callback(null, {});
       } catch (err) {
         callback(toServiceError(err, { rpc: "SetConfig" }));

@@ -97,9 +97,6 @@ export function taskSpecFromProto(config: TaskConfig): TaskSpec {
     taskId: config.id,
     taskName: config.name,
     allocId: config.allocId,
-    jobName: config.jobName,
-    groupName: config.taskGroupName,
-    namespace: config.namespace,
     env: { ...config.env },
     allocDir: config.allocDir,
     stdoutPath: config.stdoutPath,
@@ -111,13 +108,11 @@ export function taskSpecFromProto(config: TaskConfig): TaskSpec {
     resources: {
       memoryMb: Number(allocated?.memory?.memoryMb ?? 0n),
       memoryMaxMb: Number(allocated?.memory?.memoryMaxMb ?? 0n),
-      cpuShares: Number(allocated?.cpu?.cpuShares ?? 0n),
       cpusetCpus: linux?.cpusetCpus ?? "",
       percentTicks: linux?.PercentTicks ?? 0,
       ports: (resources?.ports ?? []).map((p) => ({ label: p.label, hostPort: p.value, to: p.to })),
     },
     mounts: config.mounts.map((m) => ({ hostPath: m.hostPath, taskPath: m.taskPath, readOnly: m.readonly })),
-    driverConfig: config.msgpackDriverConfig,
   };
 }
 

@@ -10,7 +10,6 @@ export const TASK_INVOCATION = "a1b2c3d4";
 export const SEED_RESOURCES: TaskResources = {
   memoryMb: 256,
   memoryMaxMb: 0,
-  cpuShares: 500,
   cpusetCpus: "",
   percentTicks: 0.1,
   ports: [{ label: "http", hostPort: 23456, to: 0 }],
@@ -23,9 +22,6 @@ export function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
     taskId: `${TASK_ALLOC_ID}/${taskName}/${TASK_INVOCATION}`,
     taskName,
     allocId: TASK_ALLOC_ID,
-    jobName: "job",
-    groupName: "group",
-    namespace: "default",
     env: {},
     allocDir,
     stdoutPath: `${allocDir}/alloc/logs/.${taskName}.stdout.fifo`,
@@ -33,7 +29,6 @@ export function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
     user: "",
     resources: SEED_RESOURCES,
     mounts: [],
-    driverConfig: new Uint8Array(),
     ...overrides,
   };
 }

@@ -116,7 +116,7 @@ function task(): TaskSpec {
   return taskSpec({
     env: { FOO: "bar" },
     allocDir: "/nomad/alloc/5b0c",
-    resources: { memoryMb: 64, memoryMaxMb: 0, cpuShares: 100, cpusetCpus: "", percentTicks: 0, ports: [] },
+    resources: { memoryMb: 64, memoryMaxMb: 0, cpusetCpus: "", percentTicks: 0, ports: [] },
   });
 }
 
@@ -160,7 +160,7 @@ function setup(respond: Responder, stopGraceMs?: number, onStarted?: () => void)
     ...(stopGraceMs === undefined ? {} : { stopGraceMs }),
     ...(onStarted === undefined ? {} : { onStarted }),
   });
-  driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
+  driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { mhzPerCore: 0 });
   return { runner, supervision, driver, execSessions };
 }
 
@@ -205,10 +205,7 @@ describe("startTask", () => {
     process.env.DRIVER_CORE_CANARY = "leak";
     try {
       const { runner, supervision, driver } = setup(okPrepare);
-      driver.setConfig(
-        { allowed_host_paths: [HOST_DIR], path: "/opt/pot/bin:/usr/bin:/bin" },
-        { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 },
-      );
+      driver.setConfig({ allowed_host_paths: [HOST_DIR], path: "/opt/pot/bin:/usr/bin:/bin" }, { mhzPerCore: 0 });
       await driver.startTask(task(), CONFIG);
       expect(supervision.launched[0]?.env).toEqual({ PATH: "/opt/pot/bin:/usr/bin:/bin" });
       expect(supervision.launched[0]?.trustedRoot).toBe(task().allocDir);
@@ -436,10 +433,7 @@ describe("interactive exec", () => {
 
   test("starts one session through the port: pot exec in the task's pot with its environment, pot's own environment", async () => {
     const { driver, execSessions } = setup(okPrepare);
-    driver.setConfig(
-      { allowed_host_paths: [HOST_DIR], path: "/opt/pot/bin:/usr/bin:/bin" },
-      { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 },
-    );
+    driver.setConfig({ allowed_host_paths: [HOST_DIR], path: "/opt/pot/bin:/usr/bin:/bin" }, { mhzPerCore: 0 });
     await driver.startTask(task(), CONFIG);
     const given = io(true);
     const session = driver.startExecSession(TASK_ID, ["/bin/sh", "-l"], given);
@@ -544,7 +538,7 @@ describe("start errors", () => {
       hostCpus: 1,
       mhzPerCore: 1000,
     });
-    driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { clientMinPort: 0, clientMaxPort: 0, fromAgent: true, mhzPerCore: 0 });
+    driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { mhzPerCore: 0 });
     const err = await driver.startTask(task(), { ...CONFIG, command: "x".repeat(10) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DriverError);
     expect((err as DriverError).recoverable).toBe(false);

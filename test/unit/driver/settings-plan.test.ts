@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { decodeDriverState, encodeDriverState } from "../../../src/driver/driver-state.ts";
 import { isJailExecutable, readJailFile } from "../../../src/driver/jail-files.ts";
 import { findJailAccount, switchUserArgv, userNameProblem } from "../../../src/driver/jail-user.ts";
-import { defaultPluginConfig } from "../../../src/driver/plugin-config.ts";
 import { renderResolvConf } from "../../../src/driver/resolv-conf.ts";
 import { commandLineAsUser, planStart } from "../../../src/driver/start-plan.ts";
 import { validateTaskConfig } from "../../../src/driver/task-config.ts";
@@ -28,7 +27,6 @@ function task(overrides: Partial<TaskSpec> = {}): TaskSpec {
     resources: {
       memoryMb: 0,
       memoryMaxMb: 0,
-      cpuShares: 0,
       cpusetCpus: "",
       percentTicks: 0,
       ports: [
@@ -43,7 +41,7 @@ function task(overrides: Partial<TaskSpec> = {}): TaskSpec {
 function plan(config: Record<string, unknown>, spec: Partial<TaskSpec> = {}) {
   const validated = validateTaskConfig({ ...BASE, ...config });
   if (!validated.ok) throw new Error(JSON.stringify(validated.issues));
-  return planStart(validated.config, task(spec), defaultPluginConfig(), { hostCpus: 2 });
+  return planStart(validated.config, task(spec), { hostCpus: 2 });
 }
 
 function okPlan(config: Record<string, unknown>, spec: Partial<TaskSpec> = {}) {

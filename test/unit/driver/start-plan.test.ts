@@ -1,6 +1,5 @@
 // The start plan: the seed job's config + Nomad's task facts → pot operations.
 import { describe, expect, test } from "bun:test";
-import { defaultPluginConfig } from "../../../src/driver/plugin-config.ts";
 import { commandLine, planStart, rssLimits, shellWord } from "../../../src/driver/start-plan.ts";
 import { validateTaskConfig } from "../../../src/driver/task-config.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
@@ -24,8 +23,6 @@ const SEED = {
 function task(overrides: Partial<TaskSpec> = {}): TaskSpec {
   return taskSpec({
     taskName: "nginx-pot",
-    jobName: "nginx",
-    groupName: "web",
     env: { NOMAD_TASK_DIR: "/local", NOMAD_HOST_PORT_http: "23456" },
     ...overrides,
   });
@@ -39,7 +36,7 @@ function seedConfig(extra: Record<string, unknown> = {}) {
 
 describe("planStart", () => {
   test("the seed job becomes prepare + copy-in + mount-in + env + limits", () => {
-    const result = planStart(seedConfig(), task(), defaultPluginConfig(), { hostCpus: 8 });
+    const result = planStart(seedConfig(), task(), { hostCpus: 8 });
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     const plan = result.plan;
     expect(plan.potName).toBe("nginx-pot_a1b2c3d4_5b0c6a32-1f0e-4c3b-9d43-2f1c0a9e7b11");
@@ -72,7 +69,7 @@ describe("planStart", () => {
   });
 
   test("a port_map label without an allocated port is an issue naming the label", () => {
-    const result = planStart(seedConfig({ port_map: [{ metrics: "9100" }] }), task({ env: {} }), defaultPluginConfig(), { hostCpus: 4 });
+    const result = planStart(seedConfig({ port_map: [{ metrics: "9100" }] }), task({ env: {} }), { hostCpus: 4 });
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.issues[0]?.path).toBe("config.port_map.metrics");
@@ -81,7 +78,7 @@ describe("planStart", () => {
   });
 
   test("host networking exports no ports and advertises no address", () => {
-    const result = planStart(seedConfig({ network_mode: "host" }), task(), defaultPluginConfig(), { hostCpus: 4 });
+    const result = planStart(seedConfig({ network_mode: "host" }), task(), { hostCpus: 4 });
     if (!result.ok) throw new Error("plan failed");
     expect(result.plan.prepare.networkType).toBe("inherit");
     expect(result.plan.prepare.ports).toEqual([]);
@@ -90,20 +87,20 @@ describe("planStart", () => {
 
   test("group ports with `to` are exported even without port_map", () => {
     const t = task({ resources: { ...task().resources, ports: [{ label: "db", hostPort: 20001, to: 5432 }] } });
-    const result = planStart(seedConfig({ port_map: null }), t, defaultPluginConfig(), { hostCpus: 4 });
+    const result = planStart(seedConfig({ port_map: null }), t, { hostCpus: 4 });
     if (!result.ok) throw new Error("plan failed");
     expect(result.plan.prepare.ports).toEqual([{ potPort: 5432, hostPort: 20001 }]);
   });
 
   test("Nomad volume mounts are mounted with their read-only flag", () => {
     const t = task({ mounts: [{ hostPath: "/data/vol", taskPath: "/srv/data", readOnly: true }] });
-    const result = planStart(seedConfig(), t, defaultPluginConfig(), { hostCpus: 4 });
+    const result = planStart(seedConfig(), t, { hostCpus: 4 });
     if (!result.ok) throw new Error("plan failed");
     expect(result.plan.mounts.at(-1)).toEqual({ dir: "/data/vol", mountPoint: "/srv/data", readOnly: true });
   });
 
   test("a task id that is not alloc/task/invocation is rejected", () => {
-    const result = planStart(seedConfig(), task({ taskId: "garbage" }), defaultPluginConfig(), { hostCpus: 4 });
+    const result = planStart(seedConfig(), task({ taskId: "garbage" }), { hostCpus: 4 });
     expect(result.ok).toBe(false);
   });
 });

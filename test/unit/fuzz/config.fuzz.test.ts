@@ -1,7 +1,7 @@
 // Fuzzes validateTaskConfig, validatePluginConfig and planStart with random values and with valid configs that
 // have one attribute replaced, for a bounded time. Seed printed; FUZZ_SEED replays, FUZZ_SECONDS lengthens.
 import { expect, test } from "bun:test";
-import { defaultPluginConfig, validatePluginConfig } from "../../../src/driver/plugin-config.ts";
+import { validatePluginConfig } from "../../../src/driver/plugin-config.ts";
 import { planStart } from "../../../src/driver/start-plan.ts";
 import { validateTaskConfig } from "../../../src/driver/task-config.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
@@ -81,7 +81,6 @@ test("config validation answers ok or issues with paths for any value, fast, and
   const seed = fuzzSeed();
   const seconds = fuzzSeconds(4);
   const rng = new Prng(seed);
-  const plugin = defaultPluginConfig();
   const counts = {
     iterations: 0,
     taskOk: 0,
@@ -110,7 +109,7 @@ test("config validation answers ok or issues with paths for any value, fast, and
       if (taskResult.config.bridge !== undefined) counts.bridgeOk++;
       const spec = randomTaskSpec(rng);
       const plan = timed("planStart", where({ task, name: spec.taskName, env: spec.env }), () =>
-        planStart(taskResult.config, spec, plugin, { hostCpus: 4 }),
+        planStart(taskResult.config, spec, { hostCpus: 4 }),
       );
       const planBad = validationResultProblem(plan.ok ? { ok: true, config: plan.plan } : plan);
       if (planBad) throw new Error(`planStart: ${planBad} at ${where(task)()}`);
