@@ -6,12 +6,11 @@ import type { ExecResult } from "../pot/pot-cli.ts";
 import { isValidEnvName } from "../pot/argv.ts";
 import { isPotError } from "../pot/errors.ts";
 import { parseTaskId, potNameForTask } from "../pot/naming.ts";
-import type { ExitRecord } from "../supervisor/exit-record.ts";
 import { fromChildExit } from "../supervisor/exit-status.ts";
 import { VERSION } from "../version.ts";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities.ts";
 import { formatConfigIssues, type SpecNode } from "./config-schema.ts";
-import { decodeDriverState, DRIVER_STATE_VERSION, type DriverState, encodeDriverState } from "./driver-state.ts";
+import { decodeDriverState, DRIVER_STATE_VERSION, encodeDriverState } from "./driver-state.ts";
 import { destroyPot } from "./destroy-pot.ts";
 import { DriverError } from "./errors.ts";
 import { TaskEventBus } from "./events.ts";
@@ -24,18 +23,9 @@ import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task.ts";
 import { stillStarting, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
 import { resolveOutcome } from "./outcome.ts";
-import type {
-  ExecSession,
-  ExecSessionIo,
-  ExecSessions,
-  PotOperations,
-  ProcessUsage,
-  SupervisedTask,
-  Supervision,
-  UsageSampler,
-} from "./ports.ts";
+import type { ExecSession, ExecSessionIo, ExecSessions, PotOperations, ProcessUsage, Supervision, UsageSampler } from "./ports.ts";
 import { taskConfigSpec } from "./task-config.ts";
-import { TaskHandle } from "./task-handle.ts";
+import { TaskHandle, type TaskHandleInit, type TaskStatus } from "./task-handle.ts";
 import type { TaskOutcome } from "./task-outcome.ts";
 import type { TaskSpec } from "./task-spec.ts";
 import { TaskStore } from "./task-store.ts";
@@ -84,15 +74,6 @@ export interface StartedTask {
   network?: { portMap: Record<string, number>; address: string };
 }
 
-export interface TaskStatus {
-  taskId: string;
-  taskName: string;
-  state: "running" | "exited";
-  startedAt: Date;
-  completedAt?: Date;
-  outcome?: TaskOutcome;
-}
-
 export interface ExecOutput {
   stdout: Uint8Array;
   stderr: Uint8Array;
@@ -106,8 +87,6 @@ export class PotDriver {
   readonly events = new TaskEventBus();
   private config: PluginConfig = defaultPluginConfig();
   private readonly tasks = new TaskStore();
-  /** Supervisors of tracked tasks, for the forced kill of a stop that pot could not finish. */
-  private readonly supervisors = new Map<string, SupervisedTask>();
   private coreMhz = 0;
   /** One queue for every call that takes pot's global lock, so their deadlines start when pot can run them. */
   private readonly lockQueue = new PotLockQueue();
@@ -195,10 +174,7 @@ export class PotDriver {
       prepareTimeoutMs: this.deps.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
       lockQueue: this.lockQueue,
     });
-    const handle = new TaskHandle({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env });
-    this.tasks.set(handle);
-    this.supervisors.set(handle.taskId, started.supervised);
-    this.track(handle, started.supervised.exited);
+    this.adopt({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env, supervised: started.supervised });
     this.deps.onStarted?.();
     return {
       handleVersion: DRIVER_STATE_VERSION,
@@ -207,10 +183,15 @@ export class PotDriver {
     };
   }
 
-  /** Settles the handle once the supervisor reports the end of `pot start`, with the task's real exit. */
-  private track(handle: TaskHandle, exited: Promise<ExitRecord>): void {
+  /**
+   * Tracks a started or recovered task: its handle joins the store, and is settled once the supervisor reports
+   * the end of `pot start`, with the task's real exit.
+   */
+  private adopt(init: TaskHandleInit): void {
+    const handle = new TaskHandle(init);
+    this.tasks.set(handle);
     const taskLog = log.child({ task_id: handle.taskId, pot: handle.state.potName });
-    void exited
+    void handle.supervised.exited
       .then((record) => {
         if (record.kind === "failed") {
           // The supervisor never ran pot start (a log path it could not or would not open): say why on the task.
@@ -257,15 +238,13 @@ export class PotDriver {
     }
     const supervised = await this.deps.supervision.attach(state.bundleDir, state.supervisorPid);
     const idParts = parseTaskId(state.taskId);
-    const handle = new TaskHandle({
+    this.adopt({
       taskName: task.taskName || idParts?.taskName || "",
       allocId: task.allocId || idParts?.allocId || "",
       state,
       env: task.env,
+      supervised,
     });
-    this.tasks.set(handle);
-    this.supervisors.set(handle.taskId, supervised);
-    this.track(handle, supervised.exited);
     log.info({ task_id: state.taskId, pot: state.potName }, "task recovered");
   }
 
@@ -290,19 +269,19 @@ export class PotDriver {
       // The main process may be gone already (exiting on its own); pot stop below still applies.
       taskLog.warn({ error: err, signal: signalName }, "failed to signal task before stop");
     }
-    if (await settlesWithin(handle, timeoutMs)) return;
+    if (await handle.settlesWithin(timeoutMs)) return;
     taskLog.info({ timeout_ms: timeoutMs }, "task ignored its kill signal; stopping the pot");
     const graceMs = this.deps.stopGraceMs ?? STOP_GRACE_MS;
     const stopped = await this.stopPot(handle);
     if (stopped === "pot-was-stopping") {
       // pot start's own cleanup (or another stop) holds the pot: done once pot start has ended.
       taskLog.info("pot was already stopping the pot; waiting for it");
-      if (await settlesWithin(handle, potStopDeadlineMs(handle.state.stopTimeoutS) + graceMs)) return;
-    } else if (await settlesWithin(handle, graceMs)) return;
+      if (await handle.settlesWithin(potStopDeadlineMs(handle.state.stopTimeoutS) + graceMs)) return;
+    } else if (await handle.settlesWithin(graceMs)) return;
     // pot stop returned but pot start did not end: take the supervisor's whole session down.
     taskLog.warn({ grace_ms: graceMs }, "task still running after pot stop; killing its supervisor");
-    this.supervisors.get(taskId)?.kill();
-    if (!(await settlesWithin(handle, graceMs))) {
+    handle.supervised.kill();
+    if (!(await handle.settlesWithin(graceMs))) {
       throw new DriverError("timed-out", `task ${taskId} did not exit after pot stop and SIGKILL`);
     }
   }
@@ -396,21 +375,11 @@ export class PotDriver {
     }
     await this.deps.supervision.remove(bundleDir);
     this.tasks.delete(taskId);
-    this.supervisors.delete(taskId);
     if (this.tasks.size === 0) this.deps.onIdle?.();
   }
 
   inspectTask(taskId: string): TaskStatus {
-    const handle = this.handle(taskId);
-    const status: TaskStatus = {
-      taskId: handle.taskId,
-      taskName: handle.taskName,
-      state: handle.runState,
-      startedAt: handle.startedAt,
-    };
-    if (handle.completedAt) status.completedAt = handle.completedAt;
-    if (handle.outcome) status.outcome = handle.outcome;
-    return status;
+    return this.handle(taskId).status();
   }
 
   /** Sends a signal (a name as Nomad sends it, e.g. "SIGHUP") to the task's main process. */
@@ -501,18 +470,6 @@ export class PotDriver {
   }
 }
 
-/** Waits for the handle to settle, up to `ms`; true when it did. */
-async function settlesWithin(handle: TaskHandle, ms: number): Promise<boolean> {
-  if (handle.runState === "exited") return true;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
-  });
-  const settled = await Promise.race([handle.wait().then(() => true as const), timeout]);
-  clearTimeout(timer);
-  return settled;
-}
-
 function derivedPotName(taskId: string): string | undefined {
   const parts = parseTaskId(taskId);
   return parts ? potNameForTask(parts).potName : undefined;
@@ -549,5 +506,3 @@ async function isExecutable(path: string): Promise<boolean> {
     return false;
   }
 }
-
-export type { DriverState };

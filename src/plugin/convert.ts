@@ -20,7 +20,7 @@ import {
   NetworkIsolationSpec_NetworkIsolationMode,
 } from "./gen/plugins/drivers/proto/driver.ts";
 import type { Attribute } from "./gen/plugins/shared/structs/proto/attribute.ts";
-import type { TaskStatus as DriverTaskStatus } from "../driver/driver.ts";
+import type { TaskStatus as DriverTaskStatus } from "../driver/task-handle.ts";
 import type { TaskEvent } from "../driver/events.ts";
 import type { ProcessUsage } from "../driver/ports.ts";
 import type { TaskOutcome } from "../driver/task-outcome.ts";
