@@ -19,7 +19,7 @@ import { switchUserArgv } from "./jail-user.ts";
 import { defaultPluginConfig, pluginConfigSpec, type PluginConfig, validatePluginConfig } from "./plugin-config.ts";
 import { DEFAULT_KILL_SIGNAL, normalizeSignal } from "./signals.ts";
 import { PotLockQueue } from "./pot-lock-queue.ts";
-import { DEFAULT_PREPARE_TIMEOUT_MS, startTask } from "./start-task.ts";
+import { DEFAULT_PREPARE_TIMEOUT_MS, TaskStarter } from "./start-task.ts";
 import { stillStarting, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
 import { resolveOutcome } from "./outcome.ts";
@@ -90,8 +90,19 @@ export class PotDriver {
   private coreMhz = 0;
   /** One queue for every call that takes pot's global lock, so their deadlines start when pot can run them. */
   private readonly lockQueue = new PotLockQueue();
+  private readonly starter: TaskStarter;
 
-  constructor(private readonly deps: PotDriverDeps) {}
+  constructor(private readonly deps: PotDriverDeps) {
+    this.starter = new TaskStarter({
+      config: () => this.config,
+      pot: () => this.pot(),
+      supervision: deps.supervision,
+      events: this.events,
+      hostCpus: deps.hostCpus,
+      prepareTimeoutMs: deps.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
+      lockQueue: this.lockQueue,
+    });
+  }
 
   pluginConfigSpec(): SpecNode {
     return pluginConfigSpec();
@@ -163,17 +174,7 @@ export class PotDriver {
     if (this.tasks.get(task.taskId)) {
       throw new DriverError("already-exists", `task with ID ${JSON.stringify(task.taskId)} already started`);
     }
-    const started = await startTask({
-      task,
-      driverConfig,
-      plugin: this.config,
-      pot: this.pot(),
-      supervision: this.deps.supervision,
-      events: this.events,
-      hostCpus: this.deps.hostCpus,
-      prepareTimeoutMs: this.deps.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
-      lockQueue: this.lockQueue,
-    });
+    const started = await this.starter.start(task, driverConfig);
     this.adopt({ taskName: task.taskName, allocId: task.allocId, state: started.state, env: task.env, supervised: started.supervised });
     this.deps.onStarted?.();
     return {

@@ -46,11 +46,12 @@ export function prepareTimeoutFrom(value: string | undefined): { ok: true; ms: n
   return { ok: true, ms: Math.round(ms) };
 }
 
-export interface StartContext {
-  task: TaskSpec;
-  driverConfig: unknown;
-  plugin: PluginConfig;
-  pot: PotOperations;
+/** What every start needs besides the task; PotDriver builds its TaskStarter from these once. */
+export interface TaskStarterDeps {
+  /** The plugin config in force (a start reads it once, when it begins). */
+  config: () => PluginConfig;
+  /** A pot command layer for that config. */
+  pot: () => PotOperations;
   supervision: Supervision;
   events: TaskEventBus;
   hostCpus: number;
@@ -65,116 +66,133 @@ export interface StartOutcome {
   supervised: SupervisedTask;
 }
 
-export async function startTask(ctx: StartContext): Promise<StartOutcome> {
-  const { task, pot } = ctx;
-  const validated = validateTaskConfig(ctx.driverConfig);
-  if (!validated.ok) {
-    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(validated.issues)}`);
-  }
-  // Plan and host-path problems are reported together, so one failed start names all of them.
-  const planned = planStart(validated.config, task, { hostCpus: ctx.hostCpus });
-  const pathIssues = await checkHostPaths(validated.config, {
-    taskDirs: [`${task.allocDir}/${task.taskName}`, `${task.allocDir}/alloc`],
-    allowed: ctx.plugin.allowedHostPaths,
-  });
-  const copyIssues = planned.ok && pathIssues.length === 0 ? await hostCopyIssues(planned.plan.hostCopies) : [];
-  if (!planned.ok || pathIssues.length > 0 || copyIssues.length > 0) {
-    const issues = [...(planned.ok ? [] : planned.issues), ...pathIssues, ...copyIssues];
-    throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(issues)}`);
-  }
-  const plan = planned.plan;
-  const unsafeMounts = await checkAllocDirMounts(
-    plan.mounts.map((mount) => mount.dir),
-    task.allocDir,
-  );
-  if (unsafeMounts.length > 0) {
-    throw new DriverError("failed", `failed to start task: refusing to mount ${unsafeMounts.join("; ")}`, { recoverable: false });
-  }
-  if (plan.bridge !== undefined) await requireBridge(pot, plan.bridge);
-  const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
-  const event = (message: string, annotations: Record<string, string> = {}): void => {
-    ctx.events.emit({ taskId: task.taskId, allocId: task.allocId, taskName: task.taskName, timestamp: new Date(), message, annotations });
-  };
+/** StartTask's sequence, built once from its dependencies; `start` runs it for one task. */
+export class TaskStarter {
+  constructor(private readonly deps: TaskStarterDeps) {}
 
-  if (plan.skippedEnv.length > 0) {
-    const names = plan.skippedEnv.map((n) => JSON.stringify(n.length > 64 ? `${Array.from(n).slice(0, 61).join("")}...` : n));
-    event(`Environment variables not passed to the jail (names its shell cannot export): ${names.join(", ")}`);
-    taskLog.warn({ names: plan.skippedEnv }, "environment variables not passed to the jail");
-  }
+  /**
+   * Validates, plans, prepares and configures the pot, launches the supervisor and waits for pot to mark the
+   * pot started. A failure after the pot exists destroys it (and a launched bundle) before the error is thrown.
+   */
+  async start(task: TaskSpec, driverConfig: unknown): Promise<StartOutcome> {
+    const plugin = this.deps.config();
+    const pot = this.deps.pot();
+    const validated = validateTaskConfig(driverConfig);
+    if (!validated.ok) {
+      throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(validated.issues)}`);
+    }
+    // Plan and host-path problems are reported together, so one failed start names all of them.
+    const planned = planStart(validated.config, task, { hostCpus: this.deps.hostCpus });
+    const pathIssues = await checkHostPaths(validated.config, {
+      taskDirs: [`${task.allocDir}/${task.taskName}`, `${task.allocDir}/alloc`],
+      allowed: plugin.allowedHostPaths,
+    });
+    const copyIssues = planned.ok && pathIssues.length === 0 ? await hostCopyIssues(planned.plan.hostCopies) : [];
+    if (!planned.ok || pathIssues.length > 0 || copyIssues.length > 0) {
+      const issues = [...(planned.ok ? [] : planned.issues), ...pathIssues, ...copyIssues];
+      throw new DriverError("invalid-config", `failed driver config validation: ${formatConfigIssues(issues)}`);
+    }
+    const plan = planned.plan;
+    const unsafeMounts = await checkAllocDirMounts(
+      plan.mounts.map((mount) => mount.dir),
+      task.allocDir,
+    );
+    if (unsafeMounts.length > 0) {
+      throw new DriverError("failed", `failed to start task: refusing to mount ${unsafeMounts.join("; ")}`, { recoverable: false });
+    }
+    if (plan.bridge !== undefined) await requireBridge(pot, plan.bridge);
+    const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
+    const event = (message: string, annotations: Record<string, string> = {}): void => {
+      this.deps.events.emit({
+        taskId: task.taskId,
+        allocId: task.allocId,
+        taskName: task.taskName,
+        timestamp: new Date(),
+        message,
+        annotations,
+      });
+    };
 
-  let created = false;
-  let bundleDir: string | undefined;
-  try {
-    event(`Preparing pot ${plan.potName} from image ${plan.prepare.imageName}:${plan.prepare.tag}`, {
-      image: `${plan.prepare.imageUrl}${plan.prepare.imageName}_${plan.prepare.tag}.xz`,
-    });
-    taskLog.info("preparing pot");
-    // From here on the pot may exist (prepare can fail after cloning); a name clash means it is not ours.
-    created = true;
-    const waitForPot = (ahead: number) => {
-      event(`Waiting for pot: ${ahead} ${ahead === 1 ? "task" : "tasks"} ahead`, { ahead: String(ahead) });
-      taskLog.info({ ahead }, "waiting for pot's global lock");
-    };
-    const prepared = await ctx.lockQueue
-      .run(
-        () => withResolvConf(ctx.plugin.stateDir, plan, (prepare) => pot.prepare(prepare, { timeoutMs: ctx.prepareTimeoutMs })),
-        waitForPot,
-      )
-      .catch((err: unknown) => {
-        if (isPotError(err, "already-exists")) created = false;
-        throw err;
+    if (plan.skippedEnv.length > 0) {
+      const names = plan.skippedEnv.map((n) => JSON.stringify(n.length > 64 ? `${Array.from(n).slice(0, 61).join("")}...` : n));
+      event(`Environment variables not passed to the jail (names its shell cannot export): ${names.join(", ")}`);
+      taskLog.warn({ names: plan.skippedEnv }, "environment variables not passed to the jail");
+    }
+
+    let created = false;
+    let bundleDir: string | undefined;
+    try {
+      event(`Preparing pot ${plan.potName} from image ${plan.prepare.imageName}:${plan.prepare.tag}`, {
+        image: `${plan.prepare.imageUrl}${plan.prepare.imageName}_${plan.prepare.tag}.xz`,
       });
-    if (prepared.potName !== plan.potName) {
-      throw new DriverError("internal", `pot prepare created ${prepared.potName}, expected ${plan.potName}`);
-    }
-    for (const warning of prepared.warnings) {
-      event(`pot: ${warning}`);
-      taskLog.warn({ warning }, "pot prepare reported a problem it ignored");
-    }
-    const fatal = prepared.essentialSkips;
-    if (fatal.length > 0) {
-      throw new DriverError("failed", `failed to start task: pot prepare skipped steps the task needs: ${fatal.join("; ")}`, {
-        recoverable: true,
+      taskLog.info("preparing pot");
+      // From here on the pot may exist (prepare can fail after cloning); a name clash means it is not ours.
+      created = true;
+      const waitForPot = (ahead: number) => {
+        event(`Waiting for pot: ${ahead} ${ahead === 1 ? "task" : "tasks"} ahead`, { ahead: String(ahead) });
+        taskLog.info({ ahead }, "waiting for pot's global lock");
+      };
+      const prepared = await this.deps.lockQueue
+        .run(
+          () => withResolvConf(plugin.stateDir, plan, (prepare) => pot.prepare(prepare, { timeoutMs: this.deps.prepareTimeoutMs })),
+          waitForPot,
+        )
+        .catch((err: unknown) => {
+          if (isPotError(err, "already-exists")) created = false;
+          throw err;
+        });
+      if (prepared.potName !== plan.potName) {
+        throw new DriverError("internal", `pot prepare created ${prepared.potName}, expected ${plan.potName}`);
+      }
+      for (const warning of prepared.warnings) {
+        event(`pot: ${warning}`);
+        taskLog.warn({ warning }, "pot prepare reported a problem it ignored");
+      }
+      const fatal = prepared.essentialSkips;
+      if (fatal.length > 0) {
+        throw new DriverError("failed", `failed to start task: pot prepare skipped steps the task needs: ${fatal.join("; ")}`, {
+          recoverable: true,
+        });
+      }
+      const user = await configure(pot, plan, this.deps.lockQueue, waitForPot);
+      const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
+      event(`Starting pot ${plan.potName}`);
+      const launchedAt = Date.now();
+      const supervised = await this.deps.supervision.launch({
+        stateDir: plugin.stateDir,
+        taskId: task.taskId,
+        argv: pot.startArgv(plan.potName),
+        stdoutPath: task.stdoutPath,
+        stderrPath: task.stderrPath,
+        trustedRoot: task.allocDir,
+        // pot start hands this on to the task (jexec without -l), so no LC_ALL: the job's own locale wins.
+        env: childEnv({ path: plugin.childPath }),
       });
+      bundleDir = supervised.bundleDir;
+      const state: DriverState = {
+        taskId: task.taskId,
+        potName: plan.potName,
+        bundleDir: supervised.bundleDir,
+        supervisorPid: supervised.pid,
+        startedAt: new Date().toISOString(),
+      };
+      if (network) state.network = network;
+      if (user) state.user = user;
+      const stopTimeoutS = stopTimeoutOf(plan);
+      if (stopTimeoutS !== undefined) state.stopTimeoutS = stopTimeoutS;
+      const readiness = await untilStarted(await pot.startProbe(plan.potName, launchedAt), settledFlag(supervised.exited));
+      if (readiness === "timed-out") {
+        // The task counts as started all the same; signal and stop wait for pot if it is still starting.
+        taskLog.warn("pot did not mark the pot started in time; reporting the task started anyway");
+      }
+      taskLog.info({ pid: supervised.pid, readiness }, "task started");
+      return { state, supervised };
+    } catch (err) {
+      if (created) await cleanUp(pot, this.deps.supervision, plan.potName, bundleDir, taskLog, stopTimeoutOf(plan));
+      const failure = networkRefusal(plan, err) ?? toStartError(err);
+      event(`Failed to start: ${failure.message}`);
+      throw failure;
     }
-    const user = await configure(pot, plan, ctx.lockQueue, waitForPot);
-    const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
-    event(`Starting pot ${plan.potName}`);
-    const launchedAt = Date.now();
-    const supervised = await ctx.supervision.launch({
-      stateDir: ctx.plugin.stateDir,
-      taskId: task.taskId,
-      argv: pot.startArgv(plan.potName),
-      stdoutPath: task.stdoutPath,
-      stderrPath: task.stderrPath,
-      trustedRoot: task.allocDir,
-      // pot start hands this on to the task (jexec without -l), so no LC_ALL: the job's own locale wins.
-      env: childEnv({ path: ctx.plugin.childPath }),
-    });
-    bundleDir = supervised.bundleDir;
-    const state: DriverState = {
-      taskId: task.taskId,
-      potName: plan.potName,
-      bundleDir: supervised.bundleDir,
-      supervisorPid: supervised.pid,
-      startedAt: new Date().toISOString(),
-    };
-    if (network) state.network = network;
-    if (user) state.user = user;
-    const stopTimeoutS = stopTimeoutOf(plan);
-    if (stopTimeoutS !== undefined) state.stopTimeoutS = stopTimeoutS;
-    const readiness = await untilStarted(await pot.startProbe(plan.potName, launchedAt), settledFlag(supervised.exited));
-    if (readiness === "timed-out") {
-      // The task counts as started all the same; signal and stop wait for pot if it is still starting.
-      taskLog.warn("pot did not mark the pot started in time; reporting the task started anyway");
-    }
-    taskLog.info({ pid: supervised.pid, readiness }, "task started");
-    return { state, supervised };
-  } catch (err) {
-    if (created) await cleanUp(ctx, plan.potName, bundleDir, taskLog, stopTimeoutOf(plan));
-    const failure = networkRefusal(plan, err) ?? toStartError(err);
-    event(`Failed to start: ${failure.message}`);
-    throw failure;
   }
 }
 
@@ -291,7 +309,8 @@ async function jailNetwork(pot: PotOperations, plan: StartPlan): Promise<DriverS
 }
 
 async function cleanUp(
-  ctx: StartContext,
+  pot: PotOperations,
+  supervision: Supervision,
   potName: string,
   bundleDir: string | undefined,
   taskLog: typeof log,
@@ -299,7 +318,7 @@ async function cleanUp(
 ): Promise<void> {
   try {
     await destroyPot(
-      ctx.pot,
+      pot,
       potName,
       (err, attempt) => {
         taskLog.warn({ attempt, error: err }, "pot destroy failed during cleanup; retrying");
@@ -310,7 +329,7 @@ async function cleanUp(
     taskLog.error({ error: err }, "failed to destroy pot after a failed start");
   }
   if (bundleDir) {
-    await ctx.supervision.remove(bundleDir).catch((err: unknown) => {
+    await supervision.remove(bundleDir).catch((err: unknown) => {
       taskLog.error({ error: err }, "failed to remove bundle after a failed start");
     });
   }
