@@ -52,7 +52,7 @@ export async function destroyPot(
         attempt--;
         continue;
       }
-      if (attempt >= DESTROY_ATTEMPTS || isPotError(err, "bad-argument", "timed-out")) throw err;
+      if (attempt >= DESTROY_ATTEMPTS || isPotError(err, "invalid-argument", "timed-out")) throw err;
       onRetry(err, attempt);
       await new Promise((resolve) => setTimeout(resolve, DESTROY_RETRY_STEP_MS * attempt));
     }

@@ -416,7 +416,7 @@ export class PotDriver {
       if (isPotError(err, "timed-out")) {
         throw new DriverError("timed-out", `command timed out after ${timeoutMs} ms`, { cause: err });
       }
-      if (isPotError(err, "bad-argument") && err.exitCode === null) {
+      if (isPotError(err, "invalid-argument") && err.exitCode === null) {
         throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
       }
       throw new DriverError("failed", `failed to exec in task ${taskId}`, { cause: err });
@@ -443,7 +443,7 @@ export class PotDriver {
     try {
       argv = pot.execArgv(handle.state.potName, asTaskUser(handle, command), { env: execEnv(handle), tty: io.tty });
     } catch (err) {
-      if (isPotError(err, "bad-argument"))
+      if (isPotError(err, "invalid-argument"))
         throw new DriverError("invalid-argument", `cannot exec in task ${taskId}: ${err.message}`, { cause: err });
       throw err;
     }

@@ -76,7 +76,6 @@ export async function copyIntoMountedDir(copy: HostCopy): Promise<void> {
     await rm(temporary, { force: true });
     throw new DriverError("failed", `failed to copy ${copy.source} to ${copy.jailPath} (${copy.path}): ${describeError(err)}`, {
       cause: err,
-      recoverable: true,
     });
   }
 }

@@ -40,7 +40,7 @@ export interface PotOperations {
   fsRoot(options?: CallOptions): Promise<string>;
   signal(potName: string, signal: string, signalOptions?: SignalOptions, options?: CallOptions): Promise<void>;
   exec(potName: string, command: readonly string[], execOptions?: ExecOptions, options?: CallOptions): Promise<ExecResult>;
-  /** The argv of `pot exec` for an interactive session (throws a PotError of kind bad-argument on bad input). */
+  /** The argv of `pot exec` for an interactive session (throws a PotError of kind invalid-argument on bad input). */
   execArgv(potName: string, command: readonly string[], execOptions?: ExecOptions): string[];
   stop(potName: string, options?: CallOptions): Promise<StopOutcome>;
   /** `pot set-status`: 0 done, 1 not allowed from the current status, 2 already in it. */

@@ -98,7 +98,7 @@ export class TaskStarter {
       task.allocDir,
     );
     if (unsafeMounts.length > 0) {
-      throw new DriverError("failed", `failed to start task: refusing to mount ${unsafeMounts.join("; ")}`, { recoverable: false });
+      throw new DriverError("failed-precondition", `failed to start task: refusing to mount ${unsafeMounts.join("; ")}`);
     }
     if (plan.bridge !== undefined) await requireBridge(pot, plan.bridge);
     const taskLog = log.child({ task_id: task.taskId, alloc_id: task.allocId, task_name: task.taskName, pot: plan.potName });
@@ -150,9 +150,7 @@ export class TaskStarter {
       }
       const fatal = prepared.essentialSkips;
       if (fatal.length > 0) {
-        throw new DriverError("failed", `failed to start task: pot prepare skipped steps the task needs: ${fatal.join("; ")}`, {
-          recoverable: true,
-        });
+        throw new DriverError("failed", `failed to start task: pot prepare skipped steps the task needs: ${fatal.join("; ")}`);
       }
       const user = await configure(pot, plan, this.deps.lockQueue, waitForPot);
       const network = plan.ownAddress ? await jailNetwork(pot, plan) : undefined;
@@ -249,7 +247,7 @@ async function imageCommand(pot: PotOperations, potName: string): Promise<string
  */
 async function jailAccount(pot: PotOperations, potName: string, user: string): Promise<JailAccount> {
   const refuse = (why: string) =>
-    new DriverError("invalid-config", `failed to start task: task.user: ${why} (got ${JSON.stringify(user)})`, { recoverable: false });
+    new DriverError("invalid-config", `failed to start task: task.user: ${why} (got ${JSON.stringify(user)})`);
   const root = jailRootOf(await pot.fsRoot(), potName);
   const passwd = await readJailFile(root, "/etc/passwd");
   if (!passwd.ok) throw refuse(`cannot read the jail's user database: ${passwd.reason}`);
@@ -269,10 +267,7 @@ async function requireBridge(pot: PotOperations, bridge: string): Promise<void> 
     throw new DriverError(
       "failed",
       `failed to start task: cannot list pot's private bridges: ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-        recoverable: true,
-      },
+      { cause: err },
     );
   }
   if (!known.includes(bridge)) {
@@ -361,21 +356,18 @@ function networkRefusal(plan: StartPlan, err: unknown): DriverError | undefined 
 }
 
 /**
- * A start error as Nomad should see it: pot's own message included; recoverable (the restart policy applies)
- * when a retry can help — pot failed, timed out or was locked — and not when the input itself is wrong.
+ * A start error as Nomad should see it: pot's own message included, and the kind of pot's failure, which
+ * decides whether the restart policy applies (a retry can help when pot failed, timed out or was locked, not
+ * when the input itself is wrong; src/plugin/status.ts).
  */
 function toStartError(err: unknown): DriverError {
   if (err instanceof DriverError) return err;
   if (isPotError(err)) {
-    const potErr = err as PotError;
     // E2BIG: the job's values do not fit in an argv; retrying the same job cannot help.
-    const recoverable = potErr.kind !== "bad-argument" && potErr.kind !== "already-exists" && !hasErrno(err, "E2BIG");
-    return new DriverError("failed", `failed to start task: ${potErr.message}`, { cause: err, recoverable });
+    const kind = hasErrno(err, "E2BIG") ? "invalid-argument" : err.kind;
+    return new DriverError(kind, `failed to start task: ${err.message}`, { cause: err });
   }
-  return new DriverError("failed", `failed to start task: ${err instanceof Error ? err.message : String(err)}`, {
-    cause: err,
-    recoverable: true,
-  });
+  return new DriverError("failed", `failed to start task: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 function hasErrno(err: unknown, code: string): boolean {

@@ -2,7 +2,7 @@
 //
 // Flags and value rules are pot 0.16's (docs/pot-behaviour.md). A value pot would silently mangle (a newline
 // in a pot.conf line, a `.` in a pot name, an env name the jail's sh cannot export) is refused here with a
-// PotError of kind "bad-argument" instead of being passed on.
+// PotError of kind "invalid-argument" instead of being passed on.
 import { PotError } from "./errors.ts";
 import { isSafePotName } from "./naming.ts";
 
@@ -397,5 +397,5 @@ function requireAbsolute(verb: string, what: string, path: string): void {
 }
 
 function refuse(verb: string, message: string): never {
-  throw new PotError(`failed to build pot ${verb}: ${message}`, { kind: "bad-argument", argv: [verb], exitCode: null });
+  throw new PotError(`failed to build pot ${verb}: ${message}`, { kind: "invalid-argument", argv: [verb], exitCode: null });
 }

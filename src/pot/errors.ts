@@ -1,17 +1,19 @@
-// PotError, the single error class of the pot command layer (layer 3), and its closed set of kinds.
+// PotError, the single error class of the pot command layer (layer 3), and the kinds it takes from the shared
+// vocabulary (src/support/error-kinds.ts).
+import { type ErrorKind, KindedError } from "../support/error-kinds.ts";
 
 /**
- * What went wrong, as far as a caller needs to decide:
+ * What went wrong with a pot call:
  * - "not-found": the pot does not exist, or (signal, exec, get-rss) its jail is not running;
  * - "already-exists": the pot, imported image or mount point to be created is already there;
  * - "locked": refused because of the pot's lifecycle status or a concurrent operation
  *   (already starting/stopping, not in a state where it can start/stop, running without -F);
- * - "bad-argument": pot rejected the arguments (usage text, getopts complaint, validation message),
+ * - "invalid-argument": pot rejected the arguments (usage text, getopts complaint, validation message),
  *   or our own builders refused a value pot would mangle;
  * - "failed": anything else, including a command that could not be spawned or output that did not parse;
  * - "timed-out": the call exceeded its deadline and the process group was killed.
  */
-export type PotErrorKind = "not-found" | "already-exists" | "locked" | "bad-argument" | "failed" | "timed-out";
+export type PotErrorKind = Extract<ErrorKind, "not-found" | "already-exists" | "locked" | "invalid-argument" | "failed" | "timed-out">;
 
 export interface PotErrorDetails {
   kind: PotErrorKind;
@@ -29,9 +31,8 @@ export interface PotErrorDetails {
   cause?: unknown;
 }
 
-export class PotError extends Error {
+export class PotError extends KindedError<PotErrorKind> {
   override readonly name = "PotError";
-  readonly kind: PotErrorKind;
   readonly argv: readonly string[];
   readonly exitCode: number | null;
   readonly signal: string | null;
@@ -40,8 +41,7 @@ export class PotError extends Error {
   readonly durationMs: number | undefined;
 
   constructor(message: string, details: PotErrorDetails) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.kind = details.kind;
+    super(details.kind, message, details.cause);
     this.argv = details.argv;
     this.exitCode = details.exitCode;
     this.signal = details.signal ?? null;

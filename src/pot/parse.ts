@@ -80,7 +80,7 @@ const LOCKED: RegExp[] = [
   /^pot \S+ is still running$/, // set-attr no-tmpfs
   /^Copying files on a running pot is discouraged/, // copy-in without -F
 ];
-const BAD_ARGUMENT: RegExp[] = [
+const INVALID_ARGUMENT: RegExp[] = [
   /is mandatory/,
   /mutually exclusive/,
   /are incompatible/,
@@ -124,21 +124,21 @@ const HELP_LINE = /^pot [a-z-]+ (\[|-)/m;
 
 /**
  * Classifies a failed pot invocation from its `###>` lines and output. Non-zero exits only; the first family
- * that matches any error line wins, in the order not-found, already-exists, locked, bad-argument. Without a
- * matching line, a getopts complaint or a bare help text means bad-argument; anything else is failed.
+ * that matches any error line wins, in the order not-found, already-exists, locked, invalid-argument. Without a
+ * matching line, a getopts complaint or a bare help text means invalid-argument; anything else is failed.
  */
 export function classifyFailure(potErrors: readonly string[], stdout: string, stderr: string): PotErrorKind {
   const families: [PotErrorKind, RegExp[]][] = [
     ["not-found", NOT_FOUND],
     ["already-exists", ALREADY_EXISTS],
     ["locked", LOCKED],
-    ["bad-argument", BAD_ARGUMENT],
+    ["invalid-argument", INVALID_ARGUMENT],
   ];
   for (const [kind, patterns] of families) {
     if (potErrors.some((line) => patterns.some((pattern) => pattern.test(line)))) return kind;
   }
-  if (GETOPTS_COMPLAINT.test(stderr)) return "bad-argument";
-  if (potErrors.length === 0 && HELP_LINE.test(stdout)) return "bad-argument";
+  if (GETOPTS_COMPLAINT.test(stderr)) return "invalid-argument";
+  if (potErrors.length === 0 && HELP_LINE.test(stdout)) return "invalid-argument";
   return "failed";
 }
 

@@ -135,7 +135,7 @@ export async function createBundle(stateDir: string, spec: BundleSpec, script: s
   return bundleDir;
 }
 
-/** Reads and checks spec.json. Throws SupervisorError "not-found" or "invalid-bundle". */
+/** Reads and checks spec.json. Throws SupervisorError "not-found" or "corrupt". */
 export async function readSpec(bundleDir: string): Promise<BundleSpec> {
   const path = bundlePath(bundleDir, "spec");
   let text: string;
@@ -149,7 +149,7 @@ export async function readSpec(bundleDir: string): Promise<BundleSpec> {
   }
   const spec = parseSpec(text);
   if (typeof spec === "string") {
-    throw new SupervisorError("invalid-bundle", `failed to read bundle ${bundleDir}: ${spec}`, { bundleDir });
+    throw new SupervisorError("corrupt", `failed to read bundle ${bundleDir}: ${spec}`, { bundleDir });
   }
   return spec;
 }

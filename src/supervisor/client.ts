@@ -89,13 +89,13 @@ export interface SupervisedProcess {
  * supervisor.pid. It never waits for the stdout/stderr destinations: a FIFO without a reader blocks only the
  * supervisor. `exited` comes from waiting on our own child, then reading exit.json.
  *
- * Throws SupervisorError: "already-exists" when the task has a bundle; "launch-failed" when the supervisor
+ * Throws SupervisorError: "already-exists" when the task has a bundle; "failed" when the supervisor
  * cannot be spawned or ends before it is ready; "timed-out" after timeouts.readyMs (the supervisor's group is
  * killed). On a throw nothing is left running and the bundle is removed.
  */
 export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}): Promise<SupervisedProcess> {
   const timeouts = supervisorTimeouts(options.timeouts);
-  if (spec.argv.length === 0) throw new SupervisorError("launch-failed", "failed to launch supervisor: empty argv");
+  if (spec.argv.length === 0) throw new SupervisorError("failed", "failed to launch supervisor: empty argv");
   const launchToken = randomUUID();
   const bundleSpec: BundleSpec = {
     version: BUNDLE_VERSION,
@@ -134,7 +134,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
     });
   } catch (err) {
     await removeBundle(bundleDir).catch(() => {});
-    throw new SupervisorError("launch-failed", `failed to launch supervisor: ${describeError(err)}`, {
+    throw new SupervisorError("failed", `failed to launch supervisor: ${describeError(err)}`, {
       bundleDir,
       cause: err,
     });
@@ -161,7 +161,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
         throw new SupervisorError("timed-out", `failed to launch supervisor: not ready after ${timeouts.readyMs} ms${tail}`, { bundleDir });
       }
       const how = describeChildEnd(proc.exitCode, proc.signalCode);
-      throw new SupervisorError("launch-failed", `failed to launch supervisor: it ${how} before it was ready${tail}`, {
+      throw new SupervisorError("failed", `failed to launch supervisor: it ${how} before it was ready${tail}`, {
         bundleDir,
         cause: err === "exited" ? undefined : err,
       });
@@ -188,7 +188,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
  *
  * An exit already recorded settles `exited` at once, whether or not the supervisor still exists. A supervisor
  * that is gone, or is not ours, without a record settles it as "unknown" — never as exit 0.
- * Throws SupervisorError "not-found" or "invalid-bundle" when the bundle's spec.json is missing or unreadable.
+ * Throws SupervisorError "not-found" or "corrupt" when the bundle's spec.json is missing or unreadable.
  */
 export async function attach(bundleDir: string, expectedPid: number, options: SupervisorOptions = {}): Promise<SupervisedProcess> {
   const timeouts = supervisorTimeouts(options.timeouts);
@@ -274,7 +274,7 @@ export interface BundleState {
 
 /**
  * Reads a bundle's files (for orphan detection: listBundles, then inspect each bundle nobody tracks).
- * Throws SupervisorError "not-found" or "invalid-bundle" like attach.
+ * Throws SupervisorError "not-found" or "corrupt" like attach.
  */
 export async function inspect(bundleDir: string): Promise<BundleState> {
   const spec = await readSpec(bundleDir);

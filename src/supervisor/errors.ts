@@ -1,29 +1,24 @@
-// SupervisorError, the single error class of the supervisor layer (layer 4), and its closed set of kinds.
+// SupervisorError, the single error class of the supervisor layer (layer 4), and the kinds it takes from the
+// shared vocabulary (src/support/error-kinds.ts).
+import { type ErrorKind, KindedError } from "../support/error-kinds.ts";
 
 /**
- * What went wrong, as far as a caller needs to decide:
+ * What went wrong with a task's bundle or supervisor:
  * - "already-exists": a bundle for this task id is already on disk (launch never reuses one);
  * - "not-found": the bundle directory or its spec.json is missing;
- * - "invalid-bundle": a bundle file exists but does not parse, or names another version/identity;
- * - "launch-failed": the supervisor could not be spawned, or exited before it reported ready;
+ * - "corrupt": a bundle file exists but does not parse, or names another version/identity;
+ * - "failed": the supervisor could not be spawned, or exited before it reported ready;
  * - "timed-out": the supervisor did not report ready within its named timeout (it has been killed).
  */
-export type SupervisorErrorKind = "already-exists" | "not-found" | "invalid-bundle" | "launch-failed" | "timed-out";
+export type SupervisorErrorKind = Extract<ErrorKind, "already-exists" | "not-found" | "corrupt" | "failed" | "timed-out">;
 
-export class SupervisorError extends Error {
+export class SupervisorError extends KindedError<SupervisorErrorKind> {
   override readonly name = "SupervisorError";
-  readonly kind: SupervisorErrorKind;
   /** The bundle directory concerned, when there is one. */
   readonly bundleDir: string | undefined;
 
   constructor(kind: SupervisorErrorKind, message: string, options: { bundleDir?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.kind = kind;
+    super(kind, message, options.cause);
     this.bundleDir = options.bundleDir;
   }
-}
-
-/** True when `err` is a SupervisorError of one of the given kinds (any kind when none is given). */
-export function isSupervisorError(err: unknown, ...kinds: SupervisorErrorKind[]): err is SupervisorError {
-  return err instanceof SupervisorError && (kinds.length === 0 || kinds.includes(err.kind));
 }

@@ -392,7 +392,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         const info = await pot.info(name);
         expect(info.jailAttributes.stop_timeout).toBe("7");
         expect(info.jailAttributes.procfs).toBe("YES");
-        await potRejection(pot.setAttr(name, "stop_timeout", "soon"), "bad-argument");
+        await potRejection(pot.setAttr(name, "stop_timeout", "soon"), "invalid-argument");
       });
 
       it("set-rss replaces memory and cpus", async (t) => {
@@ -442,7 +442,7 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         writeFileSync(join(dir, "in.txt"), "mounted content\n");
         await pot.mountIn(name, { dir, mountPoint: "/data" });
         // mount-in refuses a directory it finds in fscomp.conf already (its mount-point check never fires for -d).
-        const again = await potRejection(pot.mountIn(name, { dir, mountPoint: "/other" }), "bad-argument");
+        const again = await potRejection(pot.mountIn(name, { dir, mountPoint: "/other" }), "invalid-argument");
         expect(again.potErrors).toEqual([`Directory ${dir} not valid, already used or already part of the pot`]);
         expect((await runToEnd(t, name)).stdout).toContain("mounted content\n");
       });

@@ -348,7 +348,7 @@ describe("simulator specifics", () => {
       expect(lstatSync(link).isSymbolicLink()).toBe(true);
       expect(readlinkSync(link)).toBe(dir);
       expect(readFileSync(join(sim.root, "jails", name, "conf", "fscomp.conf"), "utf8")).toBe(`${dir} /srv/data ro\n`);
-      await potRejection(pot.mountIn(name, { dir: sim.jailRoot(name), mountPoint: "/x" }), "bad-argument");
+      await potRejection(pot.mountIn(name, { dir: sim.jailRoot(name), mountPoint: "/x" }), "invalid-argument");
     });
 
     it("exec runs `jexec -l <pot> env VAR=… <command>`: root's home as cwd; a first word with = is an assignment", async () => {
@@ -402,7 +402,7 @@ describe("simulator specifics", () => {
       // The line of "<base>/data/axb" matches the pattern "<base>/data/a.b " ('.' is any character), so pot takes
       // the directory for one already used.
       await pot.mountIn(name, { dir: join(base, "data", "axb"), mountPoint: "/two" });
-      const error = await potRejection(pot.mountIn(name, { dir: join(base, "data", "a.b"), mountPoint: "/three" }), "bad-argument");
+      const error = await potRejection(pot.mountIn(name, { dir: join(base, "data", "a.b"), mountPoint: "/three" }), "invalid-argument");
       expect(error.potErrors).toEqual([`Directory ${join(base, "data", "a.b")} not valid, already used or already part of the pot`]);
       // The same mount point twice is accepted; the later mount wins.
       await pot.mountIn(name, { dir: join(base, "second"), mountPoint: "/one" });

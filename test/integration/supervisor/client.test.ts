@@ -10,7 +10,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { bundlePath, listBundles } from "../../../src/supervisor/bundle.ts";
 import { attach, inspect, launch, remove, type SupervisedProcess } from "../../../src/supervisor/client.ts";
-import { isSupervisorError } from "../../../src/supervisor/errors.ts";
+import { SupervisorError } from "../../../src/supervisor/errors.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 import { psSpawnCount } from "../../../src/supervisor/ps.ts";
 import { type SessionSample, StatsSampler } from "../../../src/supervisor/sampler.ts";
@@ -200,7 +200,7 @@ describe("launch", () => {
     track(first);
     await within("the first exit", first.exited);
     const error = await launch(spec).catch((err: unknown) => err);
-    expect(isSupervisorError(error, "already-exists")).toBe(true);
+    expect(error instanceof SupervisorError && error.kind).toBe("already-exists");
     expect(existsSync(bundlePath(first.bundleDir, "exit"))).toBe(true);
   });
 
@@ -219,7 +219,7 @@ describe("launch", () => {
       { stateDir: ws.stateDir, taskId: ws.taskId, argv: ["sleep", "600"], stdoutPath: "/dev/null", stderrPath: "/dev/null" },
       { timeouts: { readyMs: 1 } },
     ).catch((err: unknown) => err);
-    expect(isSupervisorError(error, "timed-out")).toBe(true);
+    expect(error instanceof SupervisorError && error.kind).toBe("timed-out");
     expect(await listBundles(ws.stateDir)).toEqual([]);
   });
 
@@ -350,7 +350,7 @@ describe("surviving the launching process", () => {
   test("attach to a missing bundle is a not-found error; remove is atomic and idempotent", async () => {
     const ws = workspace();
     const error = await attach(join(ws.stateDir, "tasks", "nope"), 12345).catch((err: unknown) => err);
-    expect(isSupervisorError(error, "not-found")).toBe(true);
+    expect(error instanceof SupervisorError && error.kind).toBe("not-found");
 
     const supervised: SupervisedProcess = await start(ws, ["true"]);
     await within("the exit", supervised.exited);

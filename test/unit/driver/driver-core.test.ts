@@ -16,6 +16,7 @@ import type {
   UsageSampler,
 } from "../../../src/driver/ports.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
+import { isRecoverable } from "../../../src/plugin/status.ts";
 import { taskSpec } from "../../support/task-spec.ts";
 import { PotCli } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
@@ -172,7 +173,7 @@ describe("startTask", () => {
     const err = await driver.startTask(task(), { ...CONFIG, image: "ftp://x/", copy: ["relative:/x"] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DriverError);
     expect((err as DriverError).kind).toBe("invalid-config");
-    expect((err as DriverError).recoverable).toBe(false);
+    expect(isRecoverable(err)).toBe(false);
     expect((err as Error).message).toContain("config.image");
     expect((err as Error).message).toContain("config.copy[0]");
     expect(runner.calls).toEqual([]);
@@ -541,7 +542,8 @@ describe("start errors", () => {
     driver.setConfig({ allowed_host_paths: [HOST_DIR] }, { mhzPerCore: 0 });
     const err = await driver.startTask(task(), { ...CONFIG, command: "x".repeat(10) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DriverError);
-    expect((err as DriverError).recoverable).toBe(false);
+    expect((err as DriverError).kind).toBe("invalid-argument");
+    expect(isRecoverable(err)).toBe(false);
   });
 });
 

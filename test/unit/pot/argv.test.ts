@@ -32,7 +32,7 @@ function refused(build: () => unknown): PotError {
     build();
   } catch (err) {
     expect(err).toBeInstanceOf(PotError);
-    expect((err as PotError).kind).toBe("bad-argument");
+    expect((err as PotError).kind).toBe("invalid-argument");
     return err as PotError;
   }
   throw new Error("expected the builder to refuse");

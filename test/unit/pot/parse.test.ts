@@ -144,7 +144,7 @@ describe("classifyFailure", () => {
   };
 
   test("the fixture covers every kind pot can produce", () => {
-    expect(new Set(cases.map((c) => c.kind))).toEqual(new Set(["not-found", "already-exists", "locked", "bad-argument", "failed"]));
+    expect(new Set(cases.map((c) => c.kind))).toEqual(new Set(["not-found", "already-exists", "locked", "invalid-argument", "failed"]));
   });
 
   test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {

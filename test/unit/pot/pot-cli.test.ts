@@ -178,7 +178,7 @@ describe("PotCli", () => {
 
   test("refused arguments never reach the runner", async () => {
     const { runner, pot } = cli({});
-    expect((await potRejection(pot.setRss(POT, { memoryMb: 0 }))).kind).toBe("bad-argument");
+    expect((await potRejection(pot.setRss(POT, { memoryMb: 0 }))).kind).toBe("invalid-argument");
     expect(() => pot.startArgv("a.b")).toThrow(PotError);
     expect(runner.calls).toHaveLength(0);
   });

@@ -19,7 +19,7 @@ import {
   writeFileAtomic,
   type BundleSpec,
 } from "../../../src/supervisor/bundle.ts";
-import { isSupervisorError } from "../../../src/supervisor/errors.ts";
+import { SupervisorError } from "../../../src/supervisor/errors.ts";
 
 let stateDir: string;
 
@@ -109,7 +109,7 @@ describe("createBundle", () => {
   test("refuses an existing bundle and leaves it untouched", async () => {
     const bundleDir = await createBundle(stateDir, spec("a/b/c"), "# first\n");
     const error = await createBundle(stateDir, spec("a/b/c"), "# second\n").catch((err: unknown) => err);
-    expect(isSupervisorError(error, "already-exists")).toBe(true);
+    expect(error instanceof SupervisorError && error.kind).toBe("already-exists");
     expect(readFileSync(bundlePath(bundleDir, "script"), "utf8")).toBe("# first\n");
     expect(readdirSync(join(stateDir, "tasks"))).toHaveLength(1);
   });
@@ -118,7 +118,7 @@ describe("createBundle", () => {
 describe("readSpec / parseSpec", () => {
   test("a missing bundle is not-found", async () => {
     const error = await readSpec(join(stateDir, "tasks", "nope")).catch((err: unknown) => err);
-    expect(isSupervisorError(error, "not-found")).toBe(true);
+    expect(error instanceof SupervisorError && error.kind).toBe("not-found");
   });
 
   const bad: [string, string, string][] = [
@@ -135,7 +135,7 @@ describe("readSpec / parseSpec", () => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "spec.json"), text);
       const error = await readSpec(dir).catch((err: unknown) => err);
-      expect(isSupervisorError(error, "invalid-bundle")).toBe(true);
+      expect(error instanceof SupervisorError && error.kind).toBe("corrupt");
     });
   }
 });
