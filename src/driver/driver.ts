@@ -6,6 +6,7 @@ import type { ExecResult } from "../pot/pot-cli.ts";
 import { isValidEnvName } from "../pot/argv.ts";
 import { isPotError } from "../pot/errors.ts";
 import { parseTaskId, potNameForTask } from "../pot/naming.ts";
+import { KindedError } from "../support/error-kinds.ts";
 import { fromChildExit } from "../supervisor/exit-status.ts";
 import { VERSION } from "../version.ts";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities.ts";
@@ -23,7 +24,16 @@ import { DEFAULT_PREPARE_TIMEOUT_MS, TaskStarter } from "./start-task.ts";
 import { stillStarting, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
 import { resolveOutcome } from "./outcome.ts";
-import type { ExecSession, ExecSessionIo, ExecSessions, PotOperations, ProcessUsage, Supervision, UsageSampler } from "./ports.ts";
+import type {
+  ExecSession,
+  ExecSessionIo,
+  ExecSessions,
+  PotOperations,
+  ProcessUsage,
+  SupervisedTask,
+  Supervision,
+  UsageSampler,
+} from "./ports.ts";
 import { taskConfigSpec } from "./task-config.ts";
 import { TaskHandle, type TaskHandleInit, type TaskStatus } from "./task-handle.ts";
 import type { TaskOutcome } from "./task-outcome.ts";
@@ -237,7 +247,14 @@ export class PotDriver {
     if (!potExists) {
       throw new DriverError("not-found", `failed to recover task ${state.taskId}: pot ${state.potName} no longer exists`);
     }
-    const supervised = await this.deps.supervision.attach(state.bundleDir, state.supervisorPid);
+    let supervised: SupervisedTask;
+    try {
+      supervised = await this.deps.supervision.attach(state.bundleDir, state.supervisorPid);
+    } catch (err) {
+      // A bundle whose spec.json is missing or unreadable keeps its kind (not-found, corrupt): the task is lost.
+      const kind = err instanceof KindedError ? err.kind : "failed";
+      throw new DriverError(kind, `failed to recover task ${state.taskId}: ${describeError(err)}`, { cause: err });
+    }
     const idParts = parseTaskId(state.taskId);
     this.adopt({
       taskName: task.taskName || idParts?.taskName || "",

@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DriverTaskEvent, TaskState, type TaskStatsResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { invocations } from "../support/residue.ts";
+import { invocations, isRecoverable } from "../support/residue.ts";
 import {
   handleAfterAgentRestart,
   type LaunchedPlugin,
@@ -201,6 +201,7 @@ describe("stop", () => {
 describe("bad input", () => {
   test("an invalid config is an unrecoverable error naming every field, and creates no pot", async () => {
     const before = simPots(world).length;
+    const bundlesBefore = bundles(world).length;
     const task = nomadTask(
       world,
       "bad",
@@ -213,8 +214,9 @@ describe("bad input", () => {
     expect(err.details).toContain("config.copy[0]");
     const detail = err.metadata.get("grpc-status-details-bin")[0];
     expect(detail).toBeDefined();
+    expect(isRecoverable(err)).toBe(false);
     expect(simPots(world).length).toBe(before);
-    expect(bundles(world).length).toBe(bundles(world).length);
+    expect(bundles(world).length).toBe(bundlesBefore);
   });
 
   test("a missing image fails with pot's own message, recoverable, and leaves no pot", async () => {
@@ -222,6 +224,7 @@ describe("bad input", () => {
     const err = (await startTask(plugin, task).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(err.details).toMatch(/prepare/);
+    expect(isRecoverable(err)).toBe(true);
     expect(simPots(world)).not.toContain(taskPot(task));
   });
 });
@@ -297,6 +300,30 @@ describe("recovery after kill -9 of the plugin", () => {
     await destroyTask(second, task);
     expect(simPots(world)).not.toContain(taskPot(task));
     second.close();
+  });
+
+  test("a task whose bundle is corrupt is a DATA_LOSS error naming the task and the problem; destroy removes everything", async () => {
+    const task = nomadTask(world, "corrupt", seedDriverConfig(world, { command: "stubborn", network_mode: "host", port_map: null }));
+    const started = await startUnderKilledPlugin(world, task);
+    const state = startedDriverState<{ bundleDir: string; supervisorPid: number }>(started);
+    writeFileSync(join(state.bundleDir, "spec.json"), "{ not json");
+
+    const second = await launchConfiguredPlugin(world);
+    try {
+      const err = await unary(second.driver.recoverTask, second.driver, { taskId: "", handle: started.handle }).catch(
+        (e: grpc.ServiceError) => e,
+      );
+      expect((err as grpc.ServiceError).code).toBe(grpc.status.DATA_LOSS);
+      expect((err as grpc.ServiceError).details).toBe(
+        `failed to recover task ${task.config.id}: failed to read bundle ${state.bundleDir}: spec.json is not JSON`,
+      );
+    } finally {
+      // What Nomad does next (task_runner.go restoreHandle): DestroyTask with force.
+      await destroyTask(second, task).finally(() => second.close());
+    }
+    expect(simPots(world)).not.toContain(taskPot(task));
+    expect(existsSync(state.bundleDir)).toBe(false);
+    await waitFor("the supervisor to end", () => !isLiveProcess(state.supervisorPid));
   });
 
   test("a task whose pot vanished is an error so Nomad restarts it", async () => {

@@ -1,6 +1,7 @@
 // The driver core with a scripted pot (a fake CommandRunner) and a fake supervision: start ordering and
 // cleanup, stop/destroy/recover decisions, and explicit unknown exits. No processes are spawned.
 import { afterAll, describe, expect, test } from "bun:test";
+import * as grpc from "@grpc/grpc-js";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,10 +17,11 @@ import type {
   UsageSampler,
 } from "../../../src/driver/ports.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
-import { isRecoverable } from "../../../src/plugin/status.ts";
+import { isRecoverable, statusCode } from "../../../src/plugin/status.ts";
 import { taskSpec } from "../../support/task-spec.ts";
 import { PotCli } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
+import { SupervisorError } from "../../../src/supervisor/errors.ts";
 import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 
 type Responder = (argv: readonly string[]) => Partial<CommandResult> | undefined;
@@ -55,6 +57,7 @@ class FakeSupervision implements Supervision {
   bundles = new Set<string>();
   finish: ((record: ExitRecord) => void) | undefined;
   attachRecord: ExitRecord | undefined;
+  attachError: Error | undefined;
   async launch(request: LaunchRequest): Promise<SupervisedTask> {
     this.launched.push(request);
     const bundleDir = this.bundleDirFor(request.stateDir, request.taskId);
@@ -73,6 +76,7 @@ class FakeSupervision implements Supervision {
     };
   }
   async attach(bundleDir: string, pid: number): Promise<SupervisedTask> {
+    if (this.attachError) throw this.attachError;
     const exited = this.attachRecord
       ? Promise.resolve(this.attachRecord)
       : new Promise<ExitRecord>((resolve) => {
@@ -505,6 +509,20 @@ describe("recoverTask", () => {
     const err = await driver.recoverTask(task(), 1, state).catch((e: unknown) => e);
     expect((err as DriverError).kind).toBe("not-found");
     expect((err as Error).message).toContain(POT);
+  });
+
+  test("a bundle the supervisor layer cannot read is a corrupt-task error naming the task and the problem", async () => {
+    const { state, bundleDir } = await startedState();
+    const { driver, supervision } = setup(() => undefined);
+    supervision.bundles.add(bundleDir);
+    supervision.attachError = new SupervisorError("corrupt", `failed to read bundle ${bundleDir}: spec.json is not JSON`, { bundleDir });
+    const err = await driver.recoverTask(task(), 1, state).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).kind).toBe("corrupt");
+    expect((err as Error).message).toBe(`failed to recover task ${TASK_ID}: failed to read bundle ${bundleDir}: spec.json is not JSON`);
+    expect((err as Error).cause).toBe(supervision.attachError);
+    expect(statusCode(err)).toBe(grpc.status.DATA_LOSS);
+    expect(() => driver.inspectTask(TASK_ID)).toThrow(DriverError);
   });
 
   test("recovery with an empty driver config works from driver_state alone", async () => {
