@@ -5,37 +5,29 @@ import { DriverError } from "../driver/errors.ts";
 import { type BasePluginServer, type ClientTopology, PluginType } from "./gen/plugins/base/proto/base.ts";
 import { toHclSpec } from "./hclspec.ts";
 import { decodeCtyMsgpack } from "./msgpack.ts";
-import { toServiceError } from "./status.ts";
+import { unary } from "./unary.ts";
 
 /** Nomad's only driver API version (plugins/drivers/versions.go ApiVersion010). */
 export const PLUGIN_API_VERSIONS = ["v0.1.0"];
 
 export function basePluginServer(driver: PotDriver): BasePluginServer {
   return {
-    pluginInfo(_call, callback) {
-      callback(null, {
-        type: PluginType.DRIVER,
-        pluginApiVersions: PLUGIN_API_VERSIONS,
-        pluginVersion: driver.version,
-        name: driver.name,
-      });
-    },
-    configSchema(_call, callback) {
-      callback(null, { spec: toHclSpec(driver.pluginConfigSpec()) });
-    },
-    setConfig(call, callback) {
-      try {
-        const bytes = call.request.msgpackConfig;
-        const decoded = bytes.length === 0 ? { ok: true as const, value: {} } : decodeCtyMsgpack(bytes);
-        if (!decoded.ok) {
-          throw new DriverError("invalid-config", `failed to decode plugin config: ${decoded.error.message}`);
-        }
-        driver.setConfig(decoded.value, { mhzPerCore: averageCoreMhz(call.request.nomadConfig?.driver?.Topology) });
-        callback(null, {});
-      } catch (err) {
-        callback(toServiceError(err, { rpc: "SetConfig" }));
+    pluginInfo: unary("PluginInfo", () => ({
+      type: PluginType.DRIVER,
+      pluginApiVersions: PLUGIN_API_VERSIONS,
+      pluginVersion: driver.version,
+      name: driver.name,
+    })),
+    configSchema: unary("ConfigSchema", () => ({ spec: toHclSpec(driver.pluginConfigSpec()) })),
+    setConfig: unary("SetConfig", (request) => {
+      const bytes = request.msgpackConfig;
+      const decoded = bytes.length === 0 ? { ok: true as const, value: {} } : decodeCtyMsgpack(bytes);
+      if (!decoded.ok) {
+        throw new DriverError("invalid-config", `failed to decode plugin config: ${decoded.error.message}`);
       }
-    },
+      driver.setConfig(decoded.value, { mhzPerCore: averageCoreMhz(request.nomadConfig?.driver?.Topology) });
+      return {};
+    }),
   };
 }
 

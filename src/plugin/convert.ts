@@ -4,11 +4,15 @@ import type { AttributeValue, Fingerprint } from "../driver/fingerprint.ts";
 import {
   CPUUsage_Fields,
   type DriverTaskEvent,
+  type ExecTaskResponse,
   type ExitResult,
   type InspectTaskResponse,
   MemoryUsage_Fields,
   type NetworkOverride,
-  type TaskConfig,
+  type RecoverTaskRequest,
+  StartTaskResponse_Result,
+  type StartTaskResponse,
+  TaskConfig,
   TaskState,
   type TaskStatsResponse,
   type WaitTaskResponse,
@@ -20,6 +24,7 @@ import {
   NetworkIsolationSpec_NetworkIsolationMode,
 } from "./gen/plugins/drivers/proto/driver.ts";
 import type { Attribute } from "./gen/plugins/shared/structs/proto/attribute.ts";
+import type { ExecOutput, StartedTask } from "../driver/driver.ts";
 import type { TaskStatus as DriverTaskStatus } from "../driver/task-handle.ts";
 import type { TaskEvent } from "../driver/events.ts";
 import type { ProcessUsage } from "../driver/ports.ts";
@@ -113,6 +118,40 @@ export function taskSpecFromProto(config: TaskConfig): TaskSpec {
       ports: (resources?.ports ?? []).map((p) => ({ label: p.label, hostPort: p.value, to: p.to })),
     },
     mounts: config.mounts.map((m) => ({ hostPath: m.hostPath, taskPath: m.taskPath, readOnly: m.readonly })),
+  };
+}
+
+/**
+ * What RecoverTask needs from Nomad's request: the task as far as the stored handle tells it (after an agent
+ * restart its config has no driver config, and the request's task_id is empty: docs/protocol.md §8), and the
+ * handle's version and driver state.
+ */
+export function recoverRequestFromProto(request: RecoverTaskRequest): {
+  task: TaskSpec;
+  handleVersion: number;
+  driverState: Uint8Array;
+} {
+  const handle = request.handle;
+  const task = taskSpecFromProto(handle?.config ?? TaskConfig.fromPartial({}));
+  if (request.taskId !== "" && task.taskId === "") task.taskId = request.taskId;
+  return { task, handleVersion: handle?.version ?? 0, driverState: handle?.driverState ?? new Uint8Array() };
+}
+
+/** StartTask's answer: the handle echoes the TaskConfig Nomad sent, with our driver state (docs/protocol.md §7.2). */
+export function startResponseToProto(config: TaskConfig, started: StartedTask): StartTaskResponse {
+  return {
+    result: StartTaskResponse_Result.SUCCESS,
+    driverErrorMsg: "",
+    handle: { version: started.handleVersion, config, state: TaskState.RUNNING, driverState: Buffer.from(started.driverState) },
+    networkOverride: networkOverrideToProto(started.network),
+  };
+}
+
+export function execResponseToProto(out: ExecOutput): ExecTaskResponse {
+  return {
+    stdout: Buffer.from(out.stdout),
+    stderr: Buffer.from(out.stderr),
+    result: { exitCode: out.exitCode, signal: out.signal, oomKilled: false },
   };
 }
 

@@ -1,36 +1,32 @@
-// Driver RPCs (plugin layer): each handler decodes the request, calls the driver core, encodes the answer.
-// Errors go through status.ts only. Streams stay open until the client cancels (docs/protocol.md §9, trap 7).
+// Driver RPCs (plugin layer), read like Nomad's plugins/drivers/server.go: each unary handler decodes the
+// request, calls the driver core and encodes the answer (unary.ts); errors go through status.ts only. Streams
+// stay open until the client cancels (docs/protocol.md §9, trap 7).
 import type { PotDriver } from "../driver/driver.ts";
-import { log } from "../log/logger.ts";
 import { DriverError } from "../driver/errors.ts";
-import { type DriverServer, StartTaskResponse_Result, TaskConfig, TaskState } from "./gen/plugins/drivers/proto/driver.ts";
+import { log } from "../log/logger.ts";
 import {
   capabilitiesToProto,
   durationToMs,
   eventToProto,
+  execResponseToProto,
   fingerprintToProto,
   inspectResponseFromStatus,
-  networkOverrideToProto,
+  recoverRequestFromProto,
+  startResponseToProto,
   taskSpecFromProto,
   taskStatsToProto,
   waitResponseFromOutcome,
 } from "./convert.ts";
+import type { DriverServer } from "./gen/plugins/drivers/proto/driver.ts";
 import { toHclSpec } from "./hclspec.ts";
 import { decodeCtyMsgpack } from "./msgpack.ts";
 import { toServiceError, unimplemented } from "./status.ts";
-
-function emptyTaskConfig(): TaskConfig {
-  return TaskConfig.fromPartial({});
-}
+import { unary } from "./unary.ts";
 
 export function driverServer(driver: PotDriver): DriverServer {
   return {
-    taskConfigSchema(_call, callback) {
-      callback(null, { spec: toHclSpec(driver.taskConfigSpec()) });
-    },
-    capabilities(_call, callback) {
-      callback(null, { capabilities: capabilitiesToProto(driver.capabilities()) });
-    },
+    taskConfigSchema: unary("TaskConfigSchema", () => ({ spec: toHclSpec(driver.taskConfigSpec()) })),
+    capabilities: unary("Capabilities", () => ({ capabilities: capabilitiesToProto(driver.capabilities()) })),
     fingerprint(call) {
       let stopped = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -54,81 +50,36 @@ export function driverServer(driver: PotDriver): DriverServer {
       };
       void tick();
     },
-    init(_call, callback) {
-      callback(null, {});
-    },
-    shutdown(_call, callback) {
-      // Nomad calls this right before killing the plugin; tasks keep running, nothing to flush.
-      callback(null, {});
-    },
-    recoverTask(call, callback) {
-      const handle = call.request.handle;
-      const spec = taskSpecFromProto(handle?.config ?? emptyTaskConfig());
-      if (call.request.taskId !== "" && spec.taskId === "") spec.taskId = call.request.taskId;
-      driver.recoverTask(spec, handle?.version ?? 0, handle?.driverState ?? new Uint8Array()).then(
-        () => callback(null, {}),
-        (err: unknown) => callback(toServiceError(err, { rpc: "RecoverTask" })),
-      );
-    },
-    startTask(call, callback) {
-      const config = call.request.task;
-      if (!config) {
-        callback(
-          toServiceError(new DriverError("invalid-argument", "StartTask without a task"), { rpc: "StartTask", withRecoverable: true }),
-        );
-        return;
-      }
-      const decoded = decodeCtyMsgpack(config.msgpackDriverConfig);
-      if (!decoded.ok) {
-        const err = new DriverError("invalid-config", `failed to decode driver config: ${decoded.error.message}`);
-        callback(toServiceError(err, { rpc: "StartTask", withRecoverable: true }));
-        return;
-      }
-      driver.startTask(taskSpecFromProto(config), decoded.value).then(
-        (started) =>
-          callback(null, {
-            result: StartTaskResponse_Result.SUCCESS,
-            driverErrorMsg: "",
-            handle: {
-              version: started.handleVersion,
-              config,
-              state: TaskState.RUNNING,
-              driverState: Buffer.from(started.driverState),
-            },
-            networkOverride: networkOverrideToProto(started.network),
-          }),
-        (err: unknown) => callback(toServiceError(err, { rpc: "StartTask", withRecoverable: true })),
-      );
-    },
-    waitTask(call, callback) {
-      // No deadline of our own: Nomad cancels the call when it stops caring.
-      driver.waitTask(call.request.taskId).then(
-        (outcome) => {
-          if (!call.cancelled) callback(null, waitResponseFromOutcome(outcome));
-        },
-        (err: unknown) => callback(toServiceError(err, { rpc: "WaitTask" })),
-      );
-    },
-    stopTask(call, callback) {
-      const { taskId, signal } = call.request;
-      driver.stopTask(taskId, durationToMs(call.request.timeout), signal).then(
-        () => callback(null, {}),
-        (err: unknown) => callback(toServiceError(err, { rpc: "StopTask" })),
-      );
-    },
-    destroyTask(call, callback) {
-      driver.destroyTask(call.request.taskId, call.request.force).then(
-        () => callback(null, {}),
-        (err: unknown) => callback(toServiceError(err, { rpc: "DestroyTask" })),
-      );
-    },
-    inspectTask(call, callback) {
-      try {
-        callback(null, inspectResponseFromStatus(driver.inspectTask(call.request.taskId)));
-      } catch (err) {
-        callback(toServiceError(err, { rpc: "InspectTask" }));
-      }
-    },
+    init: unary("Init", () => ({})),
+    // Nomad calls this right before killing the plugin; tasks keep running, nothing to flush.
+    shutdown: unary("Shutdown", () => ({})),
+    recoverTask: unary("RecoverTask", async (request) => {
+      const { task, handleVersion, driverState } = recoverRequestFromProto(request);
+      await driver.recoverTask(task, handleVersion, driverState);
+      return {};
+    }),
+    startTask: unary(
+      "StartTask",
+      async (request) => {
+        const config = request.task;
+        if (!config) throw new DriverError("invalid-argument", "StartTask without a task");
+        const decoded = decodeCtyMsgpack(config.msgpackDriverConfig);
+        if (!decoded.ok) throw new DriverError("invalid-config", `failed to decode driver config: ${decoded.error.message}`);
+        return startResponseToProto(config, await driver.startTask(taskSpecFromProto(config), decoded.value));
+      },
+      { withRecoverable: true },
+    ),
+    // No deadline of our own: Nomad cancels the call when it stops caring (grpc-js drops an answer to it then).
+    waitTask: unary("WaitTask", async (request) => waitResponseFromOutcome(await driver.waitTask(request.taskId))),
+    stopTask: unary("StopTask", async (request) => {
+      await driver.stopTask(request.taskId, durationToMs(request.timeout), request.signal);
+      return {};
+    }),
+    destroyTask: unary("DestroyTask", async (request) => {
+      await driver.destroyTask(request.taskId, request.force);
+      return {};
+    }),
+    inspectTask: unary("InspectTask", (request) => inspectResponseFromStatus(driver.inspectTask(request.taskId))),
     taskStats(call) {
       const { taskId } = call.request;
       const intervalMs = Math.max(100, durationToMs(call.request.collectionInterval) || 1000);
@@ -168,24 +119,13 @@ export function driverServer(driver: PotDriver): DriverServer {
       });
       call.on("close", finish);
     },
-    signalTask(call, callback) {
-      driver.signalTask(call.request.taskId, call.request.signal).then(
-        () => callback(null, {}),
-        (err: unknown) => callback(toServiceError(err, { rpc: "SignalTask" })),
-      );
-    },
-    execTask(call, callback) {
-      const { taskId, command } = call.request;
-      driver.execTask(taskId, command, durationToMs(call.request.timeout)).then(
-        (out) =>
-          callback(null, {
-            stdout: Buffer.from(out.stdout),
-            stderr: Buffer.from(out.stderr),
-            result: { exitCode: out.exitCode, signal: out.signal, oomKilled: false },
-          }),
-        (err: unknown) => callback(toServiceError(err, { rpc: "ExecTask" })),
-      );
-    },
+    signalTask: unary("SignalTask", async (request) => {
+      await driver.signalTask(request.taskId, request.signal);
+      return {};
+    }),
+    execTask: unary("ExecTask", async (request) =>
+      execResponseToProto(await driver.execTask(request.taskId, request.command, durationToMs(request.timeout))),
+    ),
     execTaskStreaming(call) {
       // `nomad alloc exec` is rare: its code is loaded by the first session. The stream buffers requests
       // until exec-stream.ts listens.
