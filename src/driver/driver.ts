@@ -468,8 +468,8 @@ export class PotDriver {
   }
 
   /**
-   * Streams the task's resource usage every `intervalMs` until `signal` aborts or the task exits. All tasks
-   * share one sampling run per interval.
+   * Calls `onSample` with the task's resource usage every `intervalMs` until the returned function is called.
+   * All tasks share one sampling run per interval.
    */
   taskStats(taskId: string, intervalMs: number, onSample: (usage: ProcessUsage | undefined, at: Date) => void): () => void {
     const handle = this.handle(taskId);

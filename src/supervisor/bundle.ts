@@ -230,24 +230,6 @@ export async function listBundles(stateDir: string): Promise<BundleEntry[]> {
     .sort((a, b) => (a.bundleId < b.bundleId ? -1 : a.bundleId > b.bundleId ? 1 : 0));
 }
 
-/**
- * Removes what interrupted creates and deletes left behind (".staging-…" and ".deleting-…" directories).
- * Returns the names removed. Safe to run at any time: nothing live has such a name.
- */
-export async function sweepLeftovers(stateDir: string): Promise<string[]> {
-  const root = bundlesRoot(stateDir);
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
-    throw err;
-  }
-  const leftovers = names.filter((name) => name.startsWith(".staging-") || name.startsWith(".deleting-")).sort();
-  for (const name of leftovers) await rm(join(root, name), { recursive: true, force: true });
-  return leftovers;
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);

@@ -17,7 +17,6 @@ import {
   readSpec,
   removeBundle,
   type BundleSpec,
-  type PidRecord,
   BUNDLE_VERSION,
 } from "./bundle.ts";
 import { SupervisorError } from "./errors.ts";
@@ -261,25 +260,6 @@ export async function attach(bundleDir: string, expectedPid: number, options: Su
     },
   );
   return handle;
-}
-
-/** What a bundle says on disk, without looking at any process. */
-export interface BundleState {
-  spec: BundleSpec;
-  /** From supervisor.pid; undefined when the supervisor never wrote a valid one. */
-  pidRecord: PidRecord | undefined;
-  /** From exit.json; undefined while no record exists. */
-  exit: ExitRecord | undefined;
-}
-
-/**
- * Reads a bundle's files (for orphan detection: listBundles, then inspect each bundle nobody tracks).
- * Throws SupervisorError "not-found" or "corrupt" like attach.
- */
-export async function inspect(bundleDir: string): Promise<BundleState> {
-  const spec = await readSpec(bundleDir);
-  const [pidRecord, exitText] = await Promise.all([readPidRecord(bundleDir), readOptional(bundlePath(bundleDir, "exit"))]);
-  return { spec, pidRecord, exit: exitText === undefined ? undefined : parseExitRecord(exitText, spec) };
 }
 
 /**

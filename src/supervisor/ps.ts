@@ -21,7 +21,7 @@ export interface PsResult {
 
 let spawnCount = 0;
 
-/** How many ps processes this layer has started since the process began (for benchmarks and tests). */
+/** How many ps processes this layer has started since the process began (tests check that one run serves all). */
 export function psSpawnCount(): number {
   return spawnCount;
 }

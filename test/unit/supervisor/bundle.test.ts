@@ -15,7 +15,6 @@ import {
   readPidRecord,
   readSpec,
   removeBundle,
-  sweepLeftovers,
   writeFileAtomic,
   type BundleSpec,
 } from "../../../src/supervisor/bundle.ts";
@@ -161,7 +160,7 @@ describe("pid records", () => {
   });
 });
 
-describe("removeBundle / listBundles / sweepLeftovers", () => {
+describe("removeBundle / listBundles", () => {
   test("listing skips hidden entries and files, sorted by id", async () => {
     const b = await createBundle(stateDir, spec("b"), "");
     const a = await createBundle(stateDir, spec("a"), "");
@@ -187,16 +186,5 @@ describe("removeBundle / listBundles / sweepLeftovers", () => {
     expect(readdirSync(join(stateDir, "tasks"))).toEqual([]);
     await removeBundle(bundleDir);
     await removeBundle(join(stateDir, "tasks", "never-existed"));
-  });
-
-  test("leftovers of interrupted creates and deletes are swept; live bundles are kept", async () => {
-    const live = await createBundle(stateDir, spec("live"), "");
-    const tasks = join(stateDir, "tasks");
-    mkdirSync(join(tasks, ".deleting-x-1", "deep"), { recursive: true });
-    mkdirSync(join(tasks, ".staging-y-2"));
-    expect(await sweepLeftovers(stateDir)).toEqual([".deleting-x-1", ".staging-y-2"]);
-    expect(readdirSync(tasks)).toEqual([bundleIdFor("live")]);
-    expect(existsSync(live)).toBe(true);
-    expect(await sweepLeftovers(join(stateDir, "none"))).toEqual([]);
   });
 });
