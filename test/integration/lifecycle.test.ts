@@ -6,7 +6,8 @@ import * as grpc from "@grpc/grpc-js";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DriverTaskEvent, TaskState, type TaskStatsResponse } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { invocations, isRecoverable } from "../support/residue.ts";
+import { isRecoverable } from "../support/recoverable.ts";
+import { invocations } from "../support/residue.ts";
 import {
   handleAfterAgentRestart,
   type LaunchedPlugin,

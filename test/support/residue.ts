@@ -1,7 +1,4 @@
 // What a simulator world still holds after a scenario (pots, bundles, processes, plugin fds and RSS), plus knob control.
-import type * as grpc from "@grpc/grpc-js";
-import { Status } from "../../src/plugin/gen/google/rpc/status.ts";
-import { RecoverableError } from "../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
 import type { KnobTable } from "../fakes/pot-sim/knobs.ts";
 import { readInvocations, writeKnobs } from "../fakes/simulator.ts";
 import type { InvocationRecord } from "../fakes/pot-sim/record.ts";
@@ -101,15 +98,6 @@ export async function settledFdCount(pid: number, limit: number, timeoutMs = 5_0
     if (count <= limit || Date.now() > deadline) return count;
     await Bun.sleep(50);
   }
-}
-
-/** Whether a StartTask error carries Nomad's RecoverableError detail with recoverable = true. */
-export function isRecoverable(err: grpc.ServiceError): boolean {
-  const raw = err.metadata?.get("grpc-status-details-bin")[0];
-  if (raw === undefined) return false;
-  const status = Status.decode(typeof raw === "string" ? Buffer.from(raw, "binary") : raw);
-  const detail = status.details[0];
-  return detail !== undefined && RecoverableError.decode(detail.value).recoverable;
 }
 
 /** Prints one summary line in a fixed shape, so the figures can be quoted. */

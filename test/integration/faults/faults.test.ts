@@ -18,6 +18,7 @@ import {
   destroyTask,
 } from "../../support/plugin.ts";
 import { SIMULATOR_ONLY } from "../../support/pot-under-test.ts";
+import { isRecoverable } from "../../support/recoverable.ts";
 import {
   createSimWorld,
   launchConfiguredPlugin,
@@ -31,7 +32,6 @@ import {
   countVerb,
   fdCount,
   invocations,
-  isRecoverable,
   report,
   residue,
   setKnobs,

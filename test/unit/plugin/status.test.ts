@@ -5,15 +5,12 @@ import { afterEach, describe, expect, spyOn, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { DriverError } from "../../../src/driver/errors.ts";
 import { log } from "../../../src/log/logger.ts";
-import { Status } from "../../../src/plugin/gen/google/rpc/status.ts";
-import { RecoverableError } from "../../../src/plugin/gen/plugins/shared/structs/proto/recoverable_error.ts";
 import { isRecoverable, statusCode, toServiceError, unimplemented } from "../../../src/plugin/status.ts";
 import { unary } from "../../../src/plugin/unary.ts";
 import { PotError } from "../../../src/pot/errors.ts";
 import type { ErrorKind } from "../../../src/support/error-kinds.ts";
 import { SupervisorError } from "../../../src/supervisor/errors.ts";
-
-const RECOVERABLE_TYPE_URL = "type.googleapis.com/hashicorp.nomad.plugins.shared.structs.RecoverableError";
+import { recoverableDetail } from "../../support/recoverable.ts";
 
 /** Every kind: its gRPC code, and whether Nomad's restart policy may retry a start that failed with it. */
 const EXPECTED: Record<ErrorKind, { code: grpc.status; recoverable: boolean }> = {
@@ -29,16 +26,6 @@ const EXPECTED: Record<ErrorKind, { code: grpc.status; recoverable: boolean }> =
   corrupt: { code: grpc.status.DATA_LOSS, recoverable: false },
   internal: { code: grpc.status.INTERNAL, recoverable: false },
 };
-
-/** The RecoverableError detail of a StartTask error, decoded; undefined when it carries none. */
-function recoverableDetail(err: grpc.ServiceError): { status: Status; recoverable: boolean } | undefined {
-  const raw = err.metadata.get("grpc-status-details-bin")[0];
-  if (raw === undefined) return undefined;
-  const status = Status.decode(typeof raw === "string" ? Buffer.from(raw, "binary") : raw);
-  const detail = status.details[0];
-  if (detail?.typeUrl !== RECOVERABLE_TYPE_URL) throw new Error(`unexpected first detail ${detail?.typeUrl}`);
-  return { status, recoverable: RecoverableError.decode(detail.value).recoverable };
-}
 
 let logSpy: ReturnType<typeof spyOn> | undefined;
 
