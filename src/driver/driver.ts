@@ -7,7 +7,7 @@ import { isValidEnvName } from "../pot/argv.ts";
 import { isPotError } from "../pot/errors.ts";
 import { parseTaskId, potNameForTask } from "../pot/naming.ts";
 import { KindedError } from "../support/error-kinds.ts";
-import { fromChildExit } from "../supervisor/exit-status.ts";
+import { fromChildExit } from "../support/wait-status.ts";
 import { VERSION } from "../version.ts";
 import { CAPABILITIES, type DriverCapabilities } from "./capabilities.ts";
 import { formatConfigIssues, type SpecNode } from "./config-schema.ts";

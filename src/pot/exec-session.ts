@@ -1,8 +1,7 @@
 // Interactive `pot exec` sessions (layer 3): one process per `nomad alloc exec`, with a pseudo-terminal when
 // asked for (resizable), or plain pipes; stdin is fed by the caller. The argv comes from PotCli.execArgv; the
 // driver starts sessions through its ExecSessions port (src/driver/ports.ts), which src/app/ binds to this.
-import type { Subprocess } from "bun";
-import { exitOfSignal } from "../support/signals.ts";
+import { fromChildExit } from "../support/wait-status.ts";
 
 export interface ExecSessionOptions {
   tty: boolean;
@@ -51,7 +50,7 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
       exited: proc.exited.then(() => {
         terminalClosed = true;
         terminal?.close();
-        return exitOf(proc);
+        return fromChildExit(proc.exitCode, proc.signalCode ?? null);
       }),
     };
   }
@@ -78,18 +77,8 @@ export function startExecSession(argv: readonly string[], options: ExecSessionOp
     },
     resize: () => {},
     kill: () => killGroup(proc.pid),
-    exited: Promise.all([proc.exited, drained]).then(() => exitOf(proc)),
+    exited: Promise.all([proc.exited, drained]).then(() => fromChildExit(proc.exitCode, proc.signalCode ?? null)),
   };
-}
-
-/**
- * A signal death is reported as 128 + its number on this host, also for signals Bun has no name for (it gives
- * their number); a signal the host cannot number at all is exit code 255, never 128 or 0.
- */
-function exitOf(proc: Subprocess): { exitCode: number; signal: number } {
-  const code: string | number | null = proc.signalCode;
-  if (code !== null && code !== undefined) return exitOfSignal(code);
-  return { exitCode: proc.exitCode ?? 1, signal: 0 };
 }
 
 function killGroup(pid: number): void {

@@ -5,6 +5,7 @@
 // under it (docs/pot-behaviour.md, exit status). The command's own status is the `{ "ExitCode": N }` that start
 // writes to conf/.last_run_stats (N = the shell's wait status: the code, or 128+signal). `{}` means nothing was
 // recorded.
+import { FREEBSD_MAX_SHELL_SIGNAL, fromShellStatus } from "../support/wait-status.ts";
 
 /** How `pot start` itself ended, as observed by whoever waited for it. */
 export type PotStartExit =
@@ -19,23 +20,8 @@ export type LastRunStats = { kind: "recorded"; exitCode: number } | { kind: "emp
 /** The task's exit. `unknown` is never to be reported as exit code 0. */
 export type TaskExit = { kind: "exited"; exitCode: number; signal: number } | { kind: "unknown"; reason: string };
 
-/** Highest signal number FreeBSD defines (SIGLIBRT = 33); above 128+this a status is a plain code. */
-const MAX_SIGNAL = 33;
-const SIGNAL_BASE = 128;
-
 /** pot start's status for "the command exited non-zero". */
 export const POT_START_APPLICATION_ERROR = 125;
-
-/**
- * Splits a shell wait status into code and signal: 129…161 is 128+signal (143 → signal 15, code 143, the
- * way Nomad's executor reports signalled processes); anything else is a plain exit code with signal 0.
- */
-export function decodeWaitStatus(status: number): { exitCode: number; signal: number } {
-  if (status > SIGNAL_BASE && status <= SIGNAL_BASE + MAX_SIGNAL) {
-    return { exitCode: status, signal: status - SIGNAL_BASE };
-  }
-  return { exitCode: status, signal: 0 };
-}
 
 /**
  * Combines pot start's exit with last-run-stats into the task's exit.
@@ -53,7 +39,8 @@ export function taskExitFromPotStart(start: PotStartExit, stats: LastRunStats): 
     if (start.kind === "exited" && start.exitCode === POT_START_APPLICATION_ERROR && stats.exitCode === 0) {
       return { kind: "unknown", reason: "pot start reported an application error but last-run-stats recorded exit code 0" };
     }
-    const decoded = decodeWaitStatus(stats.exitCode);
+    // The jail's sh wrote the status, so FreeBSD's signal numbers apply whatever the host.
+    const decoded = fromShellStatus(stats.exitCode, FREEBSD_MAX_SHELL_SIGNAL);
     return { kind: "exited", exitCode: decoded.exitCode, signal: decoded.signal };
   }
   const statsText = stats.kind === "empty" ? "last-run-stats recorded no exit code" : `last-run-stats unreadable: ${stats.reason}`;

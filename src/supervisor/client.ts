@@ -8,6 +8,7 @@ import { basename, dirname } from "node:path";
 import { describeError, log } from "../log/logger.ts";
 import { childEnv } from "../support/child-env.ts";
 import { isAlive } from "../support/process-alive.ts";
+import { fromChildExit } from "../support/wait-status.ts";
 import {
   bundlePath,
   createBundle,
@@ -21,7 +22,6 @@ import {
 } from "./bundle.ts";
 import { SupervisorError } from "./errors.ts";
 import { parseExitRecord, unknown, type ExitRecord } from "./exit-record.ts";
-import { fromChildExit } from "./exit-status.ts";
 import { pollUntil } from "./poll.ts";
 import { type ProcessProbe, probeProcess } from "./ps.ts";
 import { SCRIPT_FILE, SUPERVISOR_SCRIPT, supervisorArgv } from "./script.ts";

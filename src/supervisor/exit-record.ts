@@ -1,7 +1,8 @@
 // How a supervised argv ended, as the driver sees it, and the parser of the supervisor's exit.json (layer 4, pure).
-import { fromShellStatus, signalName } from "./exit-status.ts";
-import { SCRIPT_VERSION } from "./script.ts";
 import { describeError } from "../log/logger.ts";
+import { signalName } from "../support/signals.ts";
+import { fromShellStatus } from "../support/wait-status.ts";
+import { SCRIPT_VERSION } from "./script.ts";
 
 /**
  * The end of a supervised argv.

@@ -81,12 +81,3 @@ export function signalName(signal: number, table: Readonly<Record<string, number
   }
   return undefined;
 }
-
-/** Exit code for a death by a signal the host can neither name nor number (never 0, never a bare 128). */
-export const UNKNOWN_SIGNAL_EXIT = 255;
-
-/** Nomad's convention for a death by signal N: exit code 128+N with signal N. */
-export function exitOfSignal(signal: string | number): { exitCode: number; signal: number } {
-  const number = signalNumber(signal);
-  return number === undefined ? { exitCode: UNKNOWN_SIGNAL_EXIT, signal: 0 } : { exitCode: 128 + number, signal: number };
-}

@@ -1,7 +1,6 @@
-// Tests for src/support/signals.ts: every signal Bun can report maps to its number; none becomes 0 / exit 128.
+// Tests for src/support/signals.ts: every signal Bun can report maps to its number, and numbers to their names.
 import { describe, expect, test } from "bun:test";
-import { exitOfSignal, FREEBSD_SIGNALS, signalName, signalNumber, signalTable, UNKNOWN_SIGNAL_EXIT } from "../../../src/support/signals.ts";
-import { fromChildExit } from "../../../src/supervisor/exit-status.ts";
+import { FREEBSD_SIGNALS, signalName, signalNumber, signalTable } from "../../../src/support/signals.ts";
 
 /** What os.constants.signals holds on a FreeBSD host: Node's list, which has no SIGTHR and no SIGLIBRT. */
 const NODE_ON_FREEBSD = Object.fromEntries(Object.entries(FREEBSD_SIGNALS).filter(([name]) => name !== "SIGTHR" && name !== "SIGLIBRT"));
@@ -33,14 +32,25 @@ describe("signalNumber", () => {
   });
 });
 
-describe("exit codes of signal deaths", () => {
-  test("128+N with signal N, also for a number without a name", () => {
-    expect(exitOfSignal(32)).toEqual({ exitCode: 160, signal: 32 });
-    expect(exitOfSignal("SIGKILL")).toEqual({ exitCode: 137, signal: 9 });
-    expect(fromChildExit(null, 33)).toEqual({ exitCode: 161, signal: 33 });
+describe("signal names", () => {
+  test("names and numbers of the signals both hosts share", () => {
+    for (const [name, number] of [
+      ["SIGHUP", 1],
+      ["SIGINT", 2],
+      ["SIGQUIT", 3],
+      ["SIGKILL", 9],
+      ["SIGPIPE", 13],
+      ["SIGTERM", 15],
+    ] as const) {
+      expect(signalNumber(name)).toBe(number);
+      expect(signalNumber(name.slice(3).toLowerCase())).toBe(number);
+      expect(signalName(number)).toBe(name);
+    }
   });
-  test("a name nobody knows is never signal 0 with exit 128, nor exit 0", () => {
-    expect(exitOfSignal("SIGNOPE")).toEqual({ exitCode: UNKNOWN_SIGNAL_EXIT, signal: 0 });
-    expect(fromChildExit(null, "SIGNOPE").exitCode).toBe(UNKNOWN_SIGNAL_EXIT);
+
+  test("aliases never win over the canonical name; unknowns are undefined", () => {
+    expect(signalName(6)).toBe("SIGABRT");
+    expect(signalNumber("SIGBOGUS")).toBeUndefined();
+    expect(signalName(0)).toBeUndefined();
   });
 });

@@ -1,17 +1,19 @@
-// Table tests for src/supervisor/exit-status.ts: shell statuses, Bun child ends, signal names.
+// Table tests for src/support/wait-status.ts: shell statuses, Bun child ends; no signal death becomes 0 / exit 128.
 import { describe, expect, test } from "bun:test";
 import {
-  fromChildExit,
-  fromShellStatus,
-  MAX_SHELL_SIGNAL,
-  signalName,
-  signalNumber,
   type ExitStatus,
-} from "../../../src/supervisor/exit-status.ts";
+  FREEBSD_MAX_SHELL_SIGNAL,
+  fromChildExit,
+  exitOfSignal,
+  fromShellStatus,
+  HOST_MAX_SHELL_SIGNAL,
+  LINUX_MAX_SHELL_SIGNAL,
+  UNKNOWN_SIGNAL_EXIT,
+} from "../../../src/support/wait-status.ts";
 
 describe("fromShellStatus", () => {
-  const freebsd = MAX_SHELL_SIGNAL.freebsd as number;
-  const linux = MAX_SHELL_SIGNAL.linux as number;
+  const freebsd = FREEBSD_MAX_SHELL_SIGNAL;
+  const linux = LINUX_MAX_SHELL_SIGNAL;
   const table: [number, number, ExitStatus][] = [
     [0, freebsd, { exitCode: 0, signal: 0 }],
     [1, freebsd, { exitCode: 1, signal: 0 }],
@@ -36,6 +38,11 @@ describe("fromShellStatus", () => {
   for (const [status, maxSignal, expected] of table) {
     test(`${status} (max signal ${maxSignal})`, () => expect(fromShellStatus(status, maxSignal)).toEqual(expected));
   }
+  test("the host's own numbers by default", () => {
+    expect(HOST_MAX_SHELL_SIGNAL).toBe(process.platform === "linux" ? linux : freebsd);
+    expect(fromShellStatus(128 + HOST_MAX_SHELL_SIGNAL)).toEqual({ exitCode: 128 + HOST_MAX_SHELL_SIGNAL, signal: HOST_MAX_SHELL_SIGNAL });
+    expect(fromShellStatus(129 + HOST_MAX_SHELL_SIGNAL).signal).toBe(0);
+  });
 });
 
 describe("fromChildExit", () => {
@@ -55,25 +62,14 @@ describe("fromChildExit", () => {
   }
 });
 
-describe("signal names", () => {
-  test("names and numbers of the signals both hosts share", () => {
-    for (const [name, number] of [
-      ["SIGHUP", 1],
-      ["SIGINT", 2],
-      ["SIGQUIT", 3],
-      ["SIGKILL", 9],
-      ["SIGPIPE", 13],
-      ["SIGTERM", 15],
-    ] as const) {
-      expect(signalNumber(name)).toBe(number);
-      expect(signalNumber(name.slice(3).toLowerCase())).toBe(number);
-      expect(signalName(number)).toBe(name);
-    }
+describe("exit codes of signal deaths", () => {
+  test("128+N with signal N, also for a number without a name", () => {
+    expect(exitOfSignal(32)).toEqual({ exitCode: 160, signal: 32 });
+    expect(exitOfSignal("SIGKILL")).toEqual({ exitCode: 137, signal: 9 });
+    expect(fromChildExit(null, 33)).toEqual({ exitCode: 161, signal: 33 });
   });
-
-  test("aliases never win over the canonical name; unknowns are undefined", () => {
-    expect(signalName(6)).toBe("SIGABRT");
-    expect(signalNumber("SIGBOGUS")).toBeUndefined();
-    expect(signalName(0)).toBeUndefined();
+  test("a name nobody knows is never signal 0 with exit 128, nor exit 0", () => {
+    expect(exitOfSignal("SIGNOPE")).toEqual({ exitCode: UNKNOWN_SIGNAL_EXIT, signal: 0 });
+    expect(fromChildExit(null, "SIGNOPE").exitCode).toBe(UNKNOWN_SIGNAL_EXIT);
   });
 });
