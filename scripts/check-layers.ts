@@ -18,15 +18,14 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // Nomad's services (BasePlugin, Driver) and their conversions; every process they need (exec streaming too)
   // is the driver's.
   "plugin/": ["driver/", "log/", "support/"],
-  // The decisions; reaches processes only through its ports (driver/ports.ts), which app/ connects. supervisor/
-  // is listed only for the exit types (supervisor/exit-record.ts, exit-status.ts) until they become the driver's
-  // own task-exit module; then it goes.
-  "driver/": ["pot/", "supervisor/", "log/", "support/", "version.ts"],
+  // The decisions; reaches processes only through its ports (driver/ports.ts), which app/ connects.
+  "driver/": ["pot/", "log/", "support/", "version.ts"],
   // pot and the supervisor are independent of each other and of everything above them.
   "pot/": ["log/", "support/"],
   "supervisor/": ["log/", "support/"],
   "log/": [],
-  // Host rules both pot/ and the supervisor need (children's environment, signal numbers); imports nothing.
+  // Host rules both pot/ and the supervisor need (children's environment, signal numbers, wait statuses); imports
+  // nothing.
   "support/": [],
   // Operator commands.
   "cli/": ["driver/", "pot/", "supervisor/", "log/", "support/"],

@@ -1,9 +1,11 @@
 // Binds the driver's Supervision and UsageSampler interfaces to the supervisor layer (composition root helper,
-// imported only by driver-core.ts).
+// imported only by driver-core.ts): the supervisor's own types (exit records, samples) become the driver's here.
 import { existsSync } from "node:fs";
 import type { ProcessUsage, SupervisedTask, Supervision, UsageSampler } from "../driver/ports.ts";
+import type { PotStartExit } from "../driver/task-exit.ts";
 import { bundleDirFor } from "../supervisor/bundle.ts";
 import { attach, launch, remove, type SupervisedProcess } from "../supervisor/client.ts";
+import type { ExitRecord } from "../supervisor/exit-record.ts";
 import type { StatsSampler } from "../supervisor/sampler.ts";
 
 /** `sampler` also answers the identity probes of re-attached supervisors (one ps run per tick in total). */
@@ -35,5 +37,22 @@ export function usageSamplerFrom(sampler: StatsSampler): UsageSampler {
 
 /** The supervisor layer's kill() checks the group is still this task's supervisor before signalling. */
 function withKill(process: SupervisedProcess): SupervisedTask {
-  return { pid: process.pid, bundleDir: process.bundleDir, exited: process.exited, kill: () => void process.kill() };
+  return {
+    pid: process.pid,
+    bundleDir: process.bundleDir,
+    exited: process.exited.then(potStartExitOf),
+    kill: () => void process.kill(),
+  };
+}
+
+/** The supervisor's exit record as the driver's PotStartExit: the same three cases, without time stamps. */
+export function potStartExitOf(record: ExitRecord): PotStartExit {
+  switch (record.kind) {
+    case "exited":
+      return { kind: "exited", exitCode: record.exitCode, signal: record.signal };
+    case "failed":
+      return { kind: "failed", reason: record.reason };
+    case "unknown":
+      return { kind: "unknown", reason: record.reason };
+  }
 }

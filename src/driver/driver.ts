@@ -23,7 +23,6 @@ import { PotLockQueue } from "./pot-lock-queue.ts";
 import { DEFAULT_PREPARE_TIMEOUT_MS, TaskStarter } from "./start-task.ts";
 import { stillStarting, untilStarted } from "./start-readiness.ts";
 import { potDestroyDeadlineMs, potStopDeadlineMs } from "./stop-deadline.ts";
-import { resolveOutcome } from "./outcome.ts";
 import type {
   ExecSession,
   ExecSessionIo,
@@ -34,9 +33,9 @@ import type {
   Supervision,
   UsageSampler,
 } from "./ports.ts";
+import { resolveOutcome, type TaskOutcome } from "./task-exit.ts";
 import { taskConfigSpec } from "./task-config.ts";
 import { TaskHandle, type TaskHandleInit, type TaskStatus } from "./task-handle.ts";
-import type { TaskOutcome } from "./task-outcome.ts";
 import type { TaskSpec } from "./task-spec.ts";
 import { TaskStore } from "./task-store.ts";
 

@@ -13,10 +13,9 @@ import type {
   RssLimits,
   SignalOptions,
 } from "../pot/argv.ts";
-import type { LastRunStats } from "../pot/exit-code.ts";
-import type { PotVersion } from "../pot/parse.ts";
+import type { LastRunStats, PotVersion } from "../pot/parse.ts";
 import type { CallOptions, DestroyOutcome, ExecResult, PrepareResult, StartProbe, StopOutcome } from "../pot/pot-cli.ts";
-import type { ExitRecord } from "../supervisor/exit-record.ts";
+import type { PotStartExit } from "./task-exit.ts";
 
 /**
  * The pot verbs the driver runs, for one pot executable and environment (PotCli). Every call is one `pot`
@@ -46,7 +45,7 @@ export interface PotOperations {
   /** `pot set-status`: 0 done, 1 not allowed from the current status, 2 already in it. */
   setStatus(potName: string, status: "doa" | "stopped", options?: CallOptions): Promise<0 | 1 | 2>;
   destroy(potName: string, destroyOptions?: { force?: boolean }, options?: CallOptions): Promise<DestroyOutcome>;
-  lastRunStats(potName: string, options?: CallOptions): Promise<Extract<LastRunStats, { kind: "recorded" | "empty" }>>;
+  lastRunStats(potName: string, options?: CallOptions): Promise<LastRunStats>;
   /** How the driver learns that `pot start` has marked the pot started. */
   startProbe(potName: string, sinceMs?: number): Promise<StartProbe>;
   /** The argv of `pot start`, run by the task's supervisor. */
@@ -68,8 +67,8 @@ export interface SupervisedTask {
   /** The supervisor's pid; every process of the task lives in its session. */
   pid: number;
   bundleDir: string;
-  /** Resolves once with how the supervised argv ended. */
-  exited: Promise<ExitRecord>;
+  /** Resolves once with how the supervised argv (`pot start`) ended; never rejects. */
+  exited: Promise<PotStartExit>;
   /** SIGKILLs the supervisor's whole process group, if it is still this task's supervisor (last resort). */
   kill(): void;
 }
@@ -91,7 +90,7 @@ export interface Supervision {
   launch(request: LaunchRequest): Promise<SupervisedTask>;
   /**
    * Re-attaches to a supervisor started by an earlier plugin process. When the supervisor is gone, `exited`
-   * resolves at once with its exit record, or with "unknown" when it left none.
+   * resolves at once with how its argv ended, or with "unknown" when it left no record.
    */
   attach(bundleDir: string, pid: number): Promise<SupervisedTask>;
   /** Whether a bundle directory exists for the task. */

@@ -3,7 +3,7 @@
 // outcome is set once and later attempts are ignored. Started and recovered tasks get the same handle.
 import type { DriverState } from "./driver-state.ts";
 import type { SupervisedTask } from "./ports.ts";
-import type { TaskOutcome } from "./task-outcome.ts";
+import type { TaskOutcome } from "./task-exit.ts";
 
 export type TaskRunState = "running" | "exited";
 

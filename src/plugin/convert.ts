@@ -28,7 +28,7 @@ import type { ExecOutput, StartedTask } from "../driver/driver.ts";
 import type { TaskStatus as DriverTaskStatus } from "../driver/task-handle.ts";
 import type { TaskEvent } from "../driver/events.ts";
 import type { ProcessUsage } from "../driver/ports.ts";
-import type { TaskOutcome } from "../driver/task-outcome.ts";
+import type { TaskOutcome } from "../driver/task-exit.ts";
 import type { TaskSpec } from "../driver/task-spec.ts";
 import type { Duration } from "./gen/google/protobuf/duration.ts";
 import type { Timestamp } from "./gen/google/protobuf/timestamp.ts";

@@ -3,7 +3,13 @@
 // Every pattern here has a fixture under test/fixtures/pot/ written from docs/pot-behaviour.md and pot 0.16's
 // scripts.
 import type { PotErrorKind } from "./errors.ts";
-import type { LastRunStats } from "./exit-code.ts";
+
+/**
+ * What `pot last-run-stats` printed: the `{ "ExitCode": N }` that `pot start` writes once the command has ended (N is
+ * the jail's sh wait status: the code, or 128+signal), or `{}` when nothing was recorded (docs/pot-behaviour.md,
+ * "Exit status").
+ */
+export type LastRunStats = { kind: "recorded"; exitCode: number } | { kind: "empty" };
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -279,7 +285,7 @@ export function parseInfo(stdout: string): ParseResult<PotInfo> {
 }
 
 /** Parses `pot last-run-stats`: `{ "ExitCode": N }`, or `{}` when start never recorded one. */
-export function parseLastRunStats(stdout: string): ParseResult<Extract<LastRunStats, { kind: "recorded" | "empty" }>> {
+export function parseLastRunStats(stdout: string): ParseResult<LastRunStats> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout.trim());

@@ -34,7 +34,6 @@ import {
   type SignalOptions,
 } from "./argv.ts";
 import { PotError } from "./errors.ts";
-import type { LastRunStats } from "./exit-code.ts";
 import { preparedPotName } from "./naming.ts";
 import {
   classifyFailure,
@@ -46,6 +45,7 @@ import {
   parsePreparedName,
   parseVersion,
   isEssentialPrepareSkip,
+  type LastRunStats,
   splitPotMessages,
   type ParseResult,
   type PotInfo,
@@ -375,7 +375,7 @@ export class PotCli {
    * is read directly when pot's configuration files say where it is and it holds a well-formed record (no pot
    * run); otherwise (no file, no such pot, anything unexpected) pot answers, with its own errors.
    */
-  async lastRunStats(potName: string, options?: CallOptions): Promise<Extract<LastRunStats, { kind: "recorded" | "empty" }>> {
+  async lastRunStats(potName: string, options?: CallOptions): Promise<LastRunStats> {
     const argv = lastRunStatsArgv(potName);
     const fsRoot = (await this.stateDir())?.fsRoot;
     const text = fsRoot === undefined ? undefined : await readLastRunStatsFile(fsRoot, potName);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { taskExitFromPotStart } from "../../src/pot/exit-code.ts";
+import { taskOutcome } from "../../src/driver/task-exit.ts";
 import { PotCli, silentLogger } from "../../src/pot/pot-cli.ts";
 import { SpawnRunner, type CommandResult } from "../../src/pot/runner.ts";
 import { TIMEOUT_MULTIPLIER } from "../setup.ts";
@@ -279,7 +279,12 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         expect(result.stdout).toContain(`###>  ${name} reported application error`);
         const stats = await pot.lastRunStats(name);
         expect(stats).toEqual({ kind: "recorded", exitCode: 3 });
-        expect(taskExitFromPotStart({ kind: "exited", exitCode: 125 }, stats)).toEqual({ kind: "exited", exitCode: 3, signal: 0 });
+        expect(taskOutcome({ kind: "exited", exitCode: 125, signal: 0 }, stats)).toEqual({
+          kind: "exited",
+          exitCode: 3,
+          signal: 0,
+          oomKilled: false,
+        });
       });
 
       it("runs the command through the jail's sh (quotes honoured)", async (t) => {
@@ -321,10 +326,11 @@ export function definePotCliContract(label: string, setup: TargetSetup | { skip:
         expect([0, 1, 125]).toContain(result.exitCode as number);
         const stats = await pot.lastRunStats(name);
         expect(stats).toEqual({ kind: "recorded", exitCode: 143 });
-        expect(taskExitFromPotStart({ kind: "exited", exitCode: result.exitCode ?? 1 }, stats)).toEqual({
+        expect(taskOutcome({ kind: "exited", exitCode: result.exitCode ?? 1, signal: 0 }, stats)).toEqual({
           kind: "exited",
           exitCode: 143,
           signal: 15,
+          oomKilled: false,
         });
         expect(await pot.isRunning(name)).toBe(false);
       });

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, lstatSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
+import { taskOutcome } from "../../src/driver/task-exit.ts";
 import { PotError } from "../../src/pot/errors.ts";
-import { taskExitFromPotStart } from "../../src/pot/exit-code.ts";
 import { PotCli, silentLogger } from "../../src/pot/pot-cli.ts";
 import { SpawnRunner } from "../../src/pot/runner.ts";
 import { potVersion } from "../../src/pot/version-probe.ts";
@@ -287,7 +287,7 @@ describe("simulator specifics", () => {
       await running.exited;
       const stats = await pot.lastRunStats(name);
       expect(stats).toEqual({ kind: "empty" });
-      expect(taskExitFromPotStart({ kind: "signaled", signal: 9 }, stats).kind).toBe("unknown");
+      expect(taskOutcome({ kind: "exited", exitCode: 137, signal: 9 }, stats).kind).toBe("unknown");
     });
 
     it("get-rss reports the real resident memory of the jail's processes; rctl off fails", async () => {

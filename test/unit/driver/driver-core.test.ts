@@ -16,13 +16,13 @@ import type {
   Supervision,
   UsageSampler,
 } from "../../../src/driver/ports.ts";
+import type { PotStartExit } from "../../../src/driver/task-exit.ts";
 import type { TaskSpec } from "../../../src/driver/task-spec.ts";
 import { isRecoverable, statusCode } from "../../../src/plugin/status.ts";
 import { taskSpec } from "../../support/task-spec.ts";
 import { PotCli } from "../../../src/pot/pot-cli.ts";
 import type { CommandResult, CommandRunner, RunOptions } from "../../../src/pot/runner.ts";
 import { SupervisorError } from "../../../src/supervisor/errors.ts";
-import type { ExitRecord } from "../../../src/supervisor/exit-record.ts";
 
 type Responder = (argv: readonly string[]) => Partial<CommandResult> | undefined;
 
@@ -55,14 +55,14 @@ class FakeSupervision implements Supervision {
   killed: number[] = [];
   onKill: (() => void) | undefined;
   bundles = new Set<string>();
-  finish: ((record: ExitRecord) => void) | undefined;
-  attachRecord: ExitRecord | undefined;
+  finish: ((record: PotStartExit) => void) | undefined;
+  attachRecord: PotStartExit | undefined;
   attachError: Error | undefined;
   async launch(request: LaunchRequest): Promise<SupervisedTask> {
     this.launched.push(request);
     const bundleDir = this.bundleDirFor(request.stateDir, request.taskId);
     this.bundles.add(bundleDir);
-    const exited = new Promise<ExitRecord>((resolve) => {
+    const exited = new Promise<PotStartExit>((resolve) => {
       this.finish = resolve;
     });
     return {
@@ -79,7 +79,7 @@ class FakeSupervision implements Supervision {
     if (this.attachError) throw this.attachError;
     const exited = this.attachRecord
       ? Promise.resolve(this.attachRecord)
-      : new Promise<ExitRecord>((resolve) => {
+      : new Promise<PotStartExit>((resolve) => {
           this.finish = resolve;
         });
     return { pid, bundleDir, exited, kill: () => this.killed.push(pid) };
@@ -228,7 +228,7 @@ describe("startTask", () => {
     const seen: string[] = [];
     driver.events.subscribe((event) => seen.push(event.message));
     await driver.startTask(task(), CONFIG);
-    supervision.finish?.({ kind: "failed", reason: "supervisor refused stdout destination /x: it is a symlink", endedAt: new Date() });
+    supervision.finish?.({ kind: "failed", reason: "supervisor refused stdout destination /x: it is a symlink" });
     await driver.waitTask(TASK_ID);
     expect(seen).toContain("Task not started: supervisor refused stdout destination /x: it is a symlink");
   });
@@ -281,7 +281,7 @@ describe("wait, stop and destroy", () => {
       return undefined;
     });
     await driver.startTask(task(), CONFIG);
-    supervision.finish?.({ kind: "exited", exitCode: 125, signal: 0, endedAt: new Date() });
+    supervision.finish?.({ kind: "exited", exitCode: 125, signal: 0 });
     expect(await driver.waitTask(TASK_ID)).toEqual({ kind: "exited", exitCode: 143, signal: 15, oomKilled: false });
   });
 
@@ -292,7 +292,7 @@ describe("wait, stop and destroy", () => {
       return undefined;
     });
     await driver.startTask(task(), CONFIG);
-    supervision.finish?.({ kind: "unknown", reason: "supervisor vanished", detectedAt: new Date() });
+    supervision.finish?.({ kind: "unknown", reason: "supervisor vanished" });
     const outcome = await driver.waitTask(TASK_ID);
     expect(outcome.kind).toBe("unknown");
   });
@@ -302,7 +302,7 @@ describe("wait, stop and destroy", () => {
       if (argv[1] === "prepare") return { stdout: PREPARED };
       if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 143 }\n' };
       if (argv[1] === "stop") {
-        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0 }));
       }
       return undefined;
     });
@@ -318,7 +318,7 @@ describe("wait, stop and destroy", () => {
       if (argv[1] === "prepare") return { stdout: PREPARED };
       if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 0 }\n' };
       if (argv[1] === "stop") {
-        setTimeout(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }), 30);
+        setTimeout(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0 }), 30);
         return { exitCode: 1, stdout: `###>  pot ${POT} is already stopping!\n` };
       }
       return undefined;
@@ -333,7 +333,7 @@ describe("wait, stop and destroy", () => {
     const { driver, runner, supervision } = setup((argv) => {
       if (argv[1] === "prepare") return { stdout: PREPARED };
       if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 137 }\n' };
-      if (argv[1] === "stop") queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      if (argv[1] === "stop") queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0 }));
       return undefined;
     });
     const started = await driver.startTask(task(), { ...CONFIG, attributes: ["stop_timeout:200"] });
@@ -369,7 +369,7 @@ describe("wait, stop and destroy", () => {
       if (argv[1] === "signal" && argv.includes("-C")) return { exitCode: ++probes === 1 || probes >= 4 ? 0 : 1 };
       if (argv[1] === "stop") {
         if (++stops === 1) return { exitCode: 1, stdout: `###>  pot ${POT} is not in a state where it can be stopped\n` };
-        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0 }));
       }
       return undefined;
     });
@@ -386,7 +386,7 @@ describe("wait, stop and destroy", () => {
       if (argv[1] === "last-run-stats") return { stdout: "{}\n" };
       return undefined;
     }, 50);
-    supervision.onKill = () => supervision.finish?.({ kind: "unknown", reason: "supervisor killed", detectedAt: new Date() });
+    supervision.onKill = () => supervision.finish?.({ kind: "unknown", reason: "supervisor killed" });
     await driver.startTask(task(), CONFIG);
     await driver.stopTask(TASK_ID, 10, "SIGTERM");
     expect(supervision.killed).toEqual([4242]);
@@ -396,7 +396,7 @@ describe("wait, stop and destroy", () => {
   test("stop with no signal named sends SIGTERM; an unknown signal is an error", async () => {
     const { driver, runner, supervision } = setup((argv) => {
       if (argv[1] === "prepare") return { stdout: PREPARED };
-      if (argv[1] === "signal") queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+      if (argv[1] === "signal") queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0 }));
       if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 0 }\n' };
       return undefined;
     });
@@ -414,7 +414,7 @@ describe("wait, stop and destroy", () => {
     const { driver, runner, supervision } = setup((argv) => {
       if (argv[1] === "prepare") return { stdout: PREPARED };
       if (argv[1] === "signal" || argv[1] === "stop") {
-        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() }));
+        queueMicrotask(() => supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0 }));
       }
       if (argv[1] === "last-run-stats") return { stdout: '{ "ExitCode": 143 }\n' };
       if (argv[1] === "destroy" && runner.verbs().filter((v) => v === "destroy").length > 1) {
@@ -477,7 +477,7 @@ describe("interactive exec", () => {
       return undefined;
     });
     await driver.startTask(task(), CONFIG);
-    supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0, endedAt: new Date() });
+    supervision.finish?.({ kind: "exited", exitCode: 0, signal: 0 });
     await driver.waitTask(TASK_ID);
     expect(() => driver.startExecSession(TASK_ID, ["/bin/sh"], io(false))).toThrow("has exited");
     expect(execSessions.started).toEqual([]);
@@ -498,7 +498,7 @@ describe("recoverTask", () => {
     await driver.recoverTask(task(), 1, state);
     await driver.recoverTask(task(), 1, state);
     expect(driver.inspectTask(TASK_ID).state).toBe("running");
-    supervision.finish?.({ kind: "exited", exitCode: 125, signal: 0, endedAt: new Date() });
+    supervision.finish?.({ kind: "exited", exitCode: 125, signal: 0 });
     expect(await driver.waitTask(TASK_ID)).toEqual({ kind: "exited", exitCode: 3, signal: 0, oomKilled: false });
   });
 
