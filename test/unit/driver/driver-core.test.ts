@@ -533,6 +533,17 @@ describe("recoverTask", () => {
     expect(driver.inspectTask(TASK_ID).taskName).toBe("web");
   });
 
+  test("exec passes on the variables pot can carry and leaves out the rest (recovered env is not checked by a start)", async () => {
+    const { state, bundleDir } = await startedState();
+    const { driver, supervision, runner } = setup(() => undefined);
+    supervision.bundles.add(bundleDir);
+    const env = { FOO: "bar", "NOMAD_HOST_PORT_a-b": "1", TWO_LINES: "a\nb", CR: "a\rb", SPACES: "a b $x" };
+    await driver.recoverTask({ ...task(), env }, 1, state);
+    await driver.execTask(TASK_ID, ["true"], 0);
+    const exec = runner.calls.find((argv) => argv[1] === "exec") ?? [];
+    expect(exec.filter((_, i) => exec[i - 1] === "-e")).toEqual(["FOO=bar", "SPACES=a b $x"]);
+  });
+
   test("garbage driver state is an error", async () => {
     const { driver } = setup(() => undefined);
     const err = await driver.recoverTask(task(), 1, new TextEncoder().encode("nope")).catch((e: unknown) => e);

@@ -35,6 +35,22 @@ function seedConfig(extra: Record<string, unknown> = {}) {
 }
 
 describe("planStart", () => {
+  test("task env: names the jail's sh cannot export are skipped; values pot cannot keep on one line are refused", () => {
+    const env = { OK: 'a b $HOME "q"', "NOMAD_HOST_PORT_a-b": "1", "1X": "y", NL: "a\nb", CR: "a\rb", NUL: "a\u0000b" };
+    const result = planStart(seedConfig(), task({ env }), { hostCpus: 4 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => i.path)).toEqual(["task.env.NL", "task.env.CR", "task.env.NUL"]);
+    for (const issue of result.issues) {
+      expect(issue.message).toBe("must not contain a newline, carriage return or NUL: pot keeps each variable on one line");
+    }
+    const clean = planStart(seedConfig(), task({ env: { OK: env.OK, "NOMAD_HOST_PORT_a-b": "1", "1X": "y" } }), {
+      hostCpus: 4,
+    });
+    expect(clean.ok && clean.plan.env).toEqual({ OK: env.OK });
+    expect(clean.ok && clean.plan.skippedEnv).toEqual(["NOMAD_HOST_PORT_a-b", "1X"]);
+  });
+
   test("the seed job becomes prepare + copy-in + mount-in + env + limits", () => {
     const result = planStart(seedConfig(), task(), { hostCpus: 8 });
     if (!result.ok) throw new Error(JSON.stringify(result.issues));

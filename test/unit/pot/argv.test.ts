@@ -228,6 +228,7 @@ describe("per-pot verbs", () => {
     ["env name with a dash", () => setEnvArgv(POT, { "a-b": "1" })],
     ["env name starting with a digit", () => setEnvArgv(POT, { "1A": "1" })],
     ["env value with a newline", () => setEnvArgv(POT, { A: "1\n2" })],
+    ["env value with a carriage return", () => setEnvArgv(POT, { A: "1\r2" })],
     ["no hosts", () => setHostsArgv(POT, [])],
     ["hostname with a colon", () => setHostsArgv(POT, [{ hostname: "a:b", ip: "1.2.3.4" }])],
     ["empty ip", () => setHostsArgv(POT, [{ hostname: "a", ip: "" }])],
