@@ -3,7 +3,7 @@
 import { access, constants } from "node:fs/promises";
 import { describeError, log } from "../log/logger.ts";
 import type { ExecResult } from "../pot/pot-cli.ts";
-import { isValidEnvName } from "../pot/argv.ts";
+import { isValidEnvName, isValidEnvValue } from "../pot/env-vars.ts";
 import { isPotError } from "../pot/errors.ts";
 import { parseTaskId, potNameForTask } from "../pot/naming.ts";
 import { KindedError } from "../support/error-kinds.ts";
@@ -502,15 +502,16 @@ function asTaskUser(handle: TaskHandle, command: readonly string[]): string[] {
 }
 
 /**
- * The task environment minus what cannot be passed to `pot exec -e` (names the jail's sh cannot export); for
- * a task with a user, that user's USER and HOME unless the task's own environment sets them.
+ * The task environment minus what pot cannot carry into the jail (src/pot/env-vars.ts, the rule a start applies;
+ * a recovered task's environment was never checked by one); for a task with a user, that user's USER and HOME
+ * unless the task's own environment sets them.
  */
 function execEnv(handle: TaskHandle): Record<string, string> {
   const out: Record<string, string> = {};
   const user = handle.state.user;
   const env = user === undefined ? handle.env : { USER: user.name, HOME: user.home, ...handle.env };
   for (const [k, v] of Object.entries(env)) {
-    if (isValidEnvName(k) && !/[\n\r]/.test(v)) out[k] = v;
+    if (isValidEnvName(k) && isValidEnvValue(v)) out[k] = v;
   }
   return out;
 }

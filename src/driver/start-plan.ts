@@ -1,14 +1,7 @@
 // The start plan (driver layer, pure): validated task config + Nomad's task facts → every pot operation of a
 // StartTask, decided before anything is created. A plan either comes out whole or as a list of issues.
-import {
-  type CopyInOptions,
-  type HostEntry,
-  isValidEnvName,
-  type MountInOptions,
-  type PortExport,
-  type PrepareOptions,
-  type RssLimits,
-} from "../pot/argv.ts";
+import type { CopyInOptions, HostEntry, MountInOptions, PortExport, PrepareOptions, RssLimits } from "../pot/argv.ts";
+import { ENV_VALUE_RULE, isValidEnvName, isValidEnvValue } from "../pot/env-vars.ts";
 import { parseTaskId, potNameForTask } from "../pot/naming.ts";
 import { type ConfigIssue, formatConfigPath } from "./config-schema.ts";
 import { type JailAccount, switchUserArgv, userNameProblem } from "./jail-user.ts";
@@ -115,13 +108,8 @@ export function planStart(config: TaskConfig, task: TaskSpec, context: PlanConte
   const skippedEnv: string[] = [];
   for (const [name, value] of Object.entries(task.env)) {
     if (!isValidEnvName(name)) skippedEnv.push(name);
-    else if (/[\n\r\u0000]/.test(value)) {
-      issues.push({
-        path: formatConfigPath("task.env", [name]),
-        message: "must not contain a newline, carriage return or NUL: pot keeps each variable on one line",
-        value,
-      });
-    } else env[name] = value;
+    else if (!isValidEnvValue(value)) issues.push({ path: formatConfigPath("task.env", [name]), message: ENV_VALUE_RULE, value });
+    else env[name] = value;
   }
   if (issues.length > 0) return { ok: false, issues };
 

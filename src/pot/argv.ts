@@ -3,6 +3,7 @@
 // Flags and value rules are pot 0.16's (docs/pot-behaviour.md). A value pot would silently mangle (a newline
 // in a pot.conf line, a `.` in a pot name, an env name the jail's sh cannot export) is refused here with a
 // PotError of kind "invalid-argument" instead of being passed on.
+import { ENV_VALUE_RULE, isValidEnvName, isValidEnvValue } from "./env-vars.ts";
 import { PotError } from "./errors.ts";
 import { isSafePotName } from "./naming.ts";
 
@@ -127,15 +128,8 @@ export interface ExecOptions {
   detach?: boolean;
 }
 
-/** Names the jail's `sh` can `export`; pot writes env entries as `export "NAME=value"`. */
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NO_NEWLINE = /^[^\n\r]*$/;
 const MEMORY_MAX_MB = 2 ** 40;
-
-/** True when pot's set-env can carry this variable name into the jail's environment. */
-export function isValidEnvName(name: string): boolean {
-  return ENV_NAME.test(name);
-}
 
 export function versionArgv(): string[] {
   return ["version", "-q"];
@@ -230,7 +224,7 @@ export function setEnvArgv(potName: string, env: Readonly<Record<string, string>
   const argv = ["set-env", "-p", potName];
   for (const [name, value] of entries) {
     if (!isValidEnvName(name)) refuse("set-env", `${JSON.stringify(name)} is not a valid environment variable name`);
-    if (!NO_NEWLINE.test(value)) refuse("set-env", `value of ${name} contains a newline`);
+    if (!isValidEnvValue(value)) refuse("set-env", `value of ${name} ${ENV_VALUE_RULE}`);
     argv.push("-E", `${name}=${value}`);
   }
   return argv;
