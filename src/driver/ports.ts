@@ -3,16 +3,8 @@
 // usage sampler (src/supervisor/, through src/app/supervision-adapter.ts). The concrete classes satisfy these shapes and src/app/ connects them, so the
 // driver core holds no process handling of its own and is testable with fakes.
 import type { ExecSession, ExecSessionOptions } from "../pot/exec-session.ts";
-import type {
-  CopyInOptions,
-  ExecOptions,
-  HostEntry,
-  MountInOptions,
-  PotAttribute,
-  PrepareOptions,
-  RssLimits,
-  SignalOptions,
-} from "../pot/argv.ts";
+import type { CopyInOptions, ExecOptions, HostEntry, MountInOptions, PrepareOptions, RssLimits, SignalOptions } from "../pot/argv.ts";
+import type { PotAttributeName } from "../pot/attributes.ts";
 import type { LastRunStats, PotVersion } from "../pot/parse.ts";
 import type { CallOptions, DestroyOutcome, ExecResult, PrepareResult, StartProbe, StopOutcome } from "../pot/pot-cli.ts";
 import type { PotStartExit } from "./task-exit.ts";
@@ -28,7 +20,7 @@ export interface PotOperations {
   prepare(prepare: PrepareOptions, options?: CallOptions): Promise<PrepareResult>;
   copyIn(potName: string, copy: CopyInOptions, options?: CallOptions): Promise<void>;
   mountIn(potName: string, mount: MountInOptions, options?: CallOptions): Promise<void>;
-  setAttr(potName: string, attribute: PotAttribute, value: string | number | boolean, options?: CallOptions): Promise<void>;
+  setAttr(potName: string, attribute: PotAttributeName, value: string | number | boolean, options?: CallOptions): Promise<void>;
   setCmd(potName: string, command: string, options?: CallOptions): Promise<void>;
   setEnv(potName: string, env: Readonly<Record<string, string>>, options?: CallOptions): Promise<void>;
   setHosts(potName: string, hosts: readonly HostEntry[], options?: CallOptions): Promise<void>;

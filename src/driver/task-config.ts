@@ -4,6 +4,7 @@
 // jobs written for it keep working. Map-shaped `port_map` is declared list(map(string)) because Nomad's jobspec
 // parser wraps object literals in a one-element list (docs/protocol.md §5).
 import { isIPv4, isIPv6 } from "node:net";
+import { isPotAttribute, POT_ATTRIBUTE_KINDS, type PotAttributeName } from "../pot/attributes.ts";
 import {
   type Check,
   type CheckContext,
@@ -53,36 +54,6 @@ export interface ExtraHost {
   hostname: string;
   ip: string;
 }
-
-/** pot's settable attributes (docs/pot-behaviour.md, attributes) and the kind of value each takes. */
-const POT_ATTRIBUTE_KINDS = {
-  "start-at-boot": "bool",
-  "early-start-at-boot": "bool",
-  persistent: "bool",
-  "no-rc-script": "bool",
-  prunable: "bool",
-  "localhost-tunnel": "bool",
-  "no-tmpfs": "bool",
-  "no-etc-hosts": "bool",
-  enforce_statfs: "uint",
-  mount: "bool",
-  fdescfs: "bool",
-  linprocfs: "bool",
-  nullfs: "bool",
-  procfs: "bool",
-  tmpfs: "bool",
-  zfs: "bool",
-  raw_sockets: "bool",
-  sysvshm: "sysv",
-  sysvsem: "sysv",
-  sysvmsg: "sysv",
-  children: "uint",
-  mlock: "bool",
-  devfs_ruleset: "uint",
-  exec_stop: "string",
-  stop_timeout: "uint",
-} as const;
-export type PotAttributeName = keyof typeof POT_ATTRIBUTE_KINDS;
 
 /**
  * Attributes that would take the jail's lifecycle away from Nomad: a persistent pot does not block in
@@ -192,7 +163,7 @@ function parsePotAttribute(entry: string): PotAttribute | string {
   const parts = splitFirstColon(entry);
   if (!parts) return 'must have the form "attribute:value"';
   const [name, value] = parts;
-  if (!Object.hasOwn(POT_ATTRIBUTE_KINDS, name)) {
+  if (!isPotAttribute(name)) {
     // A long name is shortened so the reason survives when the issue is cut for the error message.
     const shown = name.length > 40 ? `${Array.from(name).slice(0, 37).join("")}...` : name;
     return `${JSON.stringify(shown)} is not a pot attribute`;
@@ -201,7 +172,7 @@ function parsePotAttribute(entry: string): PotAttribute | string {
   if (COMMAND_ATTRIBUTES.has(name)) {
     return `attribute ${name} cannot be set: pot prepare turns it on, and off pot would drop the task's environment and the command's quoting`;
   }
-  const kind = POT_ATTRIBUTE_KINDS[name as PotAttributeName];
+  const kind = POT_ATTRIBUTE_KINDS[name];
   if (CONTROL_CHARS.test(value)) return "value must not contain control characters";
   if (kind === "bool" && !BOOL_VALUE.test(value)) return `value of ${name} must be yes/no, true/false or on/off`;
   if (kind === "uint" && !/^\d+$/.test(value)) return `value of ${name} must be an unsigned integer`;
@@ -212,7 +183,7 @@ function parsePotAttribute(entry: string): PotAttribute | string {
   if (name === "stop_timeout" && Number(value) > MAX_STOP_TIMEOUT_S) {
     return `value of stop_timeout must be at most ${MAX_STOP_TIMEOUT_S} (seconds)`;
   }
-  return { name: name as PotAttributeName, value };
+  return { name, value };
 }
 
 /** Each entry parsed on its own and each attribute named once, so every bad entry is reported. */

@@ -3,6 +3,7 @@
 // Flags and value rules are pot 0.16's (docs/pot-behaviour.md). A value pot would silently mangle (a newline
 // in a pot.conf line, a `.` in a pot name, an env name the jail's sh cannot export) is refused here with a
 // PotError of kind "invalid-argument" instead of being passed on.
+import { isPotAttribute, type PotAttributeName } from "./attributes.ts";
 import { ENV_VALUE_RULE, isValidEnvName, isValidEnvValue } from "./env-vars.ts";
 import { PotError } from "./errors.ts";
 import { isSafePotName } from "./naming.ts";
@@ -18,36 +19,6 @@ export interface PortExport {
   hostPort?: number;
   protocol?: "tcp" | "udp";
 }
-
-/** pot attributes set-attr accepts (docs/pot-behaviour.md): the 8 pot attributes and the 17 jail attributes. */
-export const POT_ATTRIBUTES = [
-  "start-at-boot",
-  "early-start-at-boot",
-  "persistent",
-  "no-rc-script",
-  "prunable",
-  "localhost-tunnel",
-  "no-tmpfs",
-  "no-etc-hosts",
-  "enforce_statfs",
-  "mount",
-  "fdescfs",
-  "linprocfs",
-  "nullfs",
-  "procfs",
-  "tmpfs",
-  "zfs",
-  "raw_sockets",
-  "sysvshm",
-  "sysvsem",
-  "sysvmsg",
-  "children",
-  "mlock",
-  "devfs_ruleset",
-  "exec_stop",
-  "stop_timeout",
-] as const;
-export type PotAttribute = (typeof POT_ATTRIBUTES)[number];
 
 export interface PrepareOptions {
   /** `-U`: base URL of the image directory. */
@@ -198,9 +169,9 @@ export function mountInArgv(potName: string, options: MountInOptions): string[] 
 }
 
 /** Booleans become YES/NO; numbers their decimal form. */
-export function setAttrArgv(potName: string, attribute: PotAttribute, value: string | number | boolean): string[] {
+export function setAttrArgv(potName: string, attribute: PotAttributeName, value: string | number | boolean): string[] {
   requirePotName("set-attr", potName);
-  if (!(POT_ATTRIBUTES as readonly string[]).includes(attribute)) refuse("set-attr", `${attribute} is not a valid attribute`);
+  if (!isPotAttribute(attribute)) refuse("set-attr", `${attribute} is not a valid attribute`);
   const text = typeof value === "boolean" ? (value ? "YES" : "NO") : String(value);
   if (text === "") refuse("set-attr", `empty value for ${attribute}`);
   if (!NO_NEWLINE.test(text)) refuse("set-attr", `value of ${attribute} contains a newline`);

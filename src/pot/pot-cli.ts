@@ -28,11 +28,11 @@ import {
   type ExecOptions,
   type HostEntry,
   type MountInOptions,
-  type PotAttribute,
   type PrepareOptions,
   type RssLimits,
   type SignalOptions,
 } from "./argv.ts";
+import type { PotAttributeName } from "./attributes.ts";
 import { PotError } from "./errors.ts";
 import { preparedPotName } from "./naming.ts";
 import {
@@ -207,7 +207,7 @@ export class PotCli {
   }
 
   /** `pot set-attr`: replaces one `pot.attr.<name>` line; takes effect at the next start. */
-  async setAttr(potName: string, attribute: PotAttribute, value: string | number | boolean, options?: CallOptions): Promise<void> {
+  async setAttr(potName: string, attribute: PotAttributeName, value: string | number | boolean, options?: CallOptions): Promise<void> {
     await this.runOk("set-attr", setAttrArgv(potName, attribute, value), options);
   }
 
