@@ -5,7 +5,7 @@
 // so the plugin announces itself at the start-up cost of its gRPC runtime alone.
 import type * as grpc from "@grpc/grpc-js";
 import type { PotDriver } from "../driver/driver.ts";
-import { log } from "../log/logger.ts";
+import { describeError, log } from "../log/logger.ts";
 import { BasePluginService } from "../plugin/gen/plugins/base/proto/base.ts";
 import { DriverService } from "../plugin/gen/plugins/drivers/proto/driver.ts";
 
@@ -66,7 +66,7 @@ export function deferred(
         (implementation) => (implementation[name] as unknown as AnyHandler)(call, callback),
         (err: unknown) => {
           log.error({ error: err, method: method.path }, "failed to load the plugin's handlers");
-          const status = { code: INTERNAL, details: `failed to load the plugin's handlers: ${String(err)}` };
+          const status = { code: INTERNAL, details: `failed to load the plugin's handlers: ${describeError(err)}` };
           // Unary and client-streaming calls answer through the callback; streams through an error event.
           if (callback !== undefined) callback(status);
           else (call as { emit: (event: string, err: unknown) => void }).emit("error", status);

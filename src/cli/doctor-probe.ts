@@ -48,7 +48,7 @@ export async function pathFacts(path: string): Promise<PathFacts> {
     link = await lstat(path);
   } catch (err) {
     const absent = errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR";
-    return absent ? { path, kind: "missing" } : { path, kind: "other", error: describe(err) };
+    return absent ? { path, kind: "missing" } : { path, kind: "other", error: describeError(err) };
   }
   const kind = link.isSymbolicLink() ? "symlink" : link.isDirectory() ? "dir" : link.isFile() ? "file" : "other";
   const facts: PathFacts = { path, kind };
@@ -59,7 +59,7 @@ export async function pathFacts(path: string): Promise<PathFacts> {
     facts.realPath = await realpath(path);
   } catch (err) {
     if (facts.kind === "symlink") facts.kind = "missing";
-    else facts.error = describe(err);
+    else facts.error = describeError(err);
     return facts;
   }
   facts.executable = await access(path, fsConstants.X_OK).then(
@@ -73,7 +73,7 @@ async function readText(path: string): Promise<TextFile> {
   try {
     return { path, text: await readFile(path, "utf8") };
   } catch (err) {
-    return { path, error: errnoOf(err) === "ENOENT" ? "missing" : describe(err) };
+    return { path, error: errnoOf(err) === "ENOENT" ? "missing" : describeError(err) };
   }
 }
 
@@ -117,7 +117,7 @@ async function writeTest(dir: string): Promise<string> {
     await unlink(path);
     return "";
   } catch (err) {
-    return describe(err);
+    return describeError(err);
   }
 }
 
@@ -240,10 +240,4 @@ async function findInPath(name: string, path: string): Promise<{ found?: string 
 
 function errnoOf(err: unknown): string | undefined {
   return typeof err === "object" && err !== null ? (err as { code?: string }).code : undefined;
-}
-
-function describe(err: unknown): string {
-  const code = errnoOf(err);
-  const message = describeError(err);
-  return code !== undefined && !message.startsWith(code) ? `${code}: ${message}` : message;
 }

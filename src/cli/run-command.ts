@@ -1,4 +1,5 @@
 // One external command for the operator commands (cli layer): argv array, deadline, outcome instead of a throw.
+import { describeError } from "../log/logger.ts";
 import type { CommandRunner } from "../pot/runner.ts";
 import type { CommandOutcome } from "./doctor-checks.ts";
 
@@ -9,7 +10,8 @@ export async function runCommand(runner: CommandRunner, argv: readonly string[],
     const { stdout, stderr, timedOut } = result;
     return { argv, exitCode: timedOut ? null : result.exitCode, stdout, stderr, timedOut };
   } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-    return { argv, exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: `cannot run ${argv[0]}: ${cause}` };
+    // The runner's error says "failed to spawn"; its cause says why.
+    const why = describeError(err instanceof Error && err.cause !== undefined ? err.cause : err);
+    return { argv, exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: `cannot run ${argv[0]}: ${why}` };
   }
 }

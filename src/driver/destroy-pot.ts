@@ -1,6 +1,7 @@
 // Forced pot destroy with a few retries (driver layer). Nomad calls DestroyTask once and ignores its error
 // (docs/protocol.md §7.2), so one transient `pot destroy` failure (a busy dataset, a concurrent stop) would leak
 // the pot and the task's bundle for good; a failed start's cleanup has no second chance either.
+import { describeError } from "../log/logger.ts";
 import { isPotError } from "../pot/errors.ts";
 import type { DestroyOutcome } from "../pot/pot-cli.ts";
 import type { PotOperations } from "./ports.ts";
@@ -45,8 +46,7 @@ export async function destroyPot(
       if (!released && options.startGone?.() === true && isPotError(err) && HALF_STARTED.test(err.potErrors.join("\n"))) {
         released = true;
         const said = await releaseHalfStartedPot(pot, potName, callOptions).catch(
-          (releaseErr: unknown) =>
-            `failed to release pot ${potName}: ${releaseErr instanceof Error ? releaseErr.message : String(releaseErr)}`,
+          (releaseErr: unknown) => `failed to release pot ${potName}: ${describeError(releaseErr)}`,
         );
         options.onRelease?.(said);
         attempt--;

@@ -3,7 +3,7 @@
 // (and removes a launched bundle) before the error is returned, so a failed start leaves nothing behind.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { log } from "../log/logger.ts";
+import { describeError, log } from "../log/logger.ts";
 import { isPotError, type PotError } from "../pot/errors.ts";
 import { childEnv } from "../support/child-env.ts";
 import { formatConfigIssues } from "./config-schema.ts";
@@ -264,11 +264,7 @@ async function requireBridge(pot: PotOperations, bridge: string): Promise<void> 
   try {
     known = await pot.bridges();
   } catch (err) {
-    throw new DriverError(
-      "failed",
-      `failed to start task: cannot list pot's private bridges: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
+    throw new DriverError("failed", `failed to start task: cannot list pot's private bridges: ${describeError(err)}`, { cause: err });
   }
   if (!known.includes(bridge)) {
     const listed = known.length === 0 ? "pot has none" : `pot has ${known.map((b) => JSON.stringify(b)).join(", ")}`;
@@ -367,7 +363,7 @@ function toStartError(err: unknown): DriverError {
     const kind = hasErrno(err, "E2BIG") ? "invalid-argument" : err.kind;
     return new DriverError(kind, `failed to start task: ${err.message}`, { cause: err });
   }
-  return new DriverError("failed", `failed to start task: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new DriverError("failed", `failed to start task: ${describeError(err)}`, { cause: err });
 }
 
 function hasErrno(err: unknown, code: string): boolean {
