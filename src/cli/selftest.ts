@@ -12,6 +12,7 @@ import type { ProcessUsage } from "../driver/ports.ts";
 import type { TaskSpec } from "../driver/task-spec.ts";
 import type { PotCli } from "../pot/pot-cli.ts";
 import { SpawnRunner } from "../pot/runner.ts";
+import { probeProcess } from "../supervisor/ps.ts";
 import { exitCodeFor, runChecks } from "./doctor-checks.ts";
 import { DOCTOR_OPTIONS, probeThisHost } from "./doctor.ts";
 import type { DoctorFlags } from "./doctor-settings.ts";
@@ -42,6 +43,8 @@ bad arguments.
 `;
 
 const STEP_DEADLINE_MS = 60_000;
+/** Deadline of the one `ps` that looks for a supervisor left behind. */
+const PS_DEADLINE_MS = 5_000;
 const STOP_TIMEOUT_MS = 10_000;
 const DEFAULT_HOST_PORT = 28_080;
 
@@ -304,7 +307,9 @@ async function runTask(report: Report, io: SelftestIo, plan: TaskPlan): Promise<
     const left: string[] = [];
     for (const name of await pot.list()) if (!potsBefore.has(name)) left.push(`pot ${name}`);
     if (bundleDir !== "" && existsSync(bundleDir)) left.push(`bundle ${bundleDir}`);
-    if (supervisorPid > 0 && processExists(supervisorPid)) left.push(`supervisor pid ${supervisorPid}`);
+    if (supervisorPid > 0 && (await probeProcess(supervisorPid, PS_DEADLINE_MS)).state === "live") {
+      left.push(`supervisor pid ${supervisorPid}`);
+    }
     if (existsSync(work)) left.push(`directory ${work}`);
     if (exported && existsSync(exported.dir)) left.push(`directory ${exported.dir}`);
     if (left.length > 0) throw new Error(`left behind: ${left.join(", ")}`);
@@ -374,16 +379,4 @@ function firstSample(driver: PotDriver, taskId: string): Promise<ProcessUsage> {
       resolve(usage);
     });
   });
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = Bun.spawnSync(["ps", "-o", "stat=", "-p", String(pid)])
-    .stdout.toString()
-    .trim();
-  return stat !== "" && !stat.startsWith("Z");
 }
