@@ -24,8 +24,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   "pot/": ["log/", "support/"],
   "supervisor/": ["log/", "support/"],
   "log/": [],
-  // Host rules both pot/ and the supervisor need (children's environment, signal numbers, wait statuses); imports
-  // nothing.
+  // Host rules more than one layer needs (children's environment, absolute paths, signal numbers, wait statuses);
+  // imports nothing.
   "support/": [],
   // Operator commands.
   "cli/": ["driver/", "pot/", "supervisor/", "log/", "support/"],

@@ -1,5 +1,6 @@
 // Plugin config (driver layer): the agent's `plugin "pot-task-driver" { config {} }`, declared once; every
 // attribute has a default, so an agent without a config block gets a complete config.
+import { absolutePathProblem } from "../support/absolute-path.ts";
 import { childPathProblem, DEFAULT_CHILD_PATH } from "../support/child-env.ts";
 import {
   type Check,
@@ -19,14 +20,9 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 const absoluteDir =
   (what: string): Check<string, string> =>
   (path, ctx) => {
-    let problem: string | undefined;
-    if (!path.startsWith("/")) problem = `${what} must be an absolute path`;
-    else if (/[\u0000-\u001f\u007f]/.test(path)) problem = `${what} must not contain control characters`;
-    else if (path.split("/").some((part) => part === "." || part === "..")) {
-      problem = `${what} must not contain . or .. segments`;
-    }
-    if (problem) {
-      ctx.issue(path, problem);
+    const problem = absolutePathProblem(path);
+    if (problem !== undefined) {
+      ctx.issue(path, `${what} ${problem}`);
       return INVALID;
     }
     // One canonical spelling, so "/a/b/" and "/a//b" compare equal to "/a/b" in prefix checks.

@@ -5,6 +5,7 @@
 // parser wraps object literals in a one-element list (docs/protocol.md §5).
 import { isIPv4, isIPv6 } from "node:net";
 import { isPotAttribute, POT_ATTRIBUTE_KINDS, type PotAttributeName } from "../pot/attributes.ts";
+import { absolutePathProblem } from "../support/absolute-path.ts";
 import {
   type Check,
   type CheckContext,
@@ -84,14 +85,6 @@ export interface PotAttribute {
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-/** Absolute, and without `.`/`..` segments, so prefix checks against allowed directories are sound. */
-function pathProblem(path: string): string | undefined {
-  if (!path.startsWith("/")) return "must be an absolute path";
-  if (CONTROL_CHARS.test(path)) return "must not contain control characters";
-  if (path.split("/").some((part) => part === "." || part === "..")) return "must not contain . or .. segments";
-  return undefined;
-}
-
 /** Splits "left:right" on the first colon; undefined when there is no colon. */
 function splitFirstColon(entry: string): [string, string] | undefined {
   const at = entry.indexOf(":");
@@ -112,11 +105,11 @@ function pathPair(kind: "copy" | "mount"): Check<string, PathPair> {
     }
     const [hostPath, jailPath] = parts;
     const problems: string[] = [];
-    const hostProblem = pathProblem(hostPath);
+    const hostProblem = absolutePathProblem(hostPath);
     if (hostProblem) problems.push(`host path ${hostProblem}`);
     // pot reads fscomp.conf lines back with awk, so a mounted host dir with whitespace would be cut at it.
     else if (kind === "mount" && /\s/.test(hostPath)) problems.push("host path must not contain whitespace");
-    const jailProblem = pathProblem(jailPath);
+    const jailProblem = absolutePathProblem(jailPath);
     if (jailProblem) problems.push(`jail path ${jailProblem}`);
     // "/src:/dst:ro" is the docker habit; pot would take "/dst:ro" as the jail path.
     else if (jailPath.includes(":")) {

@@ -1,7 +1,9 @@
-// The environment of every process the driver starts (support layer: imported by pot/ and supervisor/, imports
-// nothing). Nomad starts the plugin with the agent's whole environment (tokens, cloud credentials, go-plugin's
-// own variables), and `pot start` hands its environment on to the jailed command (jexec without -l), so no child
-// may inherit ours: each gets a fixed, minimal environment built here. docs/security.md explains the rules.
+// The environment of every process the driver starts (support layer: imported by pot/ and supervisor/; imports
+// only absolute-path.ts). Nomad starts the plugin with the agent's whole environment (tokens, cloud credentials,
+// go-plugin's own variables), and `pot start` hands its environment on to the jailed command (jexec without -l),
+// so no child may inherit ours: each gets a fixed, minimal environment built here. docs/security.md explains the
+// rules.
+import { absolutePathProblem } from "./absolute-path.ts";
 
 /**
  * PATH of every child when the plugin config sets none: pot lives in /usr/local/bin, its helpers potnet and
@@ -28,18 +30,16 @@ export function childEnv(options: ChildEnvOptions = {}): Record<string, string> 
 }
 
 /**
- * Why `path` cannot be a child's PATH, or undefined when it can: a colon-separated list of absolute directories
- * without empty entries (an empty entry means the current directory), `.`/`..` segments or control characters.
+ * Why `path` cannot be a child's PATH, or undefined when it can: a colon-separated list of directories, each
+ * keeping the absolute-path rule (absolute-path.ts), without empty entries (an empty entry means the current
+ * directory).
  */
 export function childPathProblem(path: string): string | undefined {
   if (path === "") return "must not be empty";
-  if (/[\u0000-\u001f\u007f]/.test(path)) return "must not contain control characters";
   for (const dir of path.split(":")) {
     if (dir === "") return "must not have an empty entry (it would mean the current directory)";
-    if (!dir.startsWith("/")) return `must list absolute directories only (got ${JSON.stringify(dir)})`;
-    if (dir.split("/").some((part) => part === "." || part === "..")) {
-      return `must not contain . or .. segments (got ${JSON.stringify(dir)})`;
-    }
+    const problem = absolutePathProblem(dir);
+    if (problem !== undefined) return `each entry ${problem} (got ${JSON.stringify(dir)})`;
   }
   return undefined;
 }
