@@ -1,38 +1,12 @@
 // Signal names (driver layer): what Nomad may send (Go's signal names, e.g. "SIGHUP") checked against the
 // names FreeBSD's kill(1) and pot's `signal -s` understand. Unknown names are an error, never a fallback.
-const FREEBSD_SIGNALS = new Set([
-  "SIGHUP",
-  "SIGINT",
-  "SIGQUIT",
-  "SIGILL",
-  "SIGTRAP",
-  "SIGABRT",
-  "SIGEMT",
-  "SIGFPE",
-  "SIGKILL",
-  "SIGBUS",
-  "SIGSEGV",
-  "SIGSYS",
-  "SIGPIPE",
-  "SIGALRM",
-  "SIGTERM",
-  "SIGURG",
-  "SIGSTOP",
-  "SIGTSTP",
-  "SIGCONT",
-  "SIGCHLD",
-  "SIGTTIN",
-  "SIGTTOU",
-  "SIGIO",
-  "SIGXCPU",
-  "SIGXFSZ",
-  "SIGVTALRM",
-  "SIGPROF",
-  "SIGWINCH",
-  "SIGINFO",
-  "SIGUSR1",
-  "SIGUSR2",
-]);
+import { FREEBSD_SIGNALS } from "../support/signals.ts";
+
+/**
+ * FreeBSD's signals (src/support/signals.ts) without SIGTHR and SIGLIBRT, which its thread and realtime libraries
+ * keep for themselves.
+ */
+const SENDABLE = new Set(Object.keys(FREEBSD_SIGNALS).filter((name) => name !== "SIGTHR" && name !== "SIGLIBRT"));
 
 /** pot stop and jail(8) end a jail with SIGTERM; a job without kill_signal gets the same. */
 export const DEFAULT_KILL_SIGNAL = "SIGTERM";
@@ -42,5 +16,5 @@ export function normalizeSignal(name: string): string | null {
   const upper = name.trim().toUpperCase();
   const full = upper.startsWith("SIG") ? upper : `SIG${upper}`;
   if (full === "SIGIOT") return "SIGABRT";
-  return FREEBSD_SIGNALS.has(full) ? full : null;
+  return SENDABLE.has(full) ? full : null;
 }
