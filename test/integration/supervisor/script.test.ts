@@ -73,16 +73,17 @@ describe.each(shells)("under %s", (name, shell) => {
     writeFileSync(canary, "host secret\n");
     symlinkSync(canary, join(logs, "fifo-link"));
     symlinkSync(elsewhere, join(dir, "logs-link"));
-    const run = (out: string, outDir: string) => {
+    const runBoth = (out: string, outDir: string, err: string, errDir: string) => {
       for (const file of ["exit.json", "supervisor.pid"]) if (existsSync(join(dir, file))) writeFileSync(join(dir, file), "");
       const result = spawnSync(
         shell[0],
-        [...shell.slice(1), script, "token-2", dir, out, "/dev/null", outDir, "/dev", "sh", "-c", "echo ran; echo ran >&2"],
+        [...shell.slice(1), script, "token-2", dir, out, err, outDir, errDir, "sh", "-c", "echo ran; echo ran >&2"],
         { encoding: "utf8" },
       );
       expect(result.status).toBe(0);
       return JSON.parse(readFileSync(join(dir, "exit.json"), "utf8")) as Record<string, unknown>;
     };
+    const run = (out: string, outDir: string) => runBoth(out, outDir, "/dev/null", "/dev");
     test.each([
       ["the stream path is a symlink to a host file", () => join(logs, "fifo-link"), () => realpathSync(logs), "symlink"],
       ["the stream path is a directory", () => join(logs, "a-directory"), () => realpathSync(logs), "type"],
@@ -99,6 +100,20 @@ describe.each(shells)("under %s", (name, shell) => {
     });
     test("a missing directory is a failure to open, as before", () => {
       expect(run(join(dir, "no-such-dir", "out"), join(realpathSync(dir), "no-such-dir"))).toMatchObject({ error: "open-stdout" });
+    });
+    test("stderr is checked the same way once stdout is open, and the command does not run", () => {
+      const out = join(logs, "stdout-of-refused-run");
+      expect(runBoth(out, realpathSync(logs), join(logs, "fifo-link"), realpathSync(logs))).toMatchObject({
+        version: 1,
+        error: "unsafe-stderr",
+        why: "symlink",
+      });
+      expect(readFileSync(canary, "utf8")).toBe("host secret\n");
+      expect(runBoth(out, realpathSync(logs), join(dir, "no-such-dir", "err"), join(realpathSync(dir), "no-such-dir"))).toMatchObject({
+        error: "open-stderr",
+      });
+      expect(readFileSync(out, "utf8")).toBe("");
+      expect(readFileSync(join(dir, "supervisor.log"), "utf8")).toContain(`refused stderr ${join(logs, "fifo-link")}: symlink`);
     });
   });
 });
