@@ -92,48 +92,34 @@ checked() {
 	return 0
 }
 
-# A caught signal can interrupt a blocking FIFO open (EINTR), hence the retries; "command" keeps a failed
-# redirection on exec from ending the shell.
-if ! checked "$out" "$outdir"; then
-	note "refused stdout $out: $why"
-	if [ "$why" = open ]; then
-		record '"error":"open-stdout"'
-	else
-		record "\\"error\\":\\"unsafe-stdout\\",\\"why\\":\\"$why\\""
-	fi
-	exit 0
-fi
-tries=0
-until command exec 3>>"$target"; do
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		note "failed to open stdout"
-		record '"error":"open-stdout"'
-		exit 0
-	fi
-done
-cd /
-if ! checked "$err" "$errdir"; then
-	exec 3>&-
-	note "refused stderr $err: $why"
-	if [ "$why" = open ]; then
-		record '"error":"open-stderr"'
-	else
-		record "\\"error\\":\\"unsafe-stderr\\",\\"why\\":\\"$why\\""
-	fi
-	exit 0
-fi
-tries=0
-until command exec 4>>"$target"; do
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
+# open_stream <fd 3|4> <stdout|stderr> <path> <physical-dir>: opens the checked path for appending on fd 3 or 4,
+# or records why it cannot (closing fd 3 first) and exits. A caught signal can interrupt a blocking FIFO open
+# (EINTR), hence the retries; "command" keeps a failed redirection on exec from ending the shell.
+open_stream() {
+	if ! checked "$3" "$4"; then
 		exec 3>&-
-		note "failed to open stderr"
-		record '"error":"open-stderr"'
+		note "refused $2 $3: $why"
+		if [ "$why" = open ]; then
+			record "\\"error\\":\\"open-$2\\""
+		else
+			record "\\"error\\":\\"unsafe-$2\\",\\"why\\":\\"$why\\""
+		fi
 		exit 0
 	fi
-done
-cd /
+	tries=0
+	until if [ "$1" = 3 ]; then command exec 3>>"$target"; else command exec 4>>"$target"; fi; do
+		tries=$((tries + 1))
+		if [ "$tries" -ge 3 ]; then
+			exec 3>&-
+			note "failed to open $2"
+			record "\\"error\\":\\"open-$2\\""
+			exit 0
+		fi
+	done
+	cd /
+}
+open_stream 3 stdout "$out" "$outdir"
+open_stream 4 stderr "$err" "$errdir"
 
 note "running command"
 ( exec "$@" ) >&3 2>&4 3>&- 4>&-
