@@ -204,6 +204,16 @@ describe("resolv.conf", () => {
     ]);
   });
 
+  test("more servers or search domains than the resolver reads: one issue for the list, naming the limit", () => {
+    const searches = ["a.example", "b.example", "c.example", "d.example", "e.example", "f.example", "g.example"];
+    const result = renderResolvConf({ servers: ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"], searches, options: [] });
+    expect(result.ok ? [] : result.issues.map((i) => [i.path, i.message])).toEqual([
+      ["task.dns.servers", "at most 3 name servers: the jail's resolver ignores the rest"],
+      ["task.dns.searches", "at most 6 search domains: the jail's resolver ignores the rest"],
+    ]);
+    expect(result.ok ? undefined : result.issues[1]?.value).toEqual(searches);
+  });
+
   test("the resolv.conf path given to pot must survive its unquoted -d", () => {
     const prepare = { imageUrl: "http://x/", imageName: "n", tag: "1", allocId: "a", dns: { custom: "/var/db/my state/resolv.conf" } };
     expect(() => prepareArgv(prepare)).toThrow(/resolv.conf path/);
