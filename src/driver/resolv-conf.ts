@@ -34,26 +34,13 @@ export type ResolvConfResult = { ok: true; text: string } | { ok: false; issues:
 
 /** The resolv.conf text for `dns`, or an issue per refused value (paths rooted at `task.dns`). */
 export function renderResolvConf(dns: DnsSettings): ResolvConfResult {
-  const issues: ConfigIssue[] = [];
-  if (dns.servers.length > MAX_SERVERS) {
-    issues.push({
-      path: "task.dns.servers",
-      message: `at most ${MAX_SERVERS} name servers: the jail's resolver ignores the rest`,
-      value: dns.servers,
-    });
-  }
+  const issues: ConfigIssue[] = [...beyondLimit("servers", dns.servers, MAX_SERVERS, "name servers")];
   dns.servers.forEach((server, i) => {
     if (!isIPv4(server) && !(isIPv6(server) && !server.includes("%"))) {
       issues.push({ path: `task.dns.servers[${i}]`, message: "must be an IPv4 or IPv6 address", value: server });
     }
   });
-  if (dns.searches.length > MAX_SEARCHES) {
-    issues.push({
-      path: "task.dns.searches",
-      message: `at most ${MAX_SEARCHES} search domains: the jail's resolver ignores the rest`,
-      value: dns.searches,
-    });
-  }
+  issues.push(...beyondLimit("searches", dns.searches, MAX_SEARCHES, "search domains"));
   dns.searches.forEach((domain, i) => {
     const bare = domain.endsWith(".") ? domain.slice(0, -1) : domain;
     if (bare === "" || bare.length > 253 || !bare.split(".").every((label) => DOMAIN_LABEL.test(label))) {
@@ -86,4 +73,10 @@ export function renderResolvConf(dns: DnsSettings): ResolvConfResult {
 /** Whether the job asked for anything: Nomad sends an empty block when the group has none. */
 export function hasDnsSettings(dns: DnsSettings | undefined): dns is DnsSettings {
   return dns !== undefined && dns.servers.length + dns.searches.length + dns.options.length > 0;
+}
+
+/** The issue of a list longer than the resolver reads (`what` names its entries), or none. */
+function beyondLimit(field: "servers" | "searches", list: readonly string[], max: number, what: string): ConfigIssue[] {
+  if (list.length <= max) return [];
+  return [{ path: `task.dns.${field}`, message: `at most ${max} ${what}: the jail's resolver ignores the rest`, value: list }];
 }
