@@ -283,23 +283,31 @@ describe("answers about tasks", () => {
 });
 
 describe("stats", () => {
-  test("a sample: percent, ticks from the core speed, RSS in bytes, and the fields it measured", () => {
-    const at = new Date(2_000);
-    const { stats } = taskStatsToProto(TASK_ID, { rssBytes: 1_048_576.4, cpuSeconds: 12, cpuPercent: 150 }, at, 2000);
-    expect(stats?.id).toBe(TASK_ID);
-    expect(stats?.timestamp).toEqual({ seconds: 2n, nanos: 0 });
-    expect(stats?.aggResourceUsage?.cpu?.percent).toBe(150);
-    expect(stats?.aggResourceUsage?.cpu?.totalTicks).toBe(3000);
-    expect(stats?.aggResourceUsage?.cpu?.measuredFields).toEqual([CPUUsage_Fields.PERCENT, CPUUsage_Fields.TOTAL_TICKS]);
-    expect(stats?.aggResourceUsage?.memory?.rss).toBe(1_048_576n);
-    expect(stats?.aggResourceUsage?.memory?.measuredFields).toEqual([MemoryUsage_Fields.RSS]);
-    expect(stats?.resourceUsageByPid).toEqual({});
+  // Every field Nomad reads is set; the ones the driver does not measure are zero and not listed as measured.
+  const ZERO_CPU = { systemMode: 0, userMode: 0, throttledPeriods: 0n, throttledTime: 0n };
+  const ZERO_MEMORY = { cache: 0n, maxUsage: 0n, kernelUsage: 0n, kernelMaxUsage: 0n, usage: 0n, swap: 0n };
+
+  test("a sample: percent, ticks from the core speed, RSS in bytes, and the fields it measured; the rest zero", () => {
+    const at = new Date("2026-01-02T03:04:05.678Z");
+    expect(taskStatsToProto(TASK_ID, { rssBytes: 1_048_576.4, cpuSeconds: 12, cpuPercent: 150 }, at, 2000)).toStrictEqual({
+      stats: {
+        id: TASK_ID,
+        timestamp: { seconds: 1767323045n, nanos: 678_000_000 },
+        aggResourceUsage: {
+          cpu: { ...ZERO_CPU, totalTicks: 3000, percent: 150, measuredFields: [CPUUsage_Fields.PERCENT, CPUUsage_Fields.TOTAL_TICKS] },
+          memory: { ...ZERO_MEMORY, rss: 1_048_576n, measuredFields: [MemoryUsage_Fields.RSS] },
+        },
+        resourceUsageByPid: {},
+      },
+    });
   });
 
-  test("no sample (no process yet): zeros, nothing claimed as measured, but usage present", () => {
+  test("no sample (no process yet): zeros, nothing claimed as measured, but usage present (a nil usage crashes the agent)", () => {
     const { stats } = taskStatsToProto(TASK_ID, undefined, new Date(0), 2000);
-    expect(stats?.aggResourceUsage?.cpu).toMatchObject({ percent: 0, totalTicks: 0, measuredFields: [] });
-    expect(stats?.aggResourceUsage?.memory).toMatchObject({ rss: 0n, measuredFields: [] });
+    expect(stats?.aggResourceUsage).toStrictEqual({
+      cpu: { ...ZERO_CPU, totalTicks: 0, percent: 0, measuredFields: [] },
+      memory: { ...ZERO_MEMORY, rss: 0n, measuredFields: [] },
+    });
   });
 });
 
