@@ -14,7 +14,7 @@ import {
   type StartTaskResponse,
   TaskConfig,
   TaskState,
-  type TaskStatsResponse,
+  TaskStatsResponse,
   type WaitTaskResponse,
   DriverCapabilities_FSIsolation,
   DriverCapabilities_MountConfigs,
@@ -227,32 +227,15 @@ export function taskStatsToProto(taskId: string, usage: ProcessUsage | undefined
   const measuredMemory = usage ? [MemoryUsage_Fields.RSS] : [];
   const percent = usage?.cpuPercent ?? 0;
   const rss = BigInt(Math.max(0, Math.round(usage?.rssBytes ?? 0)));
-  return {
+  // fromPartial fills what the driver does not measure with protobuf's zero values.
+  return TaskStatsResponse.fromPartial({
     stats: {
       id: taskId,
       timestamp: timestampFromDate(at),
       aggResourceUsage: {
-        cpu: {
-          systemMode: 0,
-          userMode: 0,
-          totalTicks: (percent / 100) * mhzPerCore,
-          throttledPeriods: 0n,
-          throttledTime: 0n,
-          percent,
-          measuredFields: measuredCpu,
-        },
-        memory: {
-          rss,
-          cache: 0n,
-          maxUsage: 0n,
-          kernelUsage: 0n,
-          kernelMaxUsage: 0n,
-          usage: 0n,
-          swap: 0n,
-          measuredFields: measuredMemory,
-        },
+        cpu: { totalTicks: (percent / 100) * mhzPerCore, percent, measuredFields: measuredCpu },
+        memory: { rss, measuredFields: measuredMemory },
       },
-      resourceUsageByPid: {},
     },
-  };
+  });
 }
