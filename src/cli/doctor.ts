@@ -3,7 +3,7 @@ import { SpawnRunner } from "../pot/runner.ts";
 import { type CheckResult, type CheckStatus, exitCodeFor, type HostProbe, runChecks, type Setting } from "./doctor-checks.ts";
 import { probeHost } from "./doctor-probe.ts";
 import type { DoctorFlags } from "./doctor-settings.ts";
-import { type OptionSpecs, parseOptions } from "./options.ts";
+import { commandOptions, type OptionSpecs } from "./options.ts";
 import { renderTable } from "./table.ts";
 
 export const DOCTOR_USAGE = `usage: pot-task-driver doctor [--pot-path P] [--state-dir D] [--plugin-dir D]
@@ -33,16 +33,9 @@ export const DOCTOR_OPTIONS = {
 
 /** Runs the doctor with the words after `doctor`; resolves with the process exit code. */
 export async function doctorCommand(argv: readonly string[], version: string, io: DoctorIo): Promise<number> {
-  const parsed = parseOptions(argv, DOCTOR_OPTIONS);
-  if (!parsed.ok) {
-    io.stderr(`pot-task-driver doctor: ${parsed.error}\n\n${DOCTOR_USAGE}`);
-    return 2;
-  }
-  const { values, lists, flags } = parsed.options;
-  if (flags.help) {
-    io.stdout(DOCTOR_USAGE);
-    return 0;
-  }
+  const parsed = commandOptions("doctor", argv, DOCTOR_OPTIONS, DOCTOR_USAGE, io);
+  if (!parsed.ok) return parsed.exitCode;
+  const { values, lists } = parsed.options;
   const probe = await probeThisHost(
     {
       ...(values["pot-path"] === undefined ? {} : { potPath: values["pot-path"] }),

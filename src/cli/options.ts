@@ -58,3 +58,32 @@ export function parseOptions(argv: readonly string[], specs: OptionSpecs): Parse
   }
   return { ok: true, options };
 }
+
+/** Where an operator command writes. */
+export interface CommandOutput {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/**
+ * parseOptions for the operator command `command`, answering what the words alone decide: a parse error is
+ * written to stderr with the usage (exit status 2), and -h/--help writes the usage to stdout (exit status 0).
+ */
+export function commandOptions(
+  command: string,
+  argv: readonly string[],
+  specs: OptionSpecs,
+  usage: string,
+  io: CommandOutput,
+): { ok: true; options: ParsedOptions } | { ok: false; exitCode: number } {
+  const parsed = parseOptions(argv, specs);
+  if (!parsed.ok) {
+    io.stderr(`pot-task-driver ${command}: ${parsed.error}\n\n${usage}`);
+    return { ok: false, exitCode: 2 };
+  }
+  if (parsed.options.flags.help) {
+    io.stdout(usage);
+    return { ok: false, exitCode: 0 };
+  }
+  return parsed;
+}

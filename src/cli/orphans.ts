@@ -11,7 +11,7 @@ import { removeBundle } from "../supervisor/bundle.ts";
 import { readBundleFacts } from "./bundle-facts.ts";
 import type { Prompter } from "./confirm.ts";
 import { type Orphan, type OrphanPlan, planOrphans } from "./orphan-plan.ts";
-import { parseOptions } from "./options.ts";
+import { commandOptions } from "./options.ts";
 import { runCommand } from "./run-command.ts";
 import { renderTable } from "./table.ts";
 
@@ -41,16 +41,10 @@ export interface OrphansIo {
 
 /** Runs `orphans` with the words after it; resolves with the process exit code. */
 export async function orphansCommand(argv: readonly string[], io: OrphansIo): Promise<number> {
-  const parsed = parseOptions(argv, { "pot-path": "value", "state-dir": "value", destroy: "flag", yes: "flag", "min-age": "value" });
-  if (!parsed.ok) {
-    io.stderr(`pot-task-driver orphans: ${parsed.error}\n\n${ORPHANS_USAGE}`);
-    return 2;
-  }
+  const specs = { "pot-path": "value", "state-dir": "value", destroy: "flag", yes: "flag", "min-age": "value" } as const;
+  const parsed = commandOptions("orphans", argv, specs, ORPHANS_USAGE, io);
+  if (!parsed.ok) return parsed.exitCode;
   const { values, flags } = parsed.options;
-  if (flags.help) {
-    io.stdout(ORPHANS_USAGE);
-    return 0;
-  }
   const minAgeS = values["min-age"] === undefined ? DEFAULT_MIN_AGE_S : Number(values["min-age"]);
   if (!Number.isFinite(minAgeS) || minAgeS < 0) {
     io.stderr(`pot-task-driver orphans: --min-age needs a number of seconds ≥ 0\n`);

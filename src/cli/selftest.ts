@@ -27,7 +27,7 @@ import {
   type SelftestImage,
   selftestTaskId,
 } from "./selftest-task.ts";
-import { parseOptions } from "./options.ts";
+import { commandOptions } from "./options.ts";
 import { describeError } from "../log/logger.ts";
 
 export const SELFTEST_USAGE = `usage: pot-task-driver selftest (--image URL --pot NAME --tag TAG | --from-pot POT [--tag TAG])
@@ -86,23 +86,10 @@ class Report {
 
 /** Runs the selftest with the words after `selftest`; resolves with the process exit code. */
 export async function selftestCommand(argv: readonly string[], io: SelftestIo): Promise<number> {
-  const parsed = parseOptions(argv, {
-    ...DOCTOR_OPTIONS,
-    image: "value",
-    pot: "value",
-    tag: "value",
-    "from-pot": "value",
-    "host-port": "value",
-  });
-  if (!parsed.ok) {
-    io.stderr(`pot-task-driver selftest: ${parsed.error}\n\n${SELFTEST_USAGE}`);
-    return 2;
-  }
-  const { values, lists, flags } = parsed.options;
-  if (flags.help) {
-    io.stdout(SELFTEST_USAGE);
-    return 0;
-  }
+  const specs = { ...DOCTOR_OPTIONS, image: "value", pot: "value", tag: "value", "from-pot": "value", "host-port": "value" } as const;
+  const parsed = commandOptions("selftest", argv, specs, SELFTEST_USAGE, io);
+  if (!parsed.ok) return parsed.exitCode;
+  const { values, lists } = parsed.options;
   const source = imageSource(values);
   if (typeof source === "string") {
     io.stderr(`pot-task-driver selftest: ${source}\n\n${SELFTEST_USAGE}`);

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { scanAgentConfig } from "../../../src/cli/agent-config.ts";
 import { agentConfigPaths, DEFAULT_PLUGIN_DIR, rcConfFiles, resolvePaths } from "../../../src/cli/doctor-settings.ts";
-import { parseOptions } from "../../../src/cli/options.ts";
+import { commandOptions, parseOptions } from "../../../src/cli/options.ts";
 import { nomadArgsPaths, parseEnvList, parseRcConf } from "../../../src/cli/rc-conf.ts";
 import { renderTable } from "../../../src/cli/table.ts";
 import { DEFAULT_CHILD_PATH } from "../../../src/support/child-env.ts";
@@ -31,6 +31,29 @@ describe("parseOptions", () => {
     [["stray"], 'unexpected argument "stray"'],
   ])("%p is refused", (argv, error) => {
     expect(parseOptions(argv, specs)).toEqual({ ok: false, error });
+  });
+});
+
+describe("commandOptions", () => {
+  const specs = { yes: "flag" } as const;
+  function run(argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const result = commandOptions("orphans", argv, specs, "usage: x\n", { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    return { result, out: out.join(""), err: err.join("") };
+  }
+  test("bad words: the error and the usage on stderr, exit status 2", () => {
+    expect(run(["--nope"])).toEqual({
+      result: { ok: false, exitCode: 2 },
+      out: "",
+      err: "pot-task-driver orphans: unknown option --nope\n\nusage: x\n",
+    });
+  });
+  test("--help: the usage on stdout, exit status 0", () => {
+    expect(run(["--yes", "-h"])).toEqual({ result: { ok: false, exitCode: 0 }, out: "usage: x\n", err: "" });
+  });
+  test("otherwise the options, nothing written", () => {
+    expect(run(["--yes"])).toEqual({ result: { ok: true, options: { values: {}, lists: {}, flags: { yes: true } } }, out: "", err: "" });
   });
 });
 
