@@ -355,32 +355,32 @@ function presentCheck<T extends string, Out>(decl: FieldDeclBase<T, Out>): Check
   return pipe(hclTypeCheck(decl.type), decl.check);
 }
 
+/** The field record of `decl`: its name, type and doc, with what the kind of field decides. */
+function fieldOf<T extends string, Out>(
+  decl: FieldDeclBase<T, unknown>,
+  kind: Pick<ConfigField<Out>, "required" | "default" | "parse">,
+): ConfigField<Out> {
+  return { name: decl.name, type: decl.type, required: kind.required, default: kind.default, doc: decl.doc, parse: kind.parse };
+}
+
+/** `present`, with null or absent (no attribute, or no config at all) becoming `fallback`. */
+function orWhenAbsent<Out, A>(present: Check<unknown, Out>, fallback: A): Check<unknown, Out | A> {
+  return (value, ctx) => (value === null || value === undefined ? fallback : present(value, ctx));
+}
+
 const MISSING = "required attribute is missing";
 
 /** An attribute the job must set: `Attr{required: true}`; null or absent is an issue. */
 export function requiredField<const T extends string, Out>(decl: FieldDeclBase<T, Out>): ConfigField<Out> {
   const present = presentCheck(decl);
-  return {
-    name: decl.name,
-    type: decl.type,
-    required: true,
-    default: undefined,
-    doc: decl.doc,
-    parse: (value, ctx) => (value === null || value === undefined ? reject(ctx, value, MISSING) : present(value, ctx)),
-  };
+  const parse: Check<unknown, Out> = (value, ctx) =>
+    value === null || value === undefined ? reject(ctx, value, MISSING) : present(value, ctx);
+  return fieldOf(decl, { required: true, default: undefined, parse });
 }
 
 /** An optional attribute without a spec default: `Attr{required: false}`; null or absent becomes `absent`. */
 export function optionalField<const T extends string, Out, const A>(decl: FieldDeclBase<T, Out> & { absent: A }): ConfigField<Out | A> {
-  const present = presentCheck(decl);
-  return {
-    name: decl.name,
-    type: decl.type,
-    required: false,
-    default: undefined,
-    doc: decl.doc,
-    parse: (value, ctx) => (value === null || value === undefined ? decl.absent : present(value, ctx)),
-  };
+  return fieldOf(decl, { required: false, default: undefined, parse: orWhenAbsent(presentCheck(decl), decl.absent) });
 }
 
 /**
@@ -395,14 +395,7 @@ export function defaultedField<const T extends string, Out>(decl: FieldDeclBase<
     throw new Error(`default of config attribute ${decl.name} is invalid: ${formatConfigIssues(parsed.issues)}`);
   }
   const value = parsed.value;
-  return {
-    name: decl.name,
-    type: decl.type,
-    required: false,
-    default: { hcl: hclLiteral(decl.default), value },
-    doc: decl.doc,
-    parse: (input, ctx) => (input === null || input === undefined ? value : present(input, ctx)),
-  };
+  return fieldOf(decl, { required: false, default: { hcl: hclLiteral(decl.default), value }, parse: orWhenAbsent(present, value) });
 }
 
 // ---------------------------------------------------------------------------------------------------------
