@@ -63,6 +63,16 @@ describe("FreeBSD-only checks on another platform", () => {
     });
     for (const check of [checkZfs, checkRacct, checkVimage, checkPfAnchors]) expect(check(lying).status).toBe("skip");
   });
+  test("on FreeBSD without their probe they skip as not probed", () => {
+    const unprobed = host((p) => {
+      delete p.zfs;
+      delete p.sysctl;
+      delete p.pf;
+    });
+    for (const check of [checkZfs, checkRacct, checkVimage, checkPfAnchors]) {
+      expect(check(unprobed)).toMatchObject({ status: "skip", detail: "not probed" });
+    }
+  });
   test("rc.conf checks skip when no rc.conf exists off FreeBSD, fail on FreeBSD", () => {
     const none = (platform: string) =>
       host((p) => {
