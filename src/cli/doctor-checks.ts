@@ -142,6 +142,13 @@ function freebsdOnly(probe: HostProbe, check: string): CheckResult | undefined {
   return { check, status: "skip", detail: `FreeBSD only; this host runs ${probe.platform}` };
 }
 
+/** A FreeBSD-only check's skip on another host or when `part` of the probe did not run; else that part. */
+function freebsdProbed<P>(probe: HostProbe, check: string, part: P | undefined): { skip: CheckResult } | { part: P } {
+  const skipped = freebsdOnly(probe, check);
+  if (skipped) return { skip: skipped };
+  return part === undefined ? { skip: { check, status: "skip", detail: "not probed" } } : { part };
+}
+
 /** The trimmed stderr (else stdout, else spawn error) of a failed command, for a detail line. */
 export function failureText(outcome: CommandOutcome): string {
   if (outcome.spawnError !== undefined) return outcome.spawnError;
@@ -230,10 +237,9 @@ export function checkPotInit(probe: HostProbe): CheckResult {
 
 export function checkZfs(probe: HostProbe): CheckResult {
   const check = "zfs";
-  const skipped = freebsdOnly(probe, check);
-  if (skipped) return skipped;
-  const zfs = probe.zfs;
-  if (zfs === undefined) return { check, status: "skip", detail: "not probed" };
+  const probed = freebsdProbed(probe, check, probe.zfs);
+  if ("skip" in probed) return probed.skip;
+  const zfs = probed.part;
   const dataset = succeeded(probe.pot.zfsRoot) ? probe.pot.zfsRoot.stdout.trim() : undefined;
   if (dataset !== undefined && succeeded(zfs.list)) return { check, status: "pass", detail: `pot's dataset ${dataset} exists` };
   const loaded = succeeded(zfs.kldstat);
@@ -254,11 +260,10 @@ export function checkZfs(probe: HostProbe): CheckResult {
 
 export function checkRacct(probe: HostProbe): CheckResult {
   const check = "rctl";
-  const skipped = freebsdOnly(probe, check);
-  if (skipped) return skipped;
+  const probed = freebsdProbed(probe, check, probe.sysctl?.racct);
+  if ("skip" in probed) return probed.skip;
   const fix = "add kern.racct.enable=1 to /boot/loader.conf and reboot";
-  const outcome = probe.sysctl?.racct;
-  if (outcome === undefined) return { check, status: "skip", detail: "not probed" };
+  const outcome = probed.part;
   if (!succeeded(outcome)) {
     return { check, status: "warn", detail: `kern.racct.enable is not available: ${failureText(outcome)}`, fix };
   }
@@ -274,10 +279,9 @@ export function checkRacct(probe: HostProbe): CheckResult {
 
 export function checkVimage(probe: HostProbe): CheckResult {
   const check = "vimage";
-  const skipped = freebsdOnly(probe, check);
-  if (skipped) return skipped;
-  const outcome = probe.sysctl?.vimage;
-  if (outcome === undefined) return { check, status: "skip", detail: "not probed" };
+  const probed = freebsdProbed(probe, check, probe.sysctl?.vimage);
+  if ("skip" in probed) return probed.skip;
+  const outcome = probed.part;
   if (succeeded(outcome) && outcome.stdout.trim() === "1") {
     return { check, status: "pass", detail: "kern.features.vimage=1: public-bridge and private-bridge work" };
   }
@@ -306,10 +310,9 @@ function anchorsConfigured(text: string): { nat: boolean; rdr: boolean } {
 
 export function checkPfAnchors(probe: HostProbe): CheckResult {
   const check = "pf anchors";
-  const skipped = freebsdOnly(probe, check);
-  if (skipped) return skipped;
-  const pf = probe.pf;
-  if (pf === undefined) return { check, status: "skip", detail: "not probed" };
+  const probed = freebsdProbed(probe, check, probe.pf);
+  if ("skip" in probed) return probed.skip;
+  const pf = probed.part;
   if (succeeded(pf.anchors)) {
     const listed = anchorsListed(pf.anchors.stdout);
     if (listed.nat && listed.rdr) return { check, status: "pass", detail: "pfctl lists the pot-nat and pot-rdr anchors" };
