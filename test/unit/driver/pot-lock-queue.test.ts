@@ -32,7 +32,8 @@ describe("PotLockQueue", () => {
     const rest = ["b", "c", "d"].map((n) => call(n, async () => {}));
     expect(queue.length).toBe(4);
     expect(aheads).toEqual({ b: 1, c: 2, d: 3 });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Every callback that could run without the gate has run after one full turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(order).toEqual(["a"]);
     releaseFirst();
     expect(await Promise.all([first, ...rest])).toEqual(["a", "b", "c", "d"]);

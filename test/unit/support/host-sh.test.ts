@@ -93,7 +93,13 @@ describe("Linux branch", () => {
     const marker = `POT_E2E_RUN=host-sh-${process.pid}`;
     const run = sh(
       "Linux",
-      `env ${marker} sleep 5 & child=$!\nsleep 0.2\nhost_pids_matching ${marker} /nonexistent-dir\necho "child=$child"\nkill $child`,
+      // The marker is in the child's environment once env(1) has executed sleep: wait for that, up to 10 s.
+      `env ${marker} sleep 30 & child=$!
+tries=0
+until tr '\\0' '\\n' </proc/$child/environ 2>/dev/null | grep -qx '${marker}' || [ $tries -ge 1000 ]; do tries=$((tries + 1)); sleep 0.01; done
+host_pids_matching ${marker} /nonexistent-dir
+echo "child=$child"
+kill $child`,
     );
     const lines = run.stdout.split("\n").filter((l) => l !== "");
     const child = lines.find((l) => l.startsWith("child="))?.slice(6);
