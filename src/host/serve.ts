@@ -58,12 +58,13 @@ export async function serve(options: ServeOptions): Promise<RunningPlugin> {
 
   process.on("SIGINT", () => log.debug("ignoring SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  // A closed stdout/stderr (the agent died; a reattached agent keeps using the socket) must not kill us.
-  process.stdout.on?.("error", () => {});
-  process.stderr.on?.("error", () => {});
 
   address = await listen(server, env);
   writeHandshake(handshakeLine(APP_PROTOCOL_VERSION, address));
+  // A closed stdout/stderr (the agent died; a reattached agent keeps using the socket) must not kill us. Set up
+  // after the handshake line, which is written to fd 1 directly: creating the stream objects costs start-up time.
+  process.stdout.on?.("error", () => {});
+  process.stderr.on?.("error", () => {});
   log.info({ network: address.network, address: describeAddress(address) }, "plugin serving");
   return { address, shutdown };
 }
