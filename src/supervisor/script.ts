@@ -40,8 +40,10 @@ shift 6
 exec </dev/null >>"$dir/supervisor.log" 2>&1
 trap : HUP INT QUIT TERM PIPE USR1 USR2
 
+# note <text>: a line in supervisor.log, without a time: a date(1) run per line would be a process per note,
+# and the driver logs the launch and the exit with their times.
 note() {
-	printf '%s supervisor[%s]: %s\\n' "$(/bin/date -u +%Y-%m-%dT%H:%M:%SZ)" "$$" "$*"
+	printf 'supervisor[%s]: %s\\n' "$$" "$*"
 }
 
 # record <json members>: writes exit.json atomically; exits 74 when it cannot.
@@ -76,7 +78,8 @@ checked() {
 		why=open
 		return 1
 	fi
-	if [ "$(pwd -P)" != "$2" ]; then
+	# cd -P sets PWD to the physical directory (POSIX), so no pwd -P in a subshell.
+	if [ "$PWD" != "$2" ]; then
 		why=directory
 		return 1
 	fi
