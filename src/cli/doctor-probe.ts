@@ -21,6 +21,7 @@ import { agentConfigPaths, type DoctorFlags, rcConfFiles, resolvePaths } from ".
 import { parseRcConf, type RcAssignment } from "./rc-conf.ts";
 import { runCommand } from "./run-command.ts";
 import { describeError } from "../log/logger.ts";
+import { errnoOf, isErrno } from "../support/errno.ts";
 
 /** FreeBSD base system tools, by absolute path so that the doctor's own PATH does not matter. */
 export const FREEBSD_TOOLS = {
@@ -47,7 +48,7 @@ export async function pathFacts(path: string): Promise<PathFacts> {
   try {
     link = await lstat(path);
   } catch (err) {
-    const absent = errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR";
+    const absent = isErrno(err, "ENOENT", "ENOTDIR");
     return absent ? { path, kind: "missing" } : { path, kind: "other", error: describeError(err) };
   }
   const kind = link.isSymbolicLink() ? "symlink" : link.isDirectory() ? "dir" : link.isFile() ? "file" : "other";
@@ -236,8 +237,4 @@ async function findInPath(name: string, path: string): Promise<{ found?: string 
     if (facts.kind === "file" && facts.executable === true) return { found: facts.path };
   }
   return {};
-}
-
-function errnoOf(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null ? (err as { code?: string }).code : undefined;
 }

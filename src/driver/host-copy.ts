@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { isErrno } from "../support/errno.ts";
 import type { ConfigIssue } from "./config-schema.ts";
 import { DriverError } from "./errors.ts";
 import type { HostCopy } from "./mount-layout.ts";
@@ -32,7 +33,7 @@ async function lstatOrUndefined(path: string) {
   try {
     return await lstat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (isErrno(err, "ENOENT")) return undefined;
     throw err;
   }
 }
@@ -53,7 +54,7 @@ export async function copyIntoMountedDir(copy: HostCopy): Promise<void> {
     let info = await lstatOrUndefined(dir);
     if (info === undefined) {
       await mkdir(dir, { mode: 0o755 }).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        if (!isErrno(err, "EEXIST")) throw err;
       });
       info = await lstat(dir);
     }

@@ -5,6 +5,7 @@
 // directory the operator listed in the plugin's `allowed_host_paths`. Sources are resolved (symlinks included)
 // before the check, so a link inside an allowed directory cannot point elsewhere.
 import { realpath } from "node:fs/promises";
+import { errnoOf } from "../support/errno.ts";
 import type { ConfigIssue } from "./config-schema.ts";
 import type { TaskConfig } from "./task-config.ts";
 
@@ -22,7 +23,7 @@ export const resolveRealPath: PathResolver = async (path) => {
   try {
     return { ok: true, path: await realpath(path) };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoOf(err);
     return { ok: false, reason: code === "ENOENT" ? "does not exist on the host" : `cannot be resolved (${code ?? String(err)})` };
   }
 };

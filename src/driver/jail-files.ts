@@ -6,6 +6,7 @@
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open } from "node:fs/promises";
 import { join } from "node:path";
+import { errnoOf } from "../support/errno.ts";
 
 /** Larger files are refused rather than read (a user database is a few KiB). */
 const MAX_BYTES = 4 * 1024 * 1024;
@@ -42,7 +43,7 @@ export async function readJailFile(jailRoot: string, jailPath: string): Promise<
   try {
     handle = await open(walked.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoOf(err);
     if (code === "ENOENT") return { ok: false, reason: `${jailPath} does not exist` };
     if (code === "ELOOP" || code === "EMLINK") return { ok: false, reason: `${jailPath} is a symlink (not followed)` };
     return { ok: false, reason: `${jailPath} cannot be read: ${code ?? String(err)}` };

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describeError, log } from "../log/logger.ts";
 import { isPotError, type PotError } from "../pot/errors.ts";
 import { childEnv } from "../support/child-env.ts";
+import { isErrno } from "../support/errno.ts";
 import { formatConfigIssues } from "./config-schema.ts";
 import { destroyPot } from "./destroy-pot.ts";
 import type { DriverState } from "./driver-state.ts";
@@ -360,15 +361,8 @@ function toStartError(err: unknown): DriverError {
   if (err instanceof DriverError) return err;
   if (isPotError(err)) {
     // E2BIG: the job's values do not fit in an argv; retrying the same job cannot help.
-    const kind = hasErrno(err, "E2BIG") ? "invalid-argument" : err.kind;
+    const kind = isErrno(err, "E2BIG") ? "invalid-argument" : err.kind;
     return new DriverError(kind, `failed to start task: ${err.message}`, { cause: err });
   }
   return new DriverError("failed", `failed to start task: ${describeError(err)}`, { cause: err });
-}
-
-function hasErrno(err: unknown, code: string): boolean {
-  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
-    if ((current as NodeJS.ErrnoException).code === code) return true;
-  }
-  return false;
 }

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { type Dirent, constants as fsConstants } from "node:fs";
 import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { isErrno } from "../support/errno.ts";
 import { SupervisorError } from "./errors.ts";
 import { SCRIPT_FILE } from "./script.ts";
 
@@ -238,8 +239,4 @@ async function exists(path: string): Promise<boolean> {
     if (isErrno(err, "ENOENT")) return false;
     throw err;
   }
-}
-
-export function isErrno(err: unknown, ...codes: string[]): boolean {
-  return typeof err === "object" && err !== null && codes.includes(String((err as { code?: unknown }).code));
 }

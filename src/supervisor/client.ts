@@ -7,12 +7,12 @@ import { open, realpath } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { describeError, log } from "../log/logger.ts";
 import { childEnv } from "../support/child-env.ts";
+import { isErrno } from "../support/errno.ts";
 import { isAlive } from "../support/process-alive.ts";
 import { fromChildExit } from "../support/wait-status.ts";
 import {
   bundlePath,
   createBundle,
-  isErrno,
   readOptional,
   readPidRecord,
   readSpec,
