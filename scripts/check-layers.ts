@@ -23,7 +23,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // pot and the supervisor are independent of each other and of everything above them.
   "pot/": ["log/", "support/"],
   "supervisor/": ["log/", "support/"],
-  "log/": [],
+  // Logging; below everything but the host rules.
+  "log/": ["support/"],
   // Host rules more than one layer needs (children's environment, absolute paths, signal numbers, wait statuses);
   // imports nothing.
   "support/": [],

@@ -1,4 +1,4 @@
-// go-hclog compatible JSON logging on stderr (fd 2); the leaf every layer may import.
+// go-hclog compatible JSON logging on stderr (fd 2); every layer may import it, and it imports only support/.
 //
 // go-plugin re-logs each stderr line of a plugin through the Nomad agent's logger when the line is a JSON
 // object whose "@message", "@level" and "@timestamp" are strings; "@timestamp" must parse with Go's layout
@@ -9,6 +9,7 @@
 // A small writer of its own rather than a logging library: one JSON line per call, written synchronously, is
 // all go-plugin reads, and it keeps the plugin's start-up and memory at the floor of its runtime.
 import { writeSync } from "node:fs";
+import { isErrno } from "../support/errno.ts";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
 
@@ -79,7 +80,7 @@ const stderrDestination: LogDestination = {
       try {
         offset += writeSync(2, bytes, offset);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) return;
+        if (!isErrno(err, "EAGAIN") || Date.now() > deadline) return;
         Atomics.wait(pause, 0, 0, 1);
       }
     }
