@@ -259,7 +259,7 @@ export function listBridgesArgv(): string[] {
   return ["ls", "-B", "-q"];
 }
 
-/** `config -q -g <name>`: one framework setting, value only (pot-cli.md §5.20). */
+/** `config -q -g <name>`: one framework setting, value only (docs/pot-behaviour.md, "Configuration and state files"). */
 export function configArgv(name: "fs_root" | "zfs_root" | "gateway" | "network_stack"): string[] {
   return ["config", "-q", "-g", name];
 }
