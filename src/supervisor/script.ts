@@ -40,8 +40,8 @@ shift 6
 exec </dev/null >>"$dir/supervisor.log" 2>&1
 trap : HUP INT QUIT TERM PIPE USR1 USR2
 
-# note <text>: a line in supervisor.log, without a time: a date(1) run per line would be a process per note,
-# and the driver logs the launch and the exit with their times.
+# note <text>: a line in supervisor.log, without a time: a date(1) run per line would be a process per note;
+# the driver's log has the launch and the end with their times (debug level), exit.json the end time.
 note() {
 	printf 'supervisor[%s]: %s\\n' "$$" "$*"
 }

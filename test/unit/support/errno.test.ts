@@ -25,10 +25,19 @@ describe("errnoOf", () => {
     expect(isErrno(wrapped, "E2BIG")).toBe(true);
   });
 
-  test("the outermost name wins; numeric codes (gRPC statuses) and non-errors are not errno names", () => {
+  test("the outermost name wins; isErrno matches a name at any depth", () => {
     const inner = Object.assign(new Error("inner"), { code: "ENOENT" });
-    expect(errnoOf(Object.assign(new Error("outer", { cause: inner }), { code: "EACCES" }))).toBe("EACCES");
+    const outer = Object.assign(new Error("outer", { cause: inner }), { code: "EACCES" });
+    expect(errnoOf(outer)).toBe("EACCES");
+    expect(isErrno(outer, "ENOENT")).toBe(true);
+  });
+
+  test("gRPC's numeric codes, Node's ERR_ codes and non-errors are not errno names", () => {
     expect(errnoOf(Object.assign(new Error("grpc"), { code: 14 }))).toBeUndefined();
+    const typeError = Object.assign(new TypeError("bad argument"), { code: "ERR_INVALID_ARG_TYPE" });
+    expect(
+      errnoOf(new Error("wrapped", { cause: Object.assign(typeError, { cause: Object.assign(new Error("x"), { code: "EPIPE" }) }) })),
+    ).toBe("EPIPE");
     expect(errnoOf("ENOENT")).toBeUndefined();
     expect(errnoOf(undefined)).toBeUndefined();
     expect(isErrno(null, "ENOENT")).toBe(false);
