@@ -46,7 +46,7 @@ function withKill(process: SupervisedProcess): SupervisedTask {
 }
 
 /** The supervisor's exit record as the driver's PotStartExit: the same three cases, without time stamps. */
-export function potStartExitOf(record: ExitRecord): PotStartExit {
+function potStartExitOf(record: ExitRecord): PotStartExit {
   switch (record.kind) {
     case "exited":
       return { kind: "exited", exitCode: record.exitCode, signal: record.signal };

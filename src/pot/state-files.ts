@@ -96,7 +96,7 @@ export async function readPotAddress(fsRoot: string, potName: string): Promise<s
 }
 
 /** `<POT_FS_ROOT>/jails/<pot>/conf/.last_run_stats`: the `{ "ExitCode": N }` pot start writes when the command ends. */
-export function lastRunStatsPath(fsRoot: string, potName: string): string {
+function lastRunStatsPath(fsRoot: string, potName: string): string {
   return join(fsRoot, "jails", potName, "conf", ".last_run_stats");
 }
 
