@@ -176,7 +176,10 @@ export function parseSpec(text: string): BundleSpec | string {
   return value as BundleSpec;
 }
 
-/** Reads supervisor.pid; undefined when it is absent or not "<pid> <token>". */
+/**
+ * Reads supervisor.pid; undefined when it is absent or not "<pid> <token>\n" (the supervisor writes it with one
+ * write, so a record without its newline is one still being written).
+ */
 export async function readPidRecord(bundleDir: string): Promise<PidRecord | undefined> {
   const text = await readOptional(bundlePath(bundleDir, "pid"));
   if (text === undefined) return undefined;
@@ -184,10 +187,34 @@ export async function readPidRecord(bundleDir: string): Promise<PidRecord | unde
 }
 
 export function parsePidRecord(text: string): PidRecord | undefined {
-  const match = /^(\d+) (\S+)\n?$/.exec(text);
+  const match = /^(\d+) (\S+)\n$/.exec(text);
   if (match === null) return undefined;
   const pid = Number(match[1]);
   return Number.isSafeInteger(pid) && pid > 1 ? { pid, launchToken: match[2] as string } : undefined;
+}
+
+/** exit.json's text and when it was written (its modification time). */
+export interface ExitFile {
+  text: string;
+  writtenAt: Date;
+}
+
+/** Reads exit.json and its modification time from one open file; undefined when it does not exist. */
+export async function readExitFile(bundleDir: string): Promise<ExitFile | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(bundlePath(bundleDir, "exit"), "r");
+  } catch (err) {
+    if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
+    throw err;
+  }
+  try {
+    // Text first: once it is whole, the file is not written again, so the time read after it is the final one.
+    const text = await handle.readFile("utf8");
+    return { text, writtenAt: (await handle.stat()).mtime };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Reads a bundle file; undefined when it does not exist. */

@@ -13,7 +13,7 @@ import { fromChildExit } from "../support/wait-status.ts";
 import {
   bundlePath,
   createBundle,
-  readOptional,
+  readExitFile,
   readPidRecord,
   readSpec,
   removeBundle,
@@ -21,7 +21,7 @@ import {
   BUNDLE_VERSION,
 } from "./bundle.ts";
 import { SupervisorError } from "./errors.ts";
-import { parseExitRecord, unknown, type ExitRecord } from "./exit-record.ts";
+import { isWholeRecord, parseExitRecord, unknown, type ExitRecord } from "./exit-record.ts";
 import { pollUntil } from "./poll.ts";
 import { type ProcessProbe, probeProcess } from "./ps.ts";
 import { SCRIPT_FILE, SUPERVISOR_SCRIPT, supervisorArgv } from "./script.ts";
@@ -196,13 +196,17 @@ export async function attach(bundleDir: string, expectedPid: number, options: Su
   // Only ASCII we wrote ourselves, so ps's escaping of unusual characters (FreeBSD strvis) cannot hide it.
   const signature = `/${basename(bundleDir)}/${SCRIPT_FILE} ${spec.launchToken}`;
 
+  // While the supervisor may still be writing exit.json, a record that is not whole yet counts as none.
   const recorded = async (): Promise<ExitRecord | undefined> => {
-    const text = await readOptional(bundlePath(bundleDir, "exit"));
-    return text === undefined ? undefined : parseExitRecord(text, spec);
+    const file = await readExitFile(bundleDir);
+    return file === undefined || !isWholeRecord(file.text) ? undefined : parseExitRecord(file.text, spec, file.writtenAt);
   };
-  // Called once the supervisor is known to be gone or not ours: a record written just before it ended wins.
-  const goneWith = async (why: string): Promise<ExitRecord> =>
-    (await recorded()) ?? unknown(`supervisor (pid ${expectedPid}) ${why} and left no exit record`);
+  // Called once the supervisor is known to be gone or not ours: whatever it recorded is final, whole or not.
+  const goneWith = async (why: string): Promise<ExitRecord> => {
+    const file = await readExitFile(bundleDir);
+    if (file === undefined) return unknown(`supervisor (pid ${expectedPid}) ${why} and left no exit record`);
+    return parseExitRecord(file.text, spec, file.writtenAt);
+  };
   const identity = async (): Promise<string | undefined> => {
     const probe = await (options.probe ?? ((pid: number) => probeProcess(pid, timeouts.psMs)))(expectedPid);
     if (probe.state === "gone") return "is gone";
@@ -347,8 +351,8 @@ export async function physicalDir(path: string, trustedRoot?: string): Promise<s
 /** How it ended, for our own child supervisor once it has been reaped. */
 async function outcomeAfterEnd(bundleDir: string, spec: BundleSpec, pid: number, how: string): Promise<ExitRecord> {
   try {
-    const text = await readOptional(bundlePath(bundleDir, "exit"));
-    if (text !== undefined) return parseExitRecord(text, spec);
+    const file = await readExitFile(bundleDir);
+    if (file !== undefined) return parseExitRecord(file.text, spec, file.writtenAt);
     return unknown(`supervisor (pid ${pid}) ${how} without writing an exit record${await logTail(bundleDir)}`);
   } catch (err) {
     return unknown(`failed to read exit record of supervisor (pid ${pid}): ${describeError(err)}`);

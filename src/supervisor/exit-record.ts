@@ -7,7 +7,8 @@ import { SCRIPT_VERSION } from "./script.ts";
 /**
  * The end of a supervised argv.
  * - "exited": argv ran and ended; `exitCode` follows Nomad's convention (128+N when killed by signal N, with
- *   `signal` = N; otherwise `signal` = 0). `endedAt` has one-second precision (the supervisor's clock).
+ *   `signal` = N; otherwise `signal` = 0). `endedAt` is when exit.json was written (format 1: the supervisor's
+ *   clock, one-second precision).
  * - "failed": argv never ran because the supervisor could not open its stdout or stderr destination, or
  *   refused to (a symlink, not a FIFO or regular file, or not in the directory Nomad gave).
  * - "unknown": nobody can know how argv ended (the supervisor died or vanished without writing a record, or the
@@ -24,11 +25,24 @@ export interface StreamPaths {
   stderrPath: string;
 }
 
+/** Formats of exit.json this driver reads: 2 (SCRIPT_VERSION), and 1 from supervisors an older driver started. */
+const FORMAT_WITH_END_TIME = 1;
+
 /**
- * Parses exit.json as written by SUPERVISOR_SCRIPT. A record that does not parse, or has a newer version than
- * this driver knows, yields "unknown" with the reason, never a guessed exit.
+ * Whether exit.json's text is a whole record: the supervisor writes it with one write ending in a newline, so a
+ * text without it (empty, or cut short) is one still being written.
  */
-export function parseExitRecord(text: string, paths: StreamPaths, now: Date = new Date()): ExitRecord {
+export function isWholeRecord(text: string): boolean {
+  return text.endsWith("\n");
+}
+
+/**
+ * Parses exit.json as written by SUPERVISOR_SCRIPT; `writtenAt` is the file's modification time, the end time
+ * of a format 2 record (format 1 carries its own `ended_at`). A record that is not whole, does not parse, or has
+ * a version this driver does not know, yields "unknown" with the reason, never a guessed exit.
+ */
+export function parseExitRecord(text: string, paths: StreamPaths, writtenAt: Date, now: Date = new Date()): ExitRecord {
+  if (!isWholeRecord(text)) return unknown(`exit record is incomplete (${text.length} bytes, no final newline)`, now);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -39,12 +53,14 @@ export function parseExitRecord(text: string, paths: StreamPaths, now: Date = ne
     return unknown("exit record is not an object", now);
   }
   const record = value as Record<string, unknown>;
-  if (record.version !== SCRIPT_VERSION) {
+  let endedAt = writtenAt;
+  if (record.version === FORMAT_WITH_END_TIME) {
+    const endedAtS = record.ended_at;
+    if (!isNonNegativeInteger(endedAtS)) return unknown("exit record has no valid ended_at", now);
+    endedAt = new Date(endedAtS * 1000);
+  } else if (record.version !== SCRIPT_VERSION) {
     return unknown(`exit record has unsupported version ${JSON.stringify(record.version)}`, now);
   }
-  const endedAtS = record.ended_at;
-  if (!isNonNegativeInteger(endedAtS)) return unknown("exit record has no valid ended_at", now);
-  const endedAt = new Date(endedAtS * 1000);
 
   if (record.error === "open-stdout" || record.error === "open-stderr") {
     const path = record.error === "open-stdout" ? paths.stdoutPath : paths.stderrPath;

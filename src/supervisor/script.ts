@@ -6,7 +6,7 @@
 // §9, traps 1 and 8), so the supervisor gets its own session and its own stdio.
 
 /** Format version of the script and of the records it writes (supervisor.pid, exit.json). */
-export const SCRIPT_VERSION = 1;
+export const SCRIPT_VERSION = 2;
 
 /** The shell every supervisor runs under; present at this path on FreeBSD and Debian alike. */
 export const SUPERVISOR_SHELL = "/bin/sh";
@@ -17,7 +17,7 @@ export const SUPERVISOR_SHELL = "/bin/sh";
  *
  * Contract (tests in test/integration/supervisor/ pin each point):
  * - stdin is /dev/null, and the script's own stdout/stderr go to <bundle-dir>/supervisor.log, never to the task;
- * - "<pid> <launch-token>" is written atomically to supervisor.pid before anything that can block;
+ * - "<pid> <launch-token>\n" is written to supervisor.pid before anything that can block;
  * - the stdout/stderr paths are opened for appending by the supervisor itself, so a logmon FIFO without a
  *   reader blocks the supervisor and never the plugin; failing to open one records `"error":"open-stdout"` or
  *   `"error":"open-stderr"` instead of running argv;
@@ -29,9 +29,13 @@ export const SUPERVISOR_SHELL = "/bin/sh";
  *   function name cannot hijack the supervisor (`exec` only runs programs);
  * - HUP INT QUIT TERM PIPE USR1 USR2 are caught and ignored by the supervisor: a signal sent to the whole
  *   group reaches argv, and the supervisor survives to record how argv ended;
- * - once argv has ended, exit.json `{"version":1,"status":<$?>,"ended_at":<epoch s>}` is written atomically
- *   (temp file + rename) and the supervisor exits 0; it exits 73 if supervisor.pid cannot be written and 74 if
+ * - once argv has ended, exit.json `{"version":2,"status":<$?>}` is written and the supervisor exits 0; the
+ *   file's modification time is the end time. It exits 73 if supervisor.pid cannot be written and 74 if
  *   exit.json cannot be written.
+ * - both records are written by one printf, a single write(2) of under a hundred bytes: a reader sees the file
+ *   absent, empty or whole, and takes a record without its final newline as not written yet
+ *   (src/supervisor/exit-record.ts, bundle.ts). So the script runs no program but /bin/sh and argv: no mv for
+ *   an atomic rename, no date for the time.
  */
 export const SUPERVISOR_SCRIPT = `# pot-task-driver task supervisor, format ${SCRIPT_VERSION} (src/supervisor/script.ts).
 # usage: /bin/sh supervise.sh <launch-token> <bundle-dir> <stdout-path> <stderr-path> <stdout-dir> <stderr-dir> <argv...>
@@ -41,23 +45,21 @@ exec </dev/null >>"$dir/supervisor.log" 2>&1
 trap : HUP INT QUIT TERM PIPE USR1 USR2
 
 # note <text>: a line in supervisor.log, without a time: a date(1) run per line would be a process per note;
-# the driver's log has the launch and the end with their times (debug level), exit.json the end time.
+# the driver's log has the launch and the end with their times (debug level), exit.json's mtime the end time.
 note() {
 	printf 'supervisor[%s]: %s\\n' "$$" "$*"
 }
 
-# record <json members>: writes exit.json atomically; exits 74 when it cannot.
+# record <json members>: writes exit.json in one write (its mtime is the end time); exits 74 when it cannot.
 record() {
-	if printf '{"version":${SCRIPT_VERSION},%s,"ended_at":%s}\\n' "$1" "$(/bin/date +%s)" >"$dir/.exit.json.tmp" &&
-		/bin/mv -f "$dir/.exit.json.tmp" "$dir/exit.json"; then
+	if printf '{"version":${SCRIPT_VERSION},%s}\\n' "$1" >"$dir/exit.json"; then
 		return 0
 	fi
 	note "failed to write exit.json"
 	exit 74
 }
 
-if ! { printf '%s %s\\n' "$$" "$token" >"$dir/.supervisor.pid.tmp" &&
-	/bin/mv -f "$dir/.supervisor.pid.tmp" "$dir/supervisor.pid"; }; then
+if ! printf '%s %s\\n' "$$" "$token" >"$dir/supervisor.pid"; then
 	note "failed to write supervisor.pid"
 	exit 73
 fi

@@ -282,6 +282,35 @@ describe("surviving the launching process", () => {
     expect(exitedWith(record)).toEqual({ exitCode: 7, signal: 0 });
   });
 
+  test("a record still being written (empty, or cut short) is not taken while the supervisor lives", async () => {
+    const ws = workspace();
+    const control = mkfifo(ws.file("control.fifo"));
+    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
+    // As a reader may find exit.json between the supervisor's open and its one write.
+    writeFileSync(bundlePath(launched.bundleDir, "exit"), '{"version":2,"sta');
+    const supervised = await attach(launched.bundleDir, launched.pid, { timeouts: { attachPollMs: 100 } });
+    expect(supervised.hasExited).toBe(false);
+    await writeFile(control, "6\n");
+    const record = await within("the exit", supervised.exited);
+    expect(exitedWith(record)).toEqual({ exitCode: 6, signal: 0 });
+    // The end time is exit.json's modification time.
+    if (record.kind === "exited") expect(Math.abs(record.endedAt.getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
+  test("a record left incomplete by a supervisor that is gone is unknown, never exit 0", async () => {
+    const ws = workspace();
+    const control = mkfifo(ws.file("control.fifo"));
+    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
+    await writeFile(control, "0\n");
+    await waitFor("the exit record", () => existsSync(bundlePath(launched.bundleDir, "exit")));
+    await waitFor("the supervisor to end", () => processState(launched.pid)?.startsWith("Z") !== false);
+    writeFileSync(bundlePath(launched.bundleDir, "exit"), "");
+    const supervised = await attach(launched.bundleDir, launched.pid);
+    const record = await within("the outcome", supervised.exited);
+    expect(record.kind).toBe("unknown");
+    expect(record.kind === "unknown" && record.reason).toContain("incomplete");
+  });
+
   test("a task that ended while nobody was attached is read from its record", async () => {
     const ws = workspace();
     const control = mkfifo(ws.file("control.fifo"));

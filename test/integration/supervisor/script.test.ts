@@ -3,7 +3,7 @@
 // dash stands in for FreeBSD's sh (both descend from ash); bash runs in POSIX mode.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SUPERVISOR_SCRIPT } from "../../../src/supervisor/script.ts";
 import { tempDir } from "../../support/supervision.ts";
@@ -55,11 +55,12 @@ describe.each(shells)("under %s", (name, shell) => {
     expect(result.status).toBe(0);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe("");
-    expect(JSON.parse(readFileSync(join(dir, "exit.json"), "utf8"))).toMatchObject({ version: 1, status: 4 });
+    expect(JSON.parse(readFileSync(join(dir, "exit.json"), "utf8"))).toMatchObject({ version: 2, status: 4 });
     expect(readFileSync(join(dir, "supervisor.pid"), "utf8")).toMatch(/^\d+ token-1\n$/);
     expect(readFileSync(out, "utf8")).toBe("args:1:a b\n");
     expect(readFileSync(join(dir, "supervisor.log"), "utf8")).toContain("command ended with status 4");
-    expect(existsSync(join(dir, ".exit.json.tmp"))).toBe(false);
+    // Written in place by printf: no temp file is left beside the records.
+    expect(readdirSync(dir).filter((name) => name.startsWith("."))).toEqual([]);
   });
 
   // A task that can write into alloc/logs plants a symlink to a host file; the root supervisor must not follow it.
@@ -94,7 +95,7 @@ describe.each(shells)("under %s", (name, shell) => {
         "directory",
       ],
     ])("%s", (_what, out, outDir, why) => {
-      expect(run(out(), outDir())).toMatchObject({ version: 1, error: "unsafe-stdout", why });
+      expect(run(out(), outDir())).toMatchObject({ version: 2, error: "unsafe-stdout", why });
       expect(readFileSync(canary, "utf8")).toBe("host secret\n");
       expect(existsSync(join(elsewhere, "out"))).toBe(false);
     });
@@ -104,7 +105,7 @@ describe.each(shells)("under %s", (name, shell) => {
     test("stderr is checked the same way once stdout is open, and the command does not run", () => {
       const out = join(logs, "stdout-of-refused-run");
       expect(runBoth(out, realpathSync(logs), join(logs, "fifo-link"), realpathSync(logs))).toMatchObject({
-        version: 1,
+        version: 2,
         error: "unsafe-stderr",
         why: "symlink",
       });
