@@ -85,7 +85,8 @@ function describeTrace(trace: ExecTrace, potProgram: string): string {
     named.set(name, (named.get(name) ?? 0) + n);
   }
   const parts = [...named].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${n}`);
-  return `${trace.processes}: ${parts.join(", ") || "none"}${trace.subshells > 0 ? `, subshells ${trace.subshells}` : ""}`;
+  const inside = trace.hidden > 0 ? ` (and ${trace.hidden} inside pot runs, the simulator's, not counted)` : "";
+  return `${trace.processes}: ${parts.join(", ") || "none"}${trace.subshells > 0 ? `, subshells ${trace.subshells}` : ""}${inside}`;
 }
 
 /**
@@ -128,7 +129,7 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
   const { pluginEnv } = await import("../test/support/plugin.ts");
   const { waitFor } = await import("../test/support/wait.ts");
   const { BenchWorld } = await import("./bench/world.ts");
-  const { pluginConfigBytes, SIM_POT } = await import("../test/support/sim-world.ts");
+  const { pluginConfigBytes } = await import("../test/support/sim-world.ts");
   const built = given === undefined ? `built as scripts/build.sh builds it (\`${SHIPPED_FLAGS.join(" ")}\`)` : `$POT_DRIVER_BIN (${given})`;
 
   progress("starting the simulator world and the plugin");
@@ -179,7 +180,9 @@ async function run(scratch: string, rows: Row[], cleanups: (() => Promise<void> 
   // Seed jobs: one importing the image, one traced around StartTask, one traced around start → stop → destroy,
   // then the timed ones (tracing is not free, so the timed runs are not traced).
   progress(`seed job: 1 importing the image, 2 traced, ${SEED_TIMED_RUNS} timed`);
-  const potProgram = SIM_POT;
+  // The path the plugin runs pot by (its pot_path: the world's wrapper of the simulator), so that what pot runs
+  // itself is recognised as pot's and left out.
+  const potProgram = world.sim.potPath;
   const hidePot: TraceOptions = { opaque: (program) => program === potProgram };
   const invocationsSince = (from: number) => readInvocations(world.sim.simRoot).slice(from);
   const importing = world.seedTask("nginx-pot");

@@ -11,12 +11,10 @@ import { installSimPot } from "../fakes/simulator.ts";
 import { freebsdBase } from "../fakes/jail-base.ts";
 import { buildPotImage, type ImageFile } from "../fakes/pot-image.ts";
 import { type StartTaskResponse, TaskConfig } from "../../src/plugin/gen/plugins/drivers/proto/driver.ts";
-import { POT_UNDER_TEST, REAL_POT_PATH, realPotImage, realPots } from "./pot-under-test.ts";
+import { REAL_POT_PATH, realPotImage, realPots } from "./pot-under-test.ts";
 import { type LaunchedPlugin, launchPlugin, startTask, unary } from "./plugin.ts";
 import { waitFor } from "./wait.ts";
 
-/** The pot the world drives: the simulator, or real pot when POT_PATH selects it (test/support/pot-under-test.ts). */
-export const SIM_POT = POT_UNDER_TEST;
 export const IMAGE_NAME = REAL_POT_PATH ? realPotImage().name : "FBSD120-nginx";
 export const IMAGE_TAG = REAL_POT_PATH ? realPotImage().tag : "1.0";
 
