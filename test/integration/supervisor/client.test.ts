@@ -96,6 +96,22 @@ async function orphaned(ws: Workspace, argv: string[]): Promise<LaunchedByLaunch
   return launched;
 }
 
+/** An orphaned supervisor whose task exits with the code `cue` writes to its control FIFO. */
+async function orphanedOnCue(ws: Workspace): Promise<{ launched: LaunchedByLauncher; cue: (code: number) => Promise<void> }> {
+  const control = mkfifo(ws.file("control.fifo"));
+  const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
+  return { launched, cue: (code) => writeFile(control, `${code}\n`) };
+}
+
+/** An orphaned supervisor whose task has exited with `code`, recorded while nobody was attached; it has ended. */
+async function endedUnattended(ws: Workspace, code: number): Promise<LaunchedByLauncher> {
+  const { launched, cue } = await orphanedOnCue(ws);
+  await cue(code);
+  await waitFor("the exit record", () => existsSync(bundlePath(launched.bundleDir, "exit")));
+  await waitFor("the supervisor to end", () => processState(launched.pid)?.startsWith("Z") !== false);
+  return launched;
+}
+
 function exitedWith(record: ExitRecord): { exitCode: number; signal: number } {
   if (record.kind !== "exited") throw new Error(`expected an exit, got ${JSON.stringify(record)}`);
   return { exitCode: record.exitCode, signal: record.signal };
@@ -270,27 +286,23 @@ describe("surviving the launching process", () => {
   });
 
   test("a task that ends after the driver died is reported exactly to a new driver that attaches", async () => {
-    const ws = workspace();
-    const control = mkfifo(ws.file("control.fifo"));
-    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
+    const { launched, cue } = await orphanedOnCue(workspace());
 
     expect(existsSync(bundlePath(launched.bundleDir, "exit"))).toBe(false);
     const supervised = await attach(launched.bundleDir, launched.pid, { timeouts: { attachPollMs: 200 } });
     expect(supervised.hasExited).toBe(false);
-    await writeFile(control, "7\n");
+    await cue(7);
     const record = await within("the exit", supervised.exited);
     expect(exitedWith(record)).toEqual({ exitCode: 7, signal: 0 });
   });
 
   test("a record still being written (empty, or cut short) is not taken while the supervisor lives", async () => {
-    const ws = workspace();
-    const control = mkfifo(ws.file("control.fifo"));
-    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
+    const { launched, cue } = await orphanedOnCue(workspace());
     // As a reader may find exit.json between the supervisor's open and its one write.
     writeFileSync(bundlePath(launched.bundleDir, "exit"), '{"version":2,"sta');
     const supervised = await attach(launched.bundleDir, launched.pid, { timeouts: { attachPollMs: 100 } });
     expect(supervised.hasExited).toBe(false);
-    await writeFile(control, "6\n");
+    await cue(6);
     const record = await within("the exit", supervised.exited);
     expect(exitedWith(record)).toEqual({ exitCode: 6, signal: 0 });
     // The end time is exit.json's modification time.
@@ -298,12 +310,7 @@ describe("surviving the launching process", () => {
   });
 
   test("a record left incomplete by a supervisor that is gone is unknown, never exit 0", async () => {
-    const ws = workspace();
-    const control = mkfifo(ws.file("control.fifo"));
-    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
-    await writeFile(control, "0\n");
-    await waitFor("the exit record", () => existsSync(bundlePath(launched.bundleDir, "exit")));
-    await waitFor("the supervisor to end", () => processState(launched.pid)?.startsWith("Z") !== false);
+    const launched = await endedUnattended(workspace(), 0);
     writeFileSync(bundlePath(launched.bundleDir, "exit"), "");
     const supervised = await attach(launched.bundleDir, launched.pid);
     const record = await within("the outcome", supervised.exited);
@@ -313,11 +320,7 @@ describe("surviving the launching process", () => {
 
   test("a task that ended while nobody was attached is read from its record", async () => {
     const ws = workspace();
-    const control = mkfifo(ws.file("control.fifo"));
-    const launched = await orphaned(ws, ["sh", "-c", 'read code < "$1"; exit "$code"', "sh", control]);
-    await writeFile(control, "5\n");
-    await waitFor("the exit record", () => existsSync(bundlePath(launched.bundleDir, "exit")));
-    await waitFor("the supervisor to end", () => processState(launched.pid)?.startsWith("Z") !== false);
+    const launched = await endedUnattended(ws, 5);
 
     expect((await readPidRecord(launched.bundleDir))?.pid).toBe(launched.pid);
     expect((await readSpec(launched.bundleDir)).taskId).toBe(ws.taskId);
