@@ -25,7 +25,10 @@ export interface StreamPaths {
   stderrPath: string;
 }
 
-/** Formats of exit.json this driver reads: 2 (SCRIPT_VERSION), and 1 from supervisors an older driver started. */
+/**
+ * The older format still read: a supervisor an older driver started (and still running after an upgrade) writes
+ * format 1, which carries its own `ended_at`; the current format (SCRIPT_VERSION) takes the file's mtime.
+ */
 const FORMAT_WITH_END_TIME = 1;
 
 /**
