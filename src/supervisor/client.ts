@@ -55,6 +55,12 @@ export interface SupervisorOptions {
    * ps runs of their own.
    */
   probe?: (pid: number) => Promise<ProcessProbe>;
+  /**
+   * launch: the program written into the bundle as supervise.sh. Default SUPERVISOR_SCRIPT, which is the only
+   * one the driver runs; another one lets a test make a supervisor misbehave on purpose (one that never
+   * reports ready, say) instead of hoping a real one is slow enough.
+   */
+  script?: string;
 }
 
 /** A running (or already ended) supervised argv, as seen by this driver process. */
@@ -109,7 +115,7 @@ export async function launch(spec: LaunchSpec, options: SupervisorOptions = {}):
     physicalDir(spec.stdoutPath, spec.trustedRoot),
     physicalDir(spec.stderrPath, spec.trustedRoot),
   ]);
-  const bundleDir = await createBundle(spec.stateDir, bundleSpec, SUPERVISOR_SCRIPT);
+  const bundleDir = await createBundle(spec.stateDir, bundleSpec, options.script ?? SUPERVISOR_SCRIPT);
   const cmd = supervisorArgv({
     scriptPath: bundlePath(bundleDir, "script"),
     launchToken,

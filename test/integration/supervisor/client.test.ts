@@ -229,14 +229,22 @@ describe("launch", () => {
     expect(record.kind === "unknown" && record.reason).toContain("SIGKILL");
   });
 
-  test("a supervisor not ready within readyMs fails the launch and leaves no bundle", async () => {
+  test("a supervisor not ready within readyMs fails the launch, is killed and leaves no bundle", async () => {
     const ws = workspace();
-    const error = await launch(
+    const pidFile = ws.file("never-ready.pid");
+    // Never writes supervisor.pid, so it cannot be ready however fast the machine is; it says where it runs.
+    const script = `printf '%s\\n' "$$" >'${pidFile}'\nexec sleep 600\n`;
+    const outcome = await launch(
       { stateDir: ws.stateDir, taskId: ws.taskId, argv: ["sleep", "600"], stdoutPath: "/dev/null", stderrPath: "/dev/null" },
-      { timeouts: { readyMs: 1 } },
+      { timeouts: { readyMs: 1_000 }, script },
     ).catch((err: unknown) => err);
-    expect(error instanceof SupervisorError && error.kind).toBe("timed-out");
+    if (!(outcome instanceof Error)) track(outcome as SupervisedProcess);
+    expect(outcome instanceof SupervisorError && outcome.kind).toBe("timed-out");
+    expect((outcome as Error).message).toContain("not ready after 1000 ms");
     expect(await listBundles(ws.stateDir)).toEqual([]);
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    expect(pid).toBeGreaterThan(1);
+    expect(isAlive(pid)).toBe(false);
   });
 
   test("close() stops watching and settles an unknown exit; the task is left alone", async () => {
