@@ -233,14 +233,15 @@ describe("launch", () => {
     const ws = workspace();
     const pidFile = ws.file("never-ready.pid");
     // Never writes supervisor.pid, so it cannot be ready however fast the machine is; it says where it runs.
+    // The deadline is long only so that even a loaded machine has started it and written its pid by then.
     const script = `printf '%s\\n' "$$" >'${pidFile}'\nexec sleep 600\n`;
     const outcome = await launch(
       { stateDir: ws.stateDir, taskId: ws.taskId, argv: ["sleep", "600"], stdoutPath: "/dev/null", stderrPath: "/dev/null" },
-      { timeouts: { readyMs: 1_000 }, script },
+      { timeouts: { readyMs: 2_000 }, script },
     ).catch((err: unknown) => err);
     if (!(outcome instanceof Error)) track(outcome as SupervisedProcess);
     expect(outcome instanceof SupervisorError && outcome.kind).toBe("timed-out");
-    expect((outcome as Error).message).toContain("not ready after 1000 ms");
+    expect((outcome as Error).message).toContain("not ready after 2000 ms");
     expect(await listBundles(ws.stateDir)).toEqual([]);
     const pid = Number(readFileSync(pidFile, "utf8"));
     expect(pid).toBeGreaterThan(1);
